@@ -1,0 +1,330 @@
+//! The defects a forged token can carry. Each is a named value (`expired`,
+//! `missing-claim:jti`, ...) so scenario files and the CLI can name them.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How the HS256 attack turns the published RSA public key into an HMAC secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PublicKeyForm {
+    /// SubjectPublicKeyInfo PEM with its trailing newline, as a `.pem` file holds it.
+    Pem,
+    /// The same PEM without the final newline.
+    PemNoNewline,
+    /// SubjectPublicKeyInfo DER.
+    Der,
+    /// The published JWK, as compact JSON.
+    Jwk,
+}
+
+impl PublicKeyForm {
+    const ALL: [PublicKeyForm; 4] =
+        [PublicKeyForm::Pem, PublicKeyForm::PemNoNewline, PublicKeyForm::Der, PublicKeyForm::Jwk];
+
+    fn name(self) -> &'static str {
+        match self {
+            PublicKeyForm::Pem => "pem",
+            PublicKeyForm::PemNoNewline => "pem-no-newline",
+            PublicKeyForm::Der => "der",
+            PublicKeyForm::Jwk => "jwk",
+        }
+    }
+}
+
+/// How a token is broken so that it is no longer a well-formed compact JWS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Malformation {
+    TwoSegments,
+    BadBase64,
+    HeaderNotJson,
+    PayloadNotObject,
+}
+
+impl Malformation {
+    const ALL: [Malformation; 4] = [
+        Malformation::TwoSegments,
+        Malformation::BadBase64,
+        Malformation::HeaderNotJson,
+        Malformation::PayloadNotObject,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Malformation::TwoSegments => "two-segments",
+            Malformation::BadBase64 => "bad-base64",
+            Malformation::HeaderNotJson => "header-not-json",
+            Malformation::PayloadNotObject => "payload-not-object",
+        }
+    }
+}
+
+/// A token defect. Defects compose; two that both decide how the token is signed (or both
+/// break its envelope) conflict, and forging reports the pair.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Defect {
+    Expired,
+    NotYetValid,
+    IssuedInFuture,
+    BadSignature,
+    CorruptedSignature,
+    StrippedSignature,
+    WrongIssuer,
+    WrongAudience,
+    AudienceArray,
+    MissingClaim(String),
+    NullClaim(String),
+    WrongTypeClaim(String),
+    RenamedRepository,
+    OwnerIdDrift,
+    UnknownKid,
+    NoKid,
+    /// `alg` set to this spelling of "none" (default `none`), with an empty signature.
+    AlgNone(String),
+    Hs256PublicKey(PublicKeyForm),
+    JkuInjection,
+    JwkInjection,
+    X5uInjection,
+    CritHeader,
+    Malformed(Malformation),
+    Oversized,
+    /// The claim appears twice in the payload text: first a decoy value, then the real one.
+    DuplicateClaim(String),
+}
+
+/// The size an `oversized` token reaches: over 1 MiB, past any sane body limit.
+pub const OVERSIZED_TOKEN_BYTES: usize = 1024 * 1024 + 1;
+
+/// The issuer a `wrong-issuer` token names: trusted by no registry.
+pub const WRONG_ISSUER: &str = "https://issuer.example.invalid";
+
+/// Every defect name with its argument syntax and one line of explanation, for `--help`.
+pub const CATALOGUE: &[(&str, &str)] = &[
+    ("expired", "exp one hour ago (iat and nbf before it): far outside any leeway"),
+    ("not-yet-valid", "nbf one hour ahead"),
+    ("issued-in-future", "iat one hour ahead (exp after it)"),
+    ("bad-signature", "signed by the rogue key under the published kid"),
+    ("corrupted-signature", "one bit of a valid signature flipped"),
+    ("stripped-signature", "signature removed, the trailing '.' kept"),
+    ("wrong-issuer", "iss is https://issuer.example.invalid"),
+    ("wrong-audience", "aud names another registry (pypi <-> testpypi)"),
+    ("audience-array", "aud is a one-element array holding the right audience"),
+    ("missing-claim:CLAIM", "CLAIM removed"),
+    ("null-claim:CLAIM", "CLAIM set to null"),
+    ("wrong-type-claim:CLAIM", "CLAIM given a JSON type no lax parser coerces"),
+    ("renamed-repository", "repository (GitLab: project path; ActiveState: project) renamed, derived claims follow"),
+    ("owner-id-drift", "GitHub repository_owner_id changed (owner account re-created)"),
+    ("unknown-kid", "kid unknown to the issuer, signed by the rogue key"),
+    ("no-kid", "kid header removed"),
+    ("alg-none[:SPELLING]", "alg none (or e.g. None, NONE), empty signature"),
+    ("hs256-public-key[:FORM]", "HS256 keyed with the published public key; FORM pem | pem-no-newline | der | jwk"),
+    ("jku-injection", "jku header points at an attacker JWKS (served and logged by the mock); rogue signature"),
+    ("jwk-injection", "jwk header embeds the rogue public key; rogue signature"),
+    ("x5u-injection", "x5u header points at an attacker certificate URL; rogue signature"),
+    ("crit-header", "crit names an extension no verifier understands"),
+    ("malformed:KIND", "not a compact JWS; KIND two-segments | bad-base64 | header-not-json | payload-not-object"),
+    ("oversized", "a padding claim makes the token larger than 1 MiB"),
+    ("duplicate-claim[:CLAIM]", "CLAIM (default aud) twice in the payload: a decoy first, the real value last"),
+];
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DefectParseError {
+    #[error("unknown defect {0:?}; run `mintcheck token --help` for the list")]
+    Unknown(String),
+    #[error("defect {name:?} needs an argument: {name}:{what}")]
+    MissingArgument { name: String, what: &'static str },
+    #[error("defect {name:?} takes no argument (got {argument:?})")]
+    UnexpectedArgument { name: String, argument: String },
+    #[error("defect {name:?}: {argument:?} is not one of {choices}")]
+    BadChoice { name: String, argument: String, choices: String },
+}
+
+impl FromStr for Defect {
+    type Err = DefectParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (name, argument) = match text.split_once(':') {
+            Some((name, argument)) => (name, Some(argument)),
+            None => (text, None),
+        };
+        let no_argument = |defect: Defect| match argument {
+            None => Ok(defect),
+            Some(argument) => Err(DefectParseError::UnexpectedArgument {
+                name: name.to_owned(),
+                argument: argument.to_owned(),
+            }),
+        };
+        let claim = |what: &'static str| match argument {
+            Some(argument) if !argument.is_empty() => Ok(argument.to_owned()),
+            _ => Err(DefectParseError::MissingArgument { name: name.to_owned(), what }),
+        };
+        let choice = |names: Vec<&'static str>| -> Result<usize, DefectParseError> {
+            let argument = argument.unwrap_or_default();
+            names.iter().position(|&n| n == argument).ok_or_else(|| DefectParseError::BadChoice {
+                name: name.to_owned(),
+                argument: argument.to_owned(),
+                choices: names.join(", "),
+            })
+        };
+        match name {
+            "expired" => no_argument(Defect::Expired),
+            "not-yet-valid" => no_argument(Defect::NotYetValid),
+            "issued-in-future" => no_argument(Defect::IssuedInFuture),
+            "bad-signature" => no_argument(Defect::BadSignature),
+            "corrupted-signature" => no_argument(Defect::CorruptedSignature),
+            "stripped-signature" => no_argument(Defect::StrippedSignature),
+            "wrong-issuer" => no_argument(Defect::WrongIssuer),
+            "wrong-audience" => no_argument(Defect::WrongAudience),
+            "audience-array" => no_argument(Defect::AudienceArray),
+            "missing-claim" => Ok(Defect::MissingClaim(claim("CLAIM")?)),
+            "null-claim" => Ok(Defect::NullClaim(claim("CLAIM")?)),
+            "wrong-type-claim" => Ok(Defect::WrongTypeClaim(claim("CLAIM")?)),
+            "renamed-repository" => no_argument(Defect::RenamedRepository),
+            "owner-id-drift" => no_argument(Defect::OwnerIdDrift),
+            "unknown-kid" => no_argument(Defect::UnknownKid),
+            "no-kid" => no_argument(Defect::NoKid),
+            "alg-none" => Ok(Defect::AlgNone(argument.unwrap_or("none").to_owned())),
+            "hs256-public-key" => match argument {
+                None => Ok(Defect::Hs256PublicKey(PublicKeyForm::Pem)),
+                Some(_) => {
+                    let index = choice(PublicKeyForm::ALL.map(PublicKeyForm::name).to_vec())?;
+                    Ok(Defect::Hs256PublicKey(PublicKeyForm::ALL[index]))
+                }
+            },
+            "jku-injection" => no_argument(Defect::JkuInjection),
+            "jwk-injection" => no_argument(Defect::JwkInjection),
+            "x5u-injection" => no_argument(Defect::X5uInjection),
+            "crit-header" => no_argument(Defect::CritHeader),
+            "malformed" => {
+                claim("KIND")?;
+                let index = choice(Malformation::ALL.map(Malformation::name).to_vec())?;
+                Ok(Defect::Malformed(Malformation::ALL[index]))
+            }
+            "oversized" => no_argument(Defect::Oversized),
+            "duplicate-claim" => Ok(Defect::DuplicateClaim(argument.unwrap_or("aud").to_owned())),
+            _ => Err(DefectParseError::Unknown(text.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Defect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Defect::Expired => f.write_str("expired"),
+            Defect::NotYetValid => f.write_str("not-yet-valid"),
+            Defect::IssuedInFuture => f.write_str("issued-in-future"),
+            Defect::BadSignature => f.write_str("bad-signature"),
+            Defect::CorruptedSignature => f.write_str("corrupted-signature"),
+            Defect::StrippedSignature => f.write_str("stripped-signature"),
+            Defect::WrongIssuer => f.write_str("wrong-issuer"),
+            Defect::WrongAudience => f.write_str("wrong-audience"),
+            Defect::AudienceArray => f.write_str("audience-array"),
+            Defect::MissingClaim(claim) => write!(f, "missing-claim:{claim}"),
+            Defect::NullClaim(claim) => write!(f, "null-claim:{claim}"),
+            Defect::WrongTypeClaim(claim) => write!(f, "wrong-type-claim:{claim}"),
+            Defect::RenamedRepository => f.write_str("renamed-repository"),
+            Defect::OwnerIdDrift => f.write_str("owner-id-drift"),
+            Defect::UnknownKid => f.write_str("unknown-kid"),
+            Defect::NoKid => f.write_str("no-kid"),
+            Defect::AlgNone(spelling) if spelling == "none" => f.write_str("alg-none"),
+            Defect::AlgNone(spelling) => write!(f, "alg-none:{spelling}"),
+            Defect::Hs256PublicKey(PublicKeyForm::Pem) => f.write_str("hs256-public-key"),
+            Defect::Hs256PublicKey(form) => write!(f, "hs256-public-key:{}", form.name()),
+            Defect::JkuInjection => f.write_str("jku-injection"),
+            Defect::JwkInjection => f.write_str("jwk-injection"),
+            Defect::X5uInjection => f.write_str("x5u-injection"),
+            Defect::CritHeader => f.write_str("crit-header"),
+            Defect::Malformed(kind) => write!(f, "malformed:{}", kind.name()),
+            Defect::Oversized => f.write_str("oversized"),
+            Defect::DuplicateClaim(claim) if claim == "aud" => f.write_str("duplicate-claim"),
+            Defect::DuplicateClaim(claim) => write!(f, "duplicate-claim:{claim}"),
+        }
+    }
+}
+
+impl serde::Serialize for Defect {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Defect {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One example of every defect (with default arguments), in catalogue order.
+pub fn every_defect() -> Vec<Defect> {
+    let mut all = vec![
+        Defect::Expired,
+        Defect::NotYetValid,
+        Defect::IssuedInFuture,
+        Defect::BadSignature,
+        Defect::CorruptedSignature,
+        Defect::StrippedSignature,
+        Defect::WrongIssuer,
+        Defect::WrongAudience,
+        Defect::AudienceArray,
+        Defect::MissingClaim("jti".into()),
+        Defect::NullClaim("repository".into()),
+        Defect::WrongTypeClaim("repository_owner_id".into()),
+        Defect::RenamedRepository,
+        Defect::OwnerIdDrift,
+        Defect::UnknownKid,
+        Defect::NoKid,
+        Defect::AlgNone("none".into()),
+    ];
+    all.extend(PublicKeyForm::ALL.map(Defect::Hs256PublicKey));
+    all.extend([Defect::JkuInjection, Defect::JwkInjection, Defect::X5uInjection, Defect::CritHeader]);
+    all.extend(Malformation::ALL.map(Defect::Malformed));
+    all.extend([Defect::Oversized, Defect::DuplicateClaim("aud".into())]);
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_defect_round_trips_through_its_name() {
+        for defect in every_defect() {
+            assert_eq!(defect.to_string().parse::<Defect>(), Ok(defect.clone()), "{defect}");
+        }
+        for spelled in ["alg-none:NoNe", "duplicate-claim:repository", "missing-claim:sub"] {
+            assert_eq!(spelled.parse::<Defect>().unwrap().to_string(), spelled);
+        }
+    }
+
+    #[test]
+    fn every_catalogue_entry_parses() {
+        for (syntax, _) in CATALOGUE {
+            let name = syntax.split(['[', ':']).next().unwrap();
+            let example = match *syntax {
+                s if s.contains(":CLAIM") && !s.contains('[') => format!("{name}:sub"),
+                s if s.contains(":KIND") => format!("{name}:bad-base64"),
+                _ => name.to_owned(),
+            };
+            example.parse::<Defect>().unwrap_or_else(|e| panic!("{syntax}: {e}"));
+        }
+        assert_eq!(CATALOGUE.len(), 25);
+    }
+
+    #[test]
+    fn parse_errors_say_what_is_wrong() {
+        assert_eq!(
+            "expird".parse::<Defect>(),
+            Err(DefectParseError::Unknown("expird".into()))
+        );
+        assert!(matches!(
+            "missing-claim".parse::<Defect>(),
+            Err(DefectParseError::MissingArgument { .. })
+        ));
+        assert!(matches!(
+            "expired:1".parse::<Defect>(),
+            Err(DefectParseError::UnexpectedArgument { .. })
+        ));
+        let err = "malformed:three-segments".parse::<Defect>().unwrap_err();
+        assert!(err.to_string().contains("two-segments, bad-base64"), "{err}");
+    }
+}

@@ -1,0 +1,41 @@
+//! The accept loop. Connections live in a `JoinSet` owned by the server task, so aborting
+//! that task (dropping the `MockIssuer`) closes every connection too.
+
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+pub(crate) async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, app: Router) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(stream, tls.clone(), app.clone()));
+                }
+                // Out of file descriptors and the like: back off instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, tls: Option<TlsAcceptor>, app: Router) {
+    let _ = stream.set_nodelay(true);
+    let service = TowerToHyperService::new(app);
+    let http = hyper::server::conn::http1::Builder::new();
+    // A client that hangs up or fails the handshake is its own business; nothing to report.
+    let _ = match tls {
+        Some(acceptor) => match acceptor.accept(stream).await {
+            Ok(stream) => http.serve_connection(TokioIo::new(stream), service).await,
+            Err(_) => return,
+        },
+        None => http.serve_connection(TokioIo::new(stream), service).await,
+    };
+}
