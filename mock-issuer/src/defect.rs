@@ -18,8 +18,12 @@ pub enum PublicKeyForm {
 }
 
 impl PublicKeyForm {
-    const ALL: [PublicKeyForm; 4] =
-        [PublicKeyForm::Pem, PublicKeyForm::PemNoNewline, PublicKeyForm::Der, PublicKeyForm::Jwk];
+    const ALL: [PublicKeyForm; 4] = [
+        PublicKeyForm::Pem,
+        PublicKeyForm::PemNoNewline,
+        PublicKeyForm::Der,
+        PublicKeyForm::Jwk,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -99,31 +103,88 @@ pub const WRONG_ISSUER: &str = "https://issuer.example.invalid";
 
 /// Every defect name with its argument syntax and one line of explanation, for `--help`.
 pub const CATALOGUE: &[(&str, &str)] = &[
-    ("expired", "exp one hour ago (iat and nbf before it): far outside any leeway"),
+    (
+        "expired",
+        "exp one hour ago (iat and nbf before it): far outside any leeway",
+    ),
     ("not-yet-valid", "nbf one hour ahead"),
     ("issued-in-future", "iat one hour ahead (exp after it)"),
-    ("bad-signature", "signed by the rogue key under the published kid"),
-    ("corrupted-signature", "one bit of a valid signature flipped"),
-    ("stripped-signature", "signature removed, the trailing '.' kept"),
+    (
+        "bad-signature",
+        "signed by the rogue key under the published kid",
+    ),
+    (
+        "corrupted-signature",
+        "one bit of a valid signature flipped",
+    ),
+    (
+        "stripped-signature",
+        "signature removed, the trailing '.' kept",
+    ),
     ("wrong-issuer", "iss is https://issuer.example.invalid"),
-    ("wrong-audience", "aud names another registry (pypi <-> testpypi)"),
-    ("audience-array", "aud is a one-element array holding the right audience"),
+    (
+        "wrong-audience",
+        "aud names another registry (pypi <-> testpypi)",
+    ),
+    (
+        "audience-array",
+        "aud is a one-element array holding the right audience",
+    ),
     ("missing-claim:CLAIM", "CLAIM removed"),
     ("null-claim:CLAIM", "CLAIM set to null"),
-    ("wrong-type-claim:CLAIM", "CLAIM given a JSON type no lax parser coerces"),
-    ("renamed-repository", "repository (GitLab: project path; ActiveState: project) renamed, derived claims follow"),
-    ("owner-id-drift", "GitHub repository_owner_id changed (owner account re-created)"),
-    ("unknown-kid", "kid unknown to the issuer, signed by the rogue key"),
+    (
+        "wrong-type-claim:CLAIM",
+        "CLAIM given a JSON type no lax parser coerces",
+    ),
+    (
+        "renamed-repository",
+        "repository (GitLab: project path; ActiveState: project) renamed, derived claims follow",
+    ),
+    (
+        "owner-id-drift",
+        "GitHub repository_owner_id changed (owner account re-created)",
+    ),
+    (
+        "unknown-kid",
+        "kid unknown to the issuer, signed by the rogue key",
+    ),
     ("no-kid", "kid header removed"),
-    ("alg-none[:SPELLING]", "alg none (or e.g. None, NONE), empty signature"),
-    ("hs256-public-key[:FORM]", "HS256 keyed with the published public key; FORM pem | pem-no-newline | der | jwk"),
-    ("jku-injection", "jku header points at an attacker JWKS (served and logged by the mock); rogue signature"),
-    ("jwk-injection", "jwk header embeds the rogue public key; rogue signature"),
-    ("x5u-injection", "x5u header points at an attacker certificate URL; rogue signature"),
-    ("crit-header", "crit names an extension no verifier understands"),
-    ("malformed:KIND", "not a compact JWS; KIND two-segments | bad-base64 | header-not-json | payload-not-object"),
-    ("oversized", "a padding claim makes the token larger than 1 MiB"),
-    ("duplicate-claim[:CLAIM]", "CLAIM (default aud) twice in the payload: a decoy first, the real value last"),
+    (
+        "alg-none[:SPELLING]",
+        "alg none (or e.g. None, NONE), empty signature",
+    ),
+    (
+        "hs256-public-key[:FORM]",
+        "HS256 keyed with the published public key; FORM pem | pem-no-newline | der | jwk",
+    ),
+    (
+        "jku-injection",
+        "jku header points at an attacker JWKS (served and logged by the mock); rogue signature",
+    ),
+    (
+        "jwk-injection",
+        "jwk header embeds the rogue public key; rogue signature",
+    ),
+    (
+        "x5u-injection",
+        "x5u header points at an attacker certificate URL; rogue signature",
+    ),
+    (
+        "crit-header",
+        "crit names an extension no verifier understands",
+    ),
+    (
+        "malformed:KIND",
+        "not a compact JWS; KIND two-segments | bad-base64 | header-not-json | payload-not-object",
+    ),
+    (
+        "oversized",
+        "a padding claim makes the token larger than 1 MiB",
+    ),
+    (
+        "duplicate-claim[:CLAIM]",
+        "CLAIM (default aud) twice in the payload: a decoy first, the real value last",
+    ),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -135,7 +196,11 @@ pub enum DefectParseError {
     #[error("defect {name:?} takes no argument (got {argument:?})")]
     UnexpectedArgument { name: String, argument: String },
     #[error("defect {name:?}: {argument:?} is not one of {choices}")]
-    BadChoice { name: String, argument: String, choices: String },
+    BadChoice {
+        name: String,
+        argument: String,
+        choices: String,
+    },
 }
 
 impl FromStr for Defect {
@@ -155,15 +220,21 @@ impl FromStr for Defect {
         };
         let claim = |what: &'static str| match argument {
             Some(argument) if !argument.is_empty() => Ok(argument.to_owned()),
-            _ => Err(DefectParseError::MissingArgument { name: name.to_owned(), what }),
+            _ => Err(DefectParseError::MissingArgument {
+                name: name.to_owned(),
+                what,
+            }),
         };
         let choice = |names: Vec<&'static str>| -> Result<usize, DefectParseError> {
             let argument = argument.unwrap_or_default();
-            names.iter().position(|&n| n == argument).ok_or_else(|| DefectParseError::BadChoice {
-                name: name.to_owned(),
-                argument: argument.to_owned(),
-                choices: names.join(", "),
-            })
+            names
+                .iter()
+                .position(|&n| n == argument)
+                .ok_or_else(|| DefectParseError::BadChoice {
+                    name: name.to_owned(),
+                    argument: argument.to_owned(),
+                    choices: names.join(", "),
+                })
         };
         match name {
             "expired" => no_argument(Defect::Expired),
@@ -276,7 +347,12 @@ pub fn every_defect() -> Vec<Defect> {
         Defect::AlgNone("none".into()),
     ];
     all.extend(PublicKeyForm::ALL.map(Defect::Hs256PublicKey));
-    all.extend([Defect::JkuInjection, Defect::JwkInjection, Defect::X5uInjection, Defect::CritHeader]);
+    all.extend([
+        Defect::JkuInjection,
+        Defect::JwkInjection,
+        Defect::X5uInjection,
+        Defect::CritHeader,
+    ]);
     all.extend(Malformation::ALL.map(Defect::Malformed));
     all.extend([Defect::Oversized, Defect::DuplicateClaim("aud".into())]);
     all
@@ -289,9 +365,17 @@ mod tests {
     #[test]
     fn every_defect_round_trips_through_its_name() {
         for defect in every_defect() {
-            assert_eq!(defect.to_string().parse::<Defect>(), Ok(defect.clone()), "{defect}");
+            assert_eq!(
+                defect.to_string().parse::<Defect>(),
+                Ok(defect.clone()),
+                "{defect}"
+            );
         }
-        for spelled in ["alg-none:NoNe", "duplicate-claim:repository", "missing-claim:sub"] {
+        for spelled in [
+            "alg-none:NoNe",
+            "duplicate-claim:repository",
+            "missing-claim:sub",
+        ] {
             assert_eq!(spelled.parse::<Defect>().unwrap().to_string(), spelled);
         }
     }
@@ -305,7 +389,9 @@ mod tests {
                 s if s.contains(":KIND") => format!("{name}:bad-base64"),
                 _ => name.to_owned(),
             };
-            example.parse::<Defect>().unwrap_or_else(|e| panic!("{syntax}: {e}"));
+            example
+                .parse::<Defect>()
+                .unwrap_or_else(|e| panic!("{syntax}: {e}"));
         }
         assert_eq!(CATALOGUE.len(), 25);
     }
@@ -325,6 +411,9 @@ mod tests {
             Err(DefectParseError::UnexpectedArgument { .. })
         ));
         let err = "malformed:three-segments".parse::<Defect>().unwrap_err();
-        assert!(err.to_string().contains("two-segments, bad-base64"), "{err}");
+        assert!(
+            err.to_string().contains("two-segments, bad-base64"),
+            "{err}"
+        );
     }
 }

@@ -41,7 +41,10 @@ impl ClientEnv {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.vars
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `export NAME='value'` lines for a POSIX shell.
@@ -58,7 +61,13 @@ impl ClientEnv {
 pub fn gitlab_token_variable(audience: &str) -> String {
     let name: String = audience
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{name}_ID_TOKEN")
 }
@@ -76,7 +85,10 @@ mod tests {
     #[test]
     fn shell_export_quotes_values() {
         let env = ClientEnv::github("http://127.0.0.1:1/x?api-version=2.0", "it's", None);
-        assert!(env.to_shell().contains("export ACTIONS_ID_TOKEN_REQUEST_TOKEN='it'\\''s'\n"));
+        assert!(
+            env.to_shell()
+                .contains("export ACTIONS_ID_TOKEN_REQUEST_TOKEN='it'\\''s'\n")
+        );
         assert_eq!(env.get("GITHUB_ACTIONS"), Some("true"));
         assert_eq!(env.get("SSL_CERT_FILE"), None);
     }

@@ -28,16 +28,27 @@ pub const DEFAULT_SLOW: Duration = Duration::from_secs(6);
 
 pub const FAULT_CATALOGUE: &[(&str, &str)] = &[
     ("jwks-outage", "the JWKS answers 500"),
-    ("jwks-slow[:MILLISECONDS]", "the JWKS answers after a delay (default 6000, past a 5 s timeout)"),
+    (
+        "jwks-slow[:MILLISECONDS]",
+        "the JWKS answers after a delay (default 6000, past a 5 s timeout)",
+    ),
     ("jwks-malformed", "the JWKS body is not JSON"),
     ("jwks-empty", "the JWKS has no keys"),
     ("jwks-missing-kid", "the JWKS entries have no kid"),
-    ("jwks-duplicate-kid", "a rogue key listed first under the signing key's kid"),
-    ("discovery-without-jwks-uri", "the discovery document lacks jwks_uri"),
+    (
+        "jwks-duplicate-kid",
+        "a rogue key listed first under the signing key's kid",
+    ),
+    (
+        "discovery-without-jwks-uri",
+        "the discovery document lacks jwks_uri",
+    ),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("unknown JWKS fault {0:?}; known: jwks-outage, jwks-slow[:MS], jwks-malformed, jwks-empty, jwks-missing-kid, jwks-duplicate-kid, discovery-without-jwks-uri")]
+#[error(
+    "unknown JWKS fault {0:?}; known: jwks-outage, jwks-slow[:MS], jwks-malformed, jwks-empty, jwks-missing-kid, jwks-duplicate-kid, discovery-without-jwks-uri"
+)]
 pub struct UnknownFault(pub String);
 
 impl FromStr for JwksFault {
@@ -46,9 +57,9 @@ impl FromStr for JwksFault {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let unknown = || UnknownFault(text.to_owned());
         Ok(match text.split_once(':') {
-            Some(("jwks-slow", millis)) => {
-                JwksFault::Slow(Duration::from_millis(millis.parse().map_err(|_| unknown())?))
-            }
+            Some(("jwks-slow", millis)) => JwksFault::Slow(Duration::from_millis(
+                millis.parse().map_err(|_| unknown())?,
+            )),
             Some(_) => return Err(unknown()),
             None => match text {
                 "jwks-outage" => JwksFault::Outage,
@@ -89,7 +100,10 @@ mod tests {
             let fault: JwksFault = name.parse().unwrap();
             assert_eq!(fault.to_string().parse::<JwksFault>(), Ok(fault));
         }
-        assert_eq!("jwks-slow:250".parse(), Ok(JwksFault::Slow(Duration::from_millis(250))));
+        assert_eq!(
+            "jwks-slow:250".parse(),
+            Ok(JwksFault::Slow(Duration::from_millis(250)))
+        );
         assert!("jwks-slow:soon".parse::<JwksFault>().is_err());
         assert!("outage".parse::<JwksFault>().is_err());
     }

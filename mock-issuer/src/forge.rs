@@ -19,9 +19,16 @@ pub enum ForgeError {
     #[error("defect {defect}: the token has no claim {claim:?} to change")]
     ClaimAbsent { defect: Defect, claim: String },
     #[error("defect {defect} does not apply here: {reason}")]
-    NotApplicable { defect: Defect, reason: &'static str },
+    NotApplicable {
+        defect: Defect,
+        reason: &'static str,
+    },
     #[error("defects {first} and {second} conflict: both decide {what}")]
-    Conflict { first: Defect, second: Defect, what: &'static str },
+    Conflict {
+        first: Defect,
+        second: Defect,
+        what: &'static str,
+    },
     #[error(transparent)]
     Key(#[from] KeyError),
 }
@@ -108,7 +115,8 @@ pub struct TokenBuilder {
 impl TokenBuilder {
     /// Sets a claim to any JSON value (applied before defects).
     pub fn claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.claim_edits.push(ClaimEdit::Set(name.into(), value.into()));
+        self.claim_edits
+            .push(ClaimEdit::Set(name.into(), value.into()));
         self
     }
 
@@ -143,16 +151,20 @@ impl TokenBuilder {
         self
     }
 
-    /// Pins "now" (Unix seconds) instead of reading the clock.
+    /// Pins "now" (Unix seconds, floored to whole seconds) instead of reading the clock.
     pub fn at(mut self, now: f64) -> Self {
         self.now = Some(now);
         self
     }
 
     pub fn sign(self) -> Result<ForgedToken, ForgeError> {
-        let now = self.now.unwrap_or_else(unix_now);
+        // Real issuers send whole seconds; fractions appear only where a caller asks for one.
+        let now = self.now.unwrap_or_else(unix_now).floor();
         let forger = &self.forger;
-        let issuer = forger.issuer.clone().unwrap_or_else(|| self.profile.default_issuer());
+        let issuer = forger
+            .issuer
+            .clone()
+            .unwrap_or_else(|| self.profile.default_issuer());
         let jti = uuid::Uuid::new_v4().to_string();
         let mut claims = self.profile.claims(now, &issuer, &forger.audience, &jti);
         for edit in &self.claim_edits {
@@ -193,8 +205,11 @@ impl TokenBuilder {
             payload.insert_str(1, &member);
         }
         let header_text = serde_json::to_string(&header).expect("header serializes");
-        let signing_input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(&header_text), URL_SAFE_NO_PAD.encode(&payload));
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&header_text),
+            URL_SAFE_NO_PAD.encode(&payload)
+        );
         let signature = plan.signer.sign(signing_input.as_bytes())?;
         let compact = match plan.envelope {
             None => format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(&signature)),
@@ -212,6 +227,7 @@ impl TokenBuilder {
 /// (for reports; a malformed token's parts are what was meant, not what can be decoded).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ForgedToken {
+    #[serde(rename = "token")]
     pub compact: String,
     pub header: Value,
     pub claims: Value,
@@ -334,15 +350,20 @@ impl<'a> Plan<'a> {
                 let value = claims.get_mut(name).ok_or_else(|| absent(name))?;
                 *value = retyped(value);
             }
-            Defect::RenamedRepository => rename_repository(claims).ok_or(ForgeError::NotApplicable {
-                defect: defect.clone(),
-                reason: "the token names no repository or project (Google tokens have none)",
-            })?,
+            Defect::RenamedRepository => {
+                rename_repository(claims).ok_or(ForgeError::NotApplicable {
+                    defect: defect.clone(),
+                    reason: "the token names no repository or project (Google tokens have none)",
+                })?
+            }
             Defect::OwnerIdDrift => {
                 let drifted = claims
                     .get("repository_owner_id")
                     .and_then(Value::as_str)
-                    .map(|id| id.parse::<u64>().map_or_else(|_| "1".to_owned(), |n| (n + 1).to_string()))
+                    .map(|id| {
+                        id.parse::<u64>()
+                            .map_or_else(|_| "1".to_owned(), |n| (n + 1).to_string())
+                    })
                     .ok_or(ForgeError::NotApplicable {
                         defect: defect.clone(),
                         reason: "only GitHub tokens carry a string repository_owner_id",
@@ -432,7 +453,8 @@ fn retyped(value: &Value) -> Value {
 /// Renames the repository (GitHub), project path (GitLab) or project (ActiveState) and
 /// rewrites the claims derived from it, as a real token from the renamed project would be.
 fn rename_repository(claims: &mut Map<String, Value>) -> Option<()> {
-    let text = |claims: &Map<String, Value>, name: &str| claims.get(name)?.as_str().map(str::to_owned);
+    let text =
+        |claims: &Map<String, Value>, name: &str| claims.get(name)?.as_str().map(str::to_owned);
     let replace_in = |claims: &mut Map<String, Value>, name: &str, from: &str, to: &str| {
         if let Some(old) = text(claims, name) {
             claims.insert(name.to_owned(), json!(old.replacen(from, to, 1)));
@@ -442,20 +464,40 @@ fn rename_repository(claims: &mut Map<String, Value>) -> Option<()> {
         let renamed = format!("{repository}-renamed");
         claims.insert("repository".into(), json!(renamed));
         for name in ["sub", "workflow_ref", "job_workflow_ref"] {
-            replace_in(claims, name, &format!("{repository}/"), &format!("{renamed}/"));
+            replace_in(
+                claims,
+                name,
+                &format!("{repository}/"),
+                &format!("{renamed}/"),
+            );
         }
-        replace_in(claims, "sub", &format!("repo:{repository}:"), &format!("repo:{renamed}:"));
+        replace_in(
+            claims,
+            "sub",
+            &format!("repo:{repository}:"),
+            &format!("repo:{renamed}:"),
+        );
     } else if let Some(path) = text(claims, "ci_config_ref_uri").and(text(claims, "project_path")) {
         let renamed = format!("{path}-renamed");
         claims.insert("project_path".into(), json!(renamed));
         replace_in(claims, "sub", &format!(":{path}:"), &format!(":{renamed}:"));
-        replace_in(claims, "ci_config_ref_uri", &format!("/{path}//"), &format!("/{renamed}//"));
+        replace_in(
+            claims,
+            "ci_config_ref_uri",
+            &format!("/{path}//"),
+            &format!("/{renamed}//"),
+        );
     } else {
         let project = text(claims, "project")?;
         let organization = text(claims, "organization")?;
         let renamed = format!("{project}-renamed");
         claims.insert("project".into(), json!(renamed));
-        replace_in(claims, "sub", &format!(":project:{project}"), &format!(":project:{renamed}"));
+        replace_in(
+            claims,
+            "sub",
+            &format!(":project:{project}"),
+            &format!(":project:{renamed}"),
+        );
         replace_in(
             claims,
             "project_path",

@@ -43,7 +43,9 @@ struct KeyMaterial {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,7 +53,10 @@ impl SigningKey {
     /// Reads a PKCS#8 PEM private key.
     pub fn from_pkcs8_pem(kid: impl Into<String>, pem_text: &str) -> Result<Self, KeyError> {
         let kid = kid.into();
-        let unreadable = |reason: String| KeyError::Unreadable { kid: kid.clone(), reason };
+        let unreadable = |reason: String| KeyError::Unreadable {
+            kid: kid.clone(),
+            reason,
+        };
         let block = pem::parse(pem_text).map_err(|e| unreadable(e.to_string()))?;
         if block.tag() != "PRIVATE KEY" {
             return Err(unreadable(format!("PEM label is {:?}", block.tag())));
@@ -120,14 +125,22 @@ impl SigningKey {
         let mut signature = vec![0; self.inner.pair.public_modulus_len()];
         self.inner
             .pair
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut signature)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                message,
+                &mut signature,
+            )
             .map_err(|_| KeyError::Signing)?;
         Ok(signature)
     }
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
-    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    let first = bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
     &bytes[first..]
 }
 

@@ -18,8 +18,12 @@ pub enum Provider {
 }
 
 impl Provider {
-    pub const ALL: [Provider; 4] =
-        [Provider::Github, Provider::Gitlab, Provider::Google, Provider::ActiveState];
+    pub const ALL: [Provider; 4] = [
+        Provider::Github,
+        Provider::Gitlab,
+        Provider::Google,
+        Provider::ActiveState,
+    ];
 
     /// The exact `iss` string the provider puts in its tokens.
     pub fn canonical_issuer(self) -> &'static str {
@@ -116,12 +120,24 @@ impl Profile {
     /// One line for `--help`.
     pub fn summary(self) -> &'static str {
         match self {
-            Profile::Github => "GitHub Actions, tag push of acme-labs/widgetry, workflow publish.yml, environment pypi",
-            Profile::GithubReusable => "GitHub Actions calling a reusable workflow in another repository (job_workflow_ref != workflow_ref)",
-            Profile::GithubEnterprise => "GitHub Enterprise Cloud with an enterprise-slug issuer (…githubusercontent.com/acme-enterprise)",
-            Profile::Ghes => "GitHub Enterprise Server (issuer https://ghes.acme.example/_services/token)",
-            Profile::GithubCustomSub => "GitHub Actions with a customised `sub` (repository_owner_id:…:repository_id:…)",
-            Profile::Gitlab => "GitLab CI/CD on gitlab.com, acme/python/widgetry, .gitlab-ci.yml, environment release",
+            Profile::Github => {
+                "GitHub Actions, tag push of acme-labs/widgetry, workflow publish.yml, environment pypi"
+            }
+            Profile::GithubReusable => {
+                "GitHub Actions calling a reusable workflow in another repository (job_workflow_ref != workflow_ref)"
+            }
+            Profile::GithubEnterprise => {
+                "GitHub Enterprise Cloud with an enterprise-slug issuer (…githubusercontent.com/acme-enterprise)"
+            }
+            Profile::Ghes => {
+                "GitHub Enterprise Server (issuer https://ghes.acme.example/_services/token)"
+            }
+            Profile::GithubCustomSub => {
+                "GitHub Actions with a customised `sub` (repository_owner_id:…:repository_id:…)"
+            }
+            Profile::Gitlab => {
+                "GitLab CI/CD on gitlab.com, acme/python/widgetry, .gitlab-ci.yml, environment release"
+            }
             Profile::Google => "Google service-account ID token (no jti)",
             Profile::ActiveState => "ActiveState platform build of acme/widgetry",
         }
@@ -196,7 +212,9 @@ impl Profile {
         };
         let sub = match self {
             Profile::GithubCustomSub => {
-                format!("repository_owner_id:{GITHUB_OWNER_ID}:repository_id:712340987:environment:{GITHUB_ENVIRONMENT}")
+                format!(
+                    "repository_owner_id:{GITHUB_OWNER_ID}:repository_id:712340987:environment:{GITHUB_ENVIRONMENT}"
+                )
             }
             _ => format!("repo:{repository}:environment:{GITHUB_ENVIRONMENT}"),
         };
@@ -363,7 +381,10 @@ mod tests {
             assert_eq!(profile.name().parse::<Profile>(), Ok(profile));
         }
         let err = "gitHub".parse::<Profile>().unwrap_err();
-        assert!(err.to_string().contains("known profiles: github, "), "{err}");
+        assert!(
+            err.to_string().contains("known profiles: github, "),
+            "{err}"
+        );
     }
 
     #[test]
@@ -373,6 +394,9 @@ mod tests {
             "https://token.actions.githubusercontent.com/acme-enterprise"
         );
         assert_eq!(Profile::Ghes.default_issuer(), identity::GHES_ISSUER);
-        assert_eq!(Profile::Github.default_issuer(), Provider::Github.canonical_issuer());
+        assert_eq!(
+            Profile::Github.default_issuer(),
+            Provider::Github.canonical_issuer()
+        );
     }
 }

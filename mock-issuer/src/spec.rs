@@ -17,7 +17,11 @@ use crate::time::RelativeTime;
 #[serde(deny_unknown_fields)]
 pub struct TokenSpec {
     /// Profile name (`github`, `gitlab`, ...); default `github`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "profile_name")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "profile_name"
+    )]
     pub profile: Option<Profile>,
     /// Claims set verbatim (any JSON value).
     #[serde(default, skip_serializing_if = "Map::is_empty")]
@@ -121,7 +125,10 @@ mod tests {
         }))
         .unwrap();
         let forger = Forger::new(&KeySet::embedded());
-        let token = spec.apply(forger.token(spec.profile()).at(1000.0)).sign().unwrap();
+        let token = spec
+            .apply(forger.token(spec.profile()).at(1000.0))
+            .sign()
+            .unwrap();
         assert_eq!(token.claims["environment"], "staging");
         assert_eq!(token.claims["exp"], 1060);
         assert_eq!(token.claims["iss"], "https://gitlab.com");
@@ -134,7 +141,10 @@ mod tests {
         let err = serde_json::from_str::<TokenSpec>(r#"{"claim": {}}"#).unwrap_err();
         assert!(err.to_string().contains("unknown field `claim`"), "{err}");
         let err = serde_json::from_str::<TokenSpec>(r#"{"defects": ["expird"]}"#).unwrap_err();
-        assert!(err.to_string().contains("unknown defect \"expird\""), "{err}");
+        assert!(
+            err.to_string().contains("unknown defect \"expird\""),
+            "{err}"
+        );
         let err = serde_json::from_str::<TokenSpec>(r#"{"times": {"exp": "soon"}}"#).unwrap_err();
         assert!(err.to_string().contains("invalid time \"soon\""), "{err}");
     }

@@ -53,18 +53,26 @@ pub(crate) fn seconds_to_json(seconds: f64) -> Value {
 
 /// The current Unix time in seconds, with a fraction.
 pub fn unix_now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl FromStr for RelativeTime {
     type Err = TimeParseError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let error = || TimeParseError { input: input.to_owned() };
+        let error = || TimeParseError {
+            input: input.to_owned(),
+        };
         let text = input.trim();
         let Some(rest) = text.strip_prefix("now") else {
             let at: f64 = text.parse().map_err(|_| error())?;
-            return if at.is_finite() { Ok(RelativeTime::Unix(at)) } else { Err(error()) };
+            return if at.is_finite() {
+                Ok(RelativeTime::Unix(at))
+            } else {
+                Err(error())
+            };
         };
         if rest.is_empty() {
             return Ok(RelativeTime::NOW);
@@ -74,7 +82,9 @@ impl FromStr for RelativeTime {
             ("-", amount) => (-1.0, amount),
             _ => return Err(error()),
         };
-        let unit_at = amount.find(|c: char| c.is_ascii_alphabetic()).ok_or_else(error)?;
+        let unit_at = amount
+            .find(|c: char| c.is_ascii_alphabetic())
+            .ok_or_else(error)?;
         let (number, unit) = amount.split_at(unit_at);
         let scale = match unit {
             "s" => 1.0,
@@ -94,7 +104,7 @@ impl FromStr for RelativeTime {
 impl fmt::Display for RelativeTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            RelativeTime::FromNow(offset) if offset == 0.0 => f.write_str("now"),
+            RelativeTime::FromNow(0.0) => f.write_str("now"),
             RelativeTime::FromNow(offset) if offset < 0.0 => write!(f, "now-{}s", -offset),
             RelativeTime::FromNow(offset) => write!(f, "now+{offset}s"),
             RelativeTime::Unix(at) => write!(f, "{at}"),
@@ -126,7 +136,9 @@ mod tests {
 
     #[test]
     fn rejects_garbage_with_the_input_named() {
-        for bad in ["", "later", "now-", "now-1", "now-1y", "now*1s", "now--1s", "nan", "inf"] {
+        for bad in [
+            "", "later", "now-", "now-1", "now-1y", "now*1s", "now--1s", "nan", "inf",
+        ] {
             let err = bad.parse::<RelativeTime>().unwrap_err();
             assert_eq!(err.input, bad);
         }
@@ -135,6 +147,9 @@ mod tests {
     #[test]
     fn whole_seconds_become_integers() {
         assert_eq!(RelativeTime::Unix(5.0).to_claim(0.0), serde_json::json!(5));
-        assert_eq!(RelativeTime::FromNow(-0.5).to_claim(10.0), serde_json::json!(9.5));
+        assert_eq!(
+            RelativeTime::FromNow(-0.5).to_claim(10.0),
+            serde_json::json!(9.5)
+        );
     }
 }

@@ -16,14 +16,21 @@ pub enum TlsError {
     #[error("TLS server configuration failed: {0}")]
     Config(#[from] rustls::Error),
     #[error("writing the CA certificate to {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The names every generated server certificate covers: loopback, plus the canonical
 /// issuers' hosts so a registry with hard-coded issuer URLs can be pointed at the mock with
 /// a hosts entry.
 pub fn server_names() -> Vec<String> {
-    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
     for provider in Provider::ALL {
         let host = provider.canonical_issuer().trim_start_matches("https://");
         names.push(host.split('/').next().unwrap_or(host).to_owned());
@@ -43,25 +50,37 @@ impl TestCa {
     pub fn generate() -> Result<TestCa, TlsError> {
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(DnType::CommonName, "mintcheck test CA (do not trust)");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "mintcheck test CA (do not trust)");
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
 
         let mut leaf_params = CertificateParams::new(server_names())?;
-        leaf_params.distinguished_name.push(DnType::CommonName, "mintcheck mock server");
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, "mintcheck mock server");
         let leaf_key = KeyPair::generate()?;
         let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
 
         let ca_pem = ca.pem();
-        let write_error = |source| TlsError::Write { path: std::env::temp_dir(), source };
+        let write_error = |source| TlsError::Write {
+            path: std::env::temp_dir(),
+            source,
+        };
         let file = tempfile::Builder::new()
             .prefix("mintcheck-ca-")
             .suffix(".pem")
             .tempfile()
             .map_err(write_error)?;
-        std::fs::write(file.path(), &ca_pem)
-            .map_err(|source| TlsError::Write { path: file.path().to_owned(), source })?;
+        std::fs::write(file.path(), &ca_pem).map_err(|source| TlsError::Write {
+            path: file.path().to_owned(),
+            source,
+        })?;
 
-        let chain = vec![CertificateDer::from(leaf.der().to_vec()), CertificateDer::from(ca.der().to_vec())];
+        let chain = vec![
+            CertificateDer::from(leaf.der().to_vec()),
+            CertificateDer::from(ca.der().to_vec()),
+        ];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
@@ -69,7 +88,11 @@ impl TestCa {
             .with_no_client_auth()
             .with_single_cert(chain, key)?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(TestCa { ca_pem, ca_file: file.into_temp_path(), server_config: Arc::new(config) })
+        Ok(TestCa {
+            ca_pem,
+            ca_file: file.into_temp_path(),
+            server_config: Arc::new(config),
+        })
     }
 
     /// The CA certificate, PEM.

@@ -20,10 +20,27 @@ struct Fetched {
 
 async fn discover(issuer: &MockIssuer) -> Fetched {
     let client = reqwest::Client::new();
-    let discovery: Value = client.get(issuer.discovery_url()).send().await.unwrap().json().await.unwrap();
+    let discovery: Value = client
+        .get(issuer.discovery_url())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let jwks_uri = discovery["jwks_uri"].as_str().expect("jwks_uri").to_owned();
-    let jwks = client.get(&jwks_uri).send().await.unwrap().json().await.unwrap();
-    Fetched { issuer: discovery["issuer"].as_str().unwrap().to_owned(), jwks }
+    let jwks = client
+        .get(&jwks_uri)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Fetched {
+        issuer: discovery["issuer"].as_str().unwrap().to_owned(),
+        jwks,
+    }
 }
 
 fn expected_reasons(defect: &Defect) -> std::collections::BTreeSet<Reason> {
@@ -40,7 +57,9 @@ fn expected_reasons(defect: &Defect) -> std::collections::BTreeSet<Reason> {
         Defect::WrongIssuer => reasons([Reason::WrongIssuer]),
         Defect::WrongAudience => reasons([Reason::WrongAudience]),
         Defect::AudienceArray => reasons([Reason::AudienceNotString]),
-        Defect::MissingClaim(name) | Defect::NullClaim(name) => reasons([Reason::Absent(name.clone())]),
+        Defect::MissingClaim(name) | Defect::NullClaim(name) => {
+            reasons([Reason::Absent(name.clone())])
+        }
         Defect::WrongTypeClaim(name) => reasons([Reason::WrongType(name.clone())]),
         Defect::RenamedRepository => reasons([Reason::Mismatch("repository")]),
         Defect::OwnerIdDrift => reasons([Reason::Mismatch("repository_owner_id")]),
@@ -59,7 +78,11 @@ fn expected_reasons(defect: &Defect) -> std::collections::BTreeSet<Reason> {
 async fn the_valid_token_passes_and_each_defect_fails_for_exactly_its_reason() {
     let issuer = MockIssuer::start().await.unwrap();
     let fetched = discover(&issuer).await;
-    assert_eq!(fetched.issuer, issuer.issuer(), "discovery names the issuer byte for byte");
+    assert_eq!(
+        fetched.issuer,
+        issuer.issuer(),
+        "discovery names the issuer byte for byte"
+    );
     let expect = Expectation {
         issuer: &fetched.issuer,
         audience: "pypi",
@@ -68,16 +91,31 @@ async fn the_valid_token_passes_and_each_defect_fails_for_exactly_its_reason() {
         publisher: Some(&WIDGETRY),
     };
     let valid = issuer.token(Profile::Github).sign().unwrap();
-    assert_eq!(verify(valid.as_str(), &expect), reasons([]), "the undamaged token verifies");
+    assert_eq!(
+        verify(valid.as_str(), &expect),
+        reasons([]),
+        "the undamaged token verifies"
+    );
 
     let mut checked = 0;
     for defect in every_defect() {
-        let token = issuer.token(Profile::Github).defect(defect.clone()).sign().unwrap();
-        assert_eq!(verify(token.as_str(), &expect), expected_reasons(&defect), "defect {defect}");
+        let token = issuer
+            .token(Profile::Github)
+            .defect(defect.clone())
+            .sign()
+            .unwrap();
+        assert_eq!(
+            verify(token.as_str(), &expect),
+            expected_reasons(&defect),
+            "defect {defect}"
+        );
         checked += 1;
     }
     assert_eq!(checked, every_defect().len());
-    assert!(checked >= 30, "every defect and every variant is exercised ({checked})");
+    assert!(
+        checked >= 30,
+        "every defect and every variant is exercised ({checked})"
+    );
 }
 
 #[tokio::test]
@@ -93,7 +131,11 @@ async fn every_profile_verifies_against_its_issuer() {
             now: unix_now(),
             publisher: None,
         };
-        assert_eq!(verify(token.as_str(), &expect), reasons([]), "profile {profile}");
+        assert_eq!(
+            verify(token.as_str(), &expect),
+            reasons([]),
+            "profile {profile}"
+        );
     }
 }
 
@@ -108,31 +150,63 @@ async fn the_attacks_are_real_attacks() {
     let key = issuer.keys().primary.clone();
     for (form, secret) in [
         (PublicKeyForm::Pem, key.public_pem().into_bytes()),
-        (PublicKeyForm::PemNoNewline, key.public_pem().trim_end().as_bytes().to_vec()),
+        (
+            PublicKeyForm::PemNoNewline,
+            key.public_pem().trim_end().as_bytes().to_vec(),
+        ),
         (PublicKeyForm::Der, key.public_der().to_vec()),
         (PublicKeyForm::Jwk, key.jwk().to_string().into_bytes()),
     ] {
-        let token = issuer.token(Profile::Github).defect(Defect::Hs256PublicKey(form)).sign().unwrap();
+        let token = issuer
+            .token(Profile::Github)
+            .defect(Defect::Hs256PublicKey(form))
+            .sign()
+            .unwrap();
         let (message, signature) = message_and_signature(token.as_str());
         let hmac = DecodingKey::from_secret(&secret);
         assert!(
-            jsonwebtoken::crypto::verify(&signature, message.as_bytes(), &hmac, Algorithm::HS256).unwrap(),
+            jsonwebtoken::crypto::verify(&signature, message.as_bytes(), &hmac, Algorithm::HS256)
+                .unwrap(),
             "{form:?}"
         );
     }
     // The jku document and the embedded jwk hold the key that really signed the token.
-    let token = issuer.token(Profile::Github).defect(Defect::JkuInjection).sign().unwrap();
+    let token = issuer
+        .token(Profile::Github)
+        .defect(Defect::JkuInjection)
+        .sign()
+        .unwrap();
     let jku = token.header["jku"].as_str().unwrap();
     assert!(jku.starts_with(issuer.base_url()), "{jku}");
     let attacker: Value = reqwest::get(jku).await.unwrap().json().await.unwrap();
     let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(attacker["keys"][0].clone()).unwrap();
     let (message, signature) = message_and_signature(token.as_str());
     let attacker_key = DecodingKey::from_jwk(&jwk).unwrap();
-    assert!(jsonwebtoken::crypto::verify(&signature, message.as_bytes(), &attacker_key, Algorithm::RS256).unwrap());
-    assert_eq!(token.header["kid"], key.kid(), "the injected token claims the published kid");
-    assert_eq!(issuer.hits(mock_issuer::Endpoint::AttackerJku), 1, "the fetch above is logged");
+    assert!(
+        jsonwebtoken::crypto::verify(
+            &signature,
+            message.as_bytes(),
+            &attacker_key,
+            Algorithm::RS256
+        )
+        .unwrap()
+    );
+    assert_eq!(
+        token.header["kid"],
+        key.kid(),
+        "the injected token claims the published kid"
+    );
+    assert_eq!(
+        issuer.hits(mock_issuer::Endpoint::AttackerJku),
+        1,
+        "the fetch above is logged"
+    );
 
-    let token = issuer.token(Profile::Github).defect(Defect::JwkInjection).sign().unwrap();
+    let token = issuer
+        .token(Profile::Github)
+        .defect(Defect::JwkInjection)
+        .sign()
+        .unwrap();
     assert_eq!(token.header["jwk"], *issuer.keys().rogue.jwk());
 }
 
@@ -159,38 +233,95 @@ fn defects_compose_and_conflicts_are_named() {
     );
     let err = forger
         .token(Profile::Github)
-        .defects([Defect::StrippedSignature, Defect::Malformed(Malformation::TwoSegments)])
+        .defects([
+            Defect::StrippedSignature,
+            Defect::Malformed(Malformation::TwoSegments),
+        ])
         .sign()
         .unwrap_err();
-    assert!(err.to_string().contains("both decide the token's envelope"), "{err}");
+    assert!(
+        err.to_string().contains("both decide the token's envelope"),
+        "{err}"
+    );
 }
 
 #[test]
 fn defects_that_do_not_fit_the_profile_say_why() {
     let forger = mock_issuer::Forger::new(&mock_issuer::KeySet::embedded());
-    let err = forger.token(Profile::Google).defect(Defect::RenamedRepository).sign().unwrap_err();
+    let err = forger
+        .token(Profile::Google)
+        .defect(Defect::RenamedRepository)
+        .sign()
+        .unwrap_err();
     assert!(err.to_string().contains("Google tokens have none"), "{err}");
-    let err = forger.token(Profile::Gitlab).defect(Defect::OwnerIdDrift).sign().unwrap_err();
+    let err = forger
+        .token(Profile::Gitlab)
+        .defect(Defect::OwnerIdDrift)
+        .sign()
+        .unwrap_err();
     assert!(err.to_string().contains("only GitHub tokens"), "{err}");
-    let err = forger.token(Profile::Google).defect(Defect::MissingClaim("jti".into())).sign().unwrap_err();
-    assert_eq!(err.to_string(), "defect missing-claim:jti: the token has no claim \"jti\" to change");
+    let err = forger
+        .token(Profile::Google)
+        .defect(Defect::MissingClaim("jti".into()))
+        .sign()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "defect missing-claim:jti: the token has no claim \"jti\" to change"
+    );
 }
 
 #[test]
 fn renaming_rewrites_every_derived_claim() {
     let forger = mock_issuer::Forger::new(&mock_issuer::KeySet::embedded());
-    let github = forger.token(Profile::Github).defect(Defect::RenamedRepository).sign().unwrap().claims;
+    let github = forger
+        .token(Profile::Github)
+        .defect(Defect::RenamedRepository)
+        .sign()
+        .unwrap()
+        .claims;
     assert_eq!(github["repository"], "acme-labs/widgetry-renamed");
-    assert_eq!(github["sub"], "repo:acme-labs/widgetry-renamed:environment:pypi");
-    assert!(github["job_workflow_ref"].as_str().unwrap().starts_with("acme-labs/widgetry-renamed/.github/"));
-    assert_eq!(github["repository_id"], "712340987", "the id survives a rename");
+    assert_eq!(
+        github["sub"],
+        "repo:acme-labs/widgetry-renamed:environment:pypi"
+    );
+    assert!(
+        github["job_workflow_ref"]
+            .as_str()
+            .unwrap()
+            .starts_with("acme-labs/widgetry-renamed/.github/")
+    );
+    assert_eq!(
+        github["repository_id"], "712340987",
+        "the id survives a rename"
+    );
 
-    let gitlab = forger.token(Profile::Gitlab).defect(Defect::RenamedRepository).sign().unwrap().claims;
+    let gitlab = forger
+        .token(Profile::Gitlab)
+        .defect(Defect::RenamedRepository)
+        .sign()
+        .unwrap()
+        .claims;
     assert_eq!(gitlab["project_path"], "acme/python/widgetry-renamed");
-    assert!(gitlab["ci_config_ref_uri"].as_str().unwrap().starts_with("gitlab.com/acme/python/widgetry-renamed//"));
-    assert!(gitlab["sub"].as_str().unwrap().starts_with("project_path:acme/python/widgetry-renamed:"));
+    assert!(
+        gitlab["ci_config_ref_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("gitlab.com/acme/python/widgetry-renamed//")
+    );
+    assert!(
+        gitlab["sub"]
+            .as_str()
+            .unwrap()
+            .starts_with("project_path:acme/python/widgetry-renamed:")
+    );
 
-    let activestate = forger.token(Profile::ActiveState).defect(Defect::RenamedRepository).sign().unwrap().claims;
+    let activestate = forger
+        .token(Profile::ActiveState)
+        .defect(Defect::RenamedRepository)
+        .sign()
+        .unwrap()
+        .claims;
     assert_eq!(activestate["project"], "widgetry-renamed");
     assert_eq!(activestate["sub"], "org:acme:project:widgetry-renamed");
 }
@@ -198,19 +329,46 @@ fn renaming_rewrites_every_derived_claim() {
 #[test]
 fn malformed_tokens_have_the_promised_shape() {
     let forger = mock_issuer::Forger::new(&mock_issuer::KeySet::embedded());
-    let forge = |kind| forger.token(Profile::Github).defect(Defect::Malformed(kind)).sign().unwrap().compact;
+    let forge = |kind| {
+        forger
+            .token(Profile::Github)
+            .defect(Defect::Malformed(kind))
+            .sign()
+            .unwrap()
+            .compact
+    };
     assert_eq!(forge(Malformation::TwoSegments).matches('.').count(), 1);
     let bad = forge(Malformation::BadBase64);
     assert_eq!(bad.split('.').nth(1).unwrap().len() % 4, 1);
-    let stripped = forger.token(Profile::Github).defect(Defect::StrippedSignature).sign().unwrap().compact;
+    let stripped = forger
+        .token(Profile::Github)
+        .defect(Defect::StrippedSignature)
+        .sign()
+        .unwrap()
+        .compact;
     assert!(stripped.ends_with('.') && stripped.matches('.').count() == 2);
-    let none = forger.token(Profile::Github).defect(Defect::AlgNone("nOnE".into())).sign().unwrap();
+    let none = forger
+        .token(Profile::Github)
+        .defect(Defect::AlgNone("nOnE".into()))
+        .sign()
+        .unwrap();
     assert!(none.compact.ends_with('.'));
     assert_eq!(none.header["alg"], "nOnE");
-    let oversized = forger.token(Profile::Github).defect(Defect::Oversized).sign().unwrap().compact;
+    let oversized = forger
+        .token(Profile::Github)
+        .defect(Defect::Oversized)
+        .sign()
+        .unwrap()
+        .compact;
     assert!(oversized.len() > 1024 * 1024);
-    let duplicated = forger.token(Profile::Github).defect(Defect::DuplicateClaim("aud".into())).sign().unwrap();
-    let payload = URL_SAFE_NO_PAD.decode(duplicated.compact.split('.').nth(1).unwrap()).unwrap();
+    let duplicated = forger
+        .token(Profile::Github)
+        .defect(Defect::DuplicateClaim("aud".into()))
+        .sign()
+        .unwrap();
+    let payload = URL_SAFE_NO_PAD
+        .decode(duplicated.compact.split('.').nth(1).unwrap())
+        .unwrap();
     let text = String::from_utf8(payload).unwrap();
     assert!(text.starts_with(r#"{"aud":"mintcheck-decoy","#), "{text}");
     assert!(text.contains(r#""aud":"pypi""#));

@@ -69,7 +69,10 @@ impl fmt::Display for IssuerMode {
 #[derive(Debug, thiserror::Error)]
 pub enum IssuerError {
     #[error("binding {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("refusing to bind non-loopback address {0} without allow_remote (--allow-remote)")]
     NotLoopback(SocketAddr),
     #[error(transparent)]
@@ -154,11 +157,19 @@ impl MockIssuerBuilder {
         }
         let listener = TcpListener::bind(self.addr)
             .await
-            .map_err(|source| IssuerError::Bind { addr: self.addr, source })?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| IssuerError::Bind { addr: self.addr, source })?;
-        let ca = if self.tls { Some(TestCa::generate()?) } else { None };
+            .map_err(|source| IssuerError::Bind {
+                addr: self.addr,
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| IssuerError::Bind {
+            addr: self.addr,
+            source,
+        })?;
+        let ca = if self.tls {
+            Some(TestCa::generate()?)
+        } else {
+            None
+        };
         let scheme = if ca.is_some() { "https" } else { "http" };
         let base_url = format!("{scheme}://{local}");
         let issuer = match &self.mode {
@@ -182,9 +193,21 @@ impl MockIssuerBuilder {
             log: Mutex::new(Vec::new()),
             ca_pem: ca.as_ref().map(|ca| ca.ca_pem().to_owned()),
         });
-        let acceptor = ca.as_ref().map(|ca| tokio_rustls::TlsAcceptor::from(ca.server_config()));
-        let task = tokio::spawn(listen::serve(listener, acceptor, routes::router(shared.clone())));
-        Ok(MockIssuer { shared, addr: local, ca, default_job, task })
+        let acceptor = ca
+            .as_ref()
+            .map(|ca| tokio_rustls::TlsAcceptor::from(ca.server_config()));
+        let task = tokio::spawn(listen::serve(
+            listener,
+            acceptor,
+            routes::router(shared.clone()),
+        ));
+        Ok(MockIssuer {
+            shared,
+            addr: local,
+            ca,
+            default_job,
+            task,
+        })
     }
 }
 
@@ -210,7 +233,9 @@ struct KeyState {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A handler that panicked mid-update cannot leave this state half-written (every
     // update is a single assignment), so a poisoned lock is still safe to use.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Shared {
@@ -229,7 +254,10 @@ impl Shared {
     /// The JWKS as currently published, with the current fault applied.
     fn jwks(&self) -> Value {
         let state = lock(&self.state);
-        let published = state.published.iter().filter_map(|kid| self.keys.by_kid(kid));
+        let published = state
+            .published
+            .iter()
+            .filter_map(|kid| self.keys.by_kid(kid));
         let mut keys: Vec<Value> = published.map(|key| key.jwk().clone()).collect();
         match state.fault {
             Some(JwksFault::EmptyKeys) => keys.clear(),
@@ -267,7 +295,10 @@ impl Shared {
     }
 
     fn known_key(&self, kid: &str) -> Result<SigningKey, IssuerError> {
-        let key = self.keys.by_kid(kid).ok_or_else(|| IssuerError::UnknownKey(kid.to_owned()))?;
+        let key = self
+            .keys
+            .by_kid(kid)
+            .ok_or_else(|| IssuerError::UnknownKey(kid.to_owned()))?;
         if key.kid() == self.keys.rogue.kid() {
             return Err(IssuerError::RogueKey);
         }
@@ -277,7 +308,11 @@ impl Shared {
     fn publish_key(&self, kid: &str) -> Result<(), IssuerError> {
         let key = self.known_key(kid)?;
         let mut state = lock(&self.state);
-        if !state.published.iter().any(|published| published == key.kid()) {
+        if !state
+            .published
+            .iter()
+            .any(|published| published == key.kid())
+        {
             state.published.push(key.kid().to_owned());
         }
         Ok(())
@@ -285,7 +320,9 @@ impl Shared {
 
     fn retire_key(&self, kid: &str) -> Result<(), IssuerError> {
         let key = self.known_key(kid)?;
-        lock(&self.state).published.retain(|published| published != key.kid());
+        lock(&self.state)
+            .published
+            .retain(|published| published != key.kid());
         Ok(())
     }
 
@@ -424,7 +461,10 @@ impl MockIssuer {
 
     /// How many requests hit `endpoint` so far.
     pub fn hits(&self, endpoint: Endpoint) -> usize {
-        lock(&self.shared.log).iter().filter(|r| r.endpoint == endpoint).count()
+        lock(&self.shared.log)
+            .iter()
+            .filter(|r| r.endpoint == endpoint)
+            .count()
     }
 
     /// The CA that signed the server certificate (TLS mode only), PEM.

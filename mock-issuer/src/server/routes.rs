@@ -52,7 +52,12 @@ async fn record(State(shared): AppState, request: Request, next: Next) -> Respon
         headers: request
             .headers()
             .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
     });
     next.run(request).await
@@ -71,7 +76,12 @@ fn forge_error(err: ForgeError) -> Response {
 /// On a loopback `Host` the documents describe the configured issuer. On any other `Host`
 /// (a hosts entry pointing e.g. `token.actions.githubusercontent.com` at the mock) they
 /// describe `https://<host><prefix>`, so one mock can stand in for several issuers.
-async fn well_known(State(shared): AppState, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+async fn well_known(
+    State(shared): AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return error(StatusCode::METHOD_NOT_ALLOWED, "only GET is served here");
     }
@@ -86,17 +96,33 @@ async fn well_known(State(shared): AppState, method: Method, uri: Uri, headers: 
 }
 
 fn discovery(shared: &Shared, headers: &HeaderMap, prefix: &str) -> Response {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
     let hostname = host.rsplit_once(':').map_or(host, |(name, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) { name } else { host }
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            name
+        } else {
+            host
+        }
     });
     let loopback = matches!(hostname, "" | "localhost" | "127.0.0.1" | "[::1]")
-        || hostname.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+        || hostname
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
     let (issuer, origin) = if loopback {
         (shared.issuer.clone(), shared.base_url.clone())
     } else {
-        let scheme = if shared.base_url.starts_with("https:") { "https" } else { "http" };
-        (format!("https://{hostname}{prefix}"), format!("{scheme}://{host}"))
+        let scheme = if shared.base_url.starts_with("https:") {
+            "https"
+        } else {
+            "http"
+        };
+        (
+            format!("https://{hostname}{prefix}"),
+            format!("{scheme}://{host}"),
+        )
     };
     let mut document = json!({
         "issuer": issuer,
@@ -152,10 +178,19 @@ async fn github_token_request(
     headers: HeaderMap,
 ) -> Response {
     let unauthorized = |message: &str| {
-        (StatusCode::UNAUTHORIZED, axum::Json(json!({ "message": message }))).into_response()
+        (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({ "message": message })),
+        )
+            .into_response()
     };
-    let Some(authorization) = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()) else {
-        return unauthorized("missing Authorization header (bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN)");
+    let Some(authorization) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return unauthorized(
+            "missing Authorization header (bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN)",
+        );
     };
     let Some((scheme, request_token)) = authorization.split_once(' ') else {
         return unauthorized("Authorization header is not `bearer <token>`");
@@ -169,9 +204,14 @@ async fn github_token_request(
     let audience = query.get("audience").cloned().unwrap_or_else(|| {
         // Without an audience GitHub defaults to the URL of the repository owner.
         let owner = spec.claims.get("repository_owner").and_then(Value::as_str);
-        format!("https://github.com/{}", owner.unwrap_or(identity::GITHUB_OWNER))
+        format!(
+            "https://github.com/{}",
+            owner.unwrap_or(identity::GITHUB_OWNER)
+        )
     });
-    let builder = spec.apply(shared.forger().token(spec.profile())).claim("aud", audience);
+    let builder = spec
+        .apply(shared.forger().token(spec.profile()))
+        .claim("aud", audience);
     match builder.sign() {
         Ok(token) => axum::Json(json!({ "value": token.compact })).into_response(),
         Err(err) => forge_error(err),
@@ -184,7 +224,11 @@ async fn attacker_jwks(State(shared): AppState) -> Response {
 
 async fn attacker_certificate(State(shared): AppState) -> Response {
     // Never meant to be fetched; serving something lets a test prove it was (or was not).
-    ([(header::CONTENT_TYPE, "application/x-pem-file")], shared.keys.rogue.public_pem()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/x-pem-file")],
+        shared.keys.rogue.public_pem(),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -200,7 +244,8 @@ async fn admin_keys(State(shared): AppState, body: Bytes) -> Response {
     let action: KeyAction = match serde_json::from_slice(&body) {
         Ok(action) => action,
         Err(err) => {
-            let hint = r#"expected {"publish": KID}, {"retire": KID}, {"sign_with": KID} or "rotate""#;
+            let hint =
+                r#"expected {"publish": KID}, {"retire": KID}, {"sign_with": KID} or "rotate""#;
             return error(StatusCode::BAD_REQUEST, format!("{err}; {hint}"));
         }
     };
@@ -210,7 +255,9 @@ async fn admin_keys(State(shared): AppState, body: Bytes) -> Response {
         KeyAction::SignWith(kid) => shared.sign_with(kid),
         KeyAction::Rotate => {
             let next = shared.keys.next.kid().to_owned();
-            shared.publish_key(&next).and_then(|()| shared.sign_with(&next))
+            shared
+                .publish_key(&next)
+                .and_then(|()| shared.sign_with(&next))
         }
     };
     match result {
@@ -227,9 +274,19 @@ async fn admin_fault(State(shared): AppState, body: Bytes) -> Response {
     }
     let request: FaultRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
-        Err(err) => return error(StatusCode::BAD_REQUEST, format!("{err}; expected {{\"fault\": NAME|null}}")),
+        Err(err) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("{err}; expected {{\"fault\": NAME|null}}"),
+            );
+        }
     };
-    match request.fault.as_deref().map(str::parse::<JwksFault>).transpose() {
+    match request
+        .fault
+        .as_deref()
+        .map(str::parse::<JwksFault>)
+        .transpose()
+    {
         Ok(fault) => {
             shared.set_fault(fault);
             StatusCode::NO_CONTENT.into_response()

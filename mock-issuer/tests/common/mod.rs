@@ -59,8 +59,16 @@ pub struct Expectation<'a> {
 
 pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 const LEEWAY: f64 = 30.0;
-const GITHUB_REQUIRED: [&str; 8] =
-    ["repository", "repository_owner", "repository_owner_id", "job_workflow_ref", "jti", "event_name", "ref", "sha"];
+const GITHUB_REQUIRED: [&str; 8] = [
+    "repository",
+    "repository_owner",
+    "repository_owner_id",
+    "job_workflow_ref",
+    "jti",
+    "event_name",
+    "ref",
+    "sha",
+];
 
 /// JSON object members in document order, duplicates kept.
 struct Members(Vec<(String, Value)>);
@@ -93,7 +101,11 @@ impl Members {
 
     fn duplicates(&self) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
-        self.0.iter().filter(|(n, _)| !seen.insert(n.clone())).map(|(n, _)| n.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(n, _)| !seen.insert(n.clone()))
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 }
 
@@ -108,7 +120,12 @@ pub fn verify(token: &str, expect: &Expectation) -> BTreeSet<Reason> {
     }
     let segments: Vec<&str> = token.split('.').collect();
     let decoded: Option<Vec<Vec<u8>>> = (segments.len() == 3)
-        .then(|| segments.iter().map(|s| URL_SAFE_NO_PAD.decode(s).ok()).collect())
+        .then(|| {
+            segments
+                .iter()
+                .map(|s| URL_SAFE_NO_PAD.decode(s).ok())
+                .collect()
+        })
         .flatten();
     let Some(decoded) = decoded else {
         reasons.insert(Reason::Malformed);
@@ -132,7 +149,11 @@ pub fn verify(token: &str, expect: &Expectation) -> BTreeSet<Reason> {
             None
         }
         Some(kid) => {
-            let found = expect.jwks["keys"].as_array().into_iter().flatten().find(|k| &k["kid"] == kid);
+            let found = expect.jwks["keys"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|k| &k["kid"] == kid);
             if found.is_none() {
                 reasons.insert(Reason::UnknownKid);
             }
@@ -145,20 +166,31 @@ pub fn verify(token: &str, expect: &Expectation) -> BTreeSet<Reason> {
                 let jwk: Jwk = serde_json::from_value(key.clone()).expect("published JWK parses");
                 let decoding = DecodingKey::from_jwk(&jwk).expect("usable RSA JWK");
                 let message = format!("{}.{}", segments[0], segments[1]);
-                let valid = jsonwebtoken::crypto::verify(segments[2], message.as_bytes(), &decoding, Algorithm::RS256)
-                    .unwrap_or(false);
+                let valid = jsonwebtoken::crypto::verify(
+                    segments[2],
+                    message.as_bytes(),
+                    &decoding,
+                    Algorithm::RS256,
+                )
+                .unwrap_or(false);
                 if !valid {
                     reasons.insert(Reason::BadSignature);
                 }
             }
         }
         other => {
-            reasons.insert(Reason::DisallowedAlg(other.unwrap_or("<absent>").to_owned()));
+            reasons.insert(Reason::DisallowedAlg(
+                other.unwrap_or("<absent>").to_owned(),
+            ));
         }
     }
 
     let required = ["iss", "aud", "exp", "iat"].into_iter();
-    let github = expect.publisher.map(|_| GITHUB_REQUIRED).into_iter().flatten();
+    let github = expect
+        .publisher
+        .map(|_| GITHUB_REQUIRED)
+        .into_iter()
+        .flatten();
     for name in required.chain(github) {
         if present(claims.get(name)).is_none() {
             reasons.insert(Reason::Absent(name.to_owned()));
@@ -187,17 +219,16 @@ pub fn verify(token: &str, expect: &Expectation) -> BTreeSet<Reason> {
         }
         None => {}
     }
-    let mut time = |name: &str, fails: &dyn Fn(f64) -> bool, reason: Reason| match present(claims.get(name)) {
-        Some(Value::Number(n)) => {
-            if fails(n.as_f64().unwrap_or(f64::NAN).trunc()) {
+    let mut time =
+        |name: &str, fails: &dyn Fn(f64) -> bool, reason: Reason| match present(claims.get(name)) {
+            Some(Value::Number(n)) if fails(n.as_f64().unwrap_or(f64::NAN).trunc()) => {
                 reasons.insert(reason);
             }
-        }
-        Some(_) => {
-            reasons.insert(Reason::WrongType(name.to_owned()));
-        }
-        None => {}
-    };
+            Some(Value::Number(_)) | None => {}
+            Some(_) => {
+                reasons.insert(Reason::WrongType(name.to_owned()));
+            }
+        };
     let now = expect.now.trunc();
     time("exp", &|exp| exp + LEEWAY <= now, Reason::Expired);
     time("iat", &|iat| iat > now + LEEWAY, Reason::IssuedInFuture);
@@ -205,8 +236,7 @@ pub fn verify(token: &str, expect: &Expectation) -> BTreeSet<Reason> {
 
     if let Some(publisher) = expect.publisher {
         for name in GITHUB_REQUIRED {
-            if let Some(value) = present(claims.get(name)).filter(|v| !v.is_string()) {
-                let _ = value;
+            if present(claims.get(name)).is_some_and(|v| !v.is_string()) {
                 reasons.insert(Reason::WrongType(name.to_owned()));
             }
         }
@@ -216,11 +246,25 @@ pub fn verify(token: &str, expect: &Expectation) -> BTreeSet<Reason> {
                 reasons.insert(Reason::Mismatch(field));
             }
         };
-        check("repository", text("repository"), format!("{}/{}", publisher.owner, publisher.name));
-        check("repository_owner", text("repository_owner"), publisher.owner.to_owned());
-        check("repository_owner_id", text("repository_owner_id"), publisher.owner_id.to_owned());
+        check(
+            "repository",
+            text("repository"),
+            format!("{}/{}", publisher.owner, publisher.name),
+        );
+        check(
+            "repository_owner",
+            text("repository_owner"),
+            publisher.owner.to_owned(),
+        );
+        check(
+            "repository_owner_id",
+            text("repository_owner_id"),
+            publisher.owner_id.to_owned(),
+        );
         let workflow = text("job_workflow_ref").map(|r| {
-            let file = r.split_once(".github/workflows/").map_or("", |(_, rest)| rest);
+            let file = r
+                .split_once(".github/workflows/")
+                .map_or("", |(_, rest)| rest);
             file.split('@').next().unwrap_or_default().to_owned()
         });
         check("workflow", workflow, publisher.workflow.to_owned());

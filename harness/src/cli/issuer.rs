@@ -1,0 +1,76 @@
+//! `mintcheck issuer`: the mock issuer as a long-running server.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use mock_issuer::fault::FAULT_CATALOGUE;
+use mock_issuer::{IssuerMode, JwksFault, MockIssuer};
+use serde_json::json;
+
+use super::UsageError;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = fault_help())]
+pub struct IssuerArgs {
+    /// Address to listen on. Non-loopback addresses also need --allow-remote.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+    /// Allow listening on a non-loopback address.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Serve https with a CA generated at start; its PEM file is printed as ca_file.
+    #[arg(long)]
+    tls: bool,
+    /// The iss of tokens and discovery: own (the server's URL), github, gitlab, google,
+    /// activestate (canonical strings, keys served here) or any http(s) URL.
+    #[arg(long, default_value = "own")]
+    issuer_mode: IssuerMode,
+    /// Start with a JWKS fault on (see below); change it later with POST /admin/fault.
+    #[arg(long)]
+    fault: Option<JwksFault>,
+}
+
+fn fault_help() -> String {
+    let mut help = String::from("JWKS faults:\n");
+    for (name, what) in FAULT_CATALOGUE {
+        help.push_str(&format!("  {name:<28} {what}\n"));
+    }
+    help.push_str(
+        "\nThe ready line is one JSON object on stdout. HTTP API: POST /token (a token spec as JSON),\n\
+         GET <github_request_url>&audience=A with `Authorization: bearer <request_token>`,\n\
+         POST /admin/keys {\"publish\"|\"retire\"|\"sign_with\": KID} or \"rotate\", POST /admin/fault,\n\
+         POST /admin/jobs (a token spec: returns a new request token), GET /admin/log.",
+    );
+    help
+}
+
+pub async fn run(args: IssuerArgs) -> anyhow::Result<()> {
+    let mut builder = MockIssuer::builder()
+        .bind(args.addr)
+        .allow_remote(args.allow_remote)
+        .tls(args.tls)
+        .issuer_mode(args.issuer_mode);
+    if let Some(fault) = args.fault {
+        builder = builder.jwks_fault(fault);
+    }
+    let issuer = builder.start().await.map_err(|err| match err {
+        mock_issuer::IssuerError::NotLoopback(_) => anyhow::Error::new(UsageError(err.to_string())),
+        other => anyhow::Error::new(other).context("starting the mock issuer"),
+    })?;
+    let ready = json!({
+        "mintcheck": "issuer",
+        "issuer": issuer.issuer(),
+        "base_url": issuer.base_url(),
+        "discovery_url": issuer.discovery_url(),
+        "jwks_url": issuer.jwks_url(),
+        "token_url": issuer.token_url(),
+        "github_request_url": issuer.github_request_url(),
+        "request_token": issuer.request_token(),
+        "ca_file": issuer.ca_path().map(|p| p.display().to_string()),
+    });
+    println!("{ready}");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(())
+}

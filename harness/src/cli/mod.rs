@@ -1,0 +1,57 @@
+//! The command line. Each subcommand lives in its own module; only this layer prints.
+
+mod issuer;
+mod registry;
+mod token;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for bad input (usage, scenario or token description errors).
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mintcheck",
+    version,
+    about = "Conformance harness, mock OIDC issuer and reference registry for trusted publishing (PyPI's POST /_/oidc/mint-token)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the mock OIDC issuer as a server (discovery, JWKS, token API, GitHub Actions' token-request contract).
+    Issuer(issuer::IssuerArgs),
+    /// Forge one token (any profile, claims and defects) and print it.
+    Token(token::TokenArgs),
+    /// Run the reference registry as a server.
+    Registry(registry::RegistryArgs),
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<ExitCode> {
+        match self.command {
+            Command::Issuer(args) => issuer::run(args).await?,
+            Command::Token(args) => token::run(args)?,
+            Command::Registry(args) => registry::run(args).await?,
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// An error caused by what the user asked for rather than by the environment.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<UsageError>().is_some() {
+        EXIT_USAGE
+    } else {
+        1
+    }
+}

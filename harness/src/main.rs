@@ -1,0 +1,20 @@
+//! `mintcheck`: conformance harness, mock OIDC issuer and reference registry for
+//! trusted publishing.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.run().await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(cli::exit_code_for(&err))
+        }
+    }
+}
