@@ -63,6 +63,31 @@ async fn issuer_prints_one_ready_line_and_serves() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["value"].as_str().unwrap().split('.').count(), 3);
+
+    let github_env = &ready["github_env"];
+    assert_eq!(github_env["GITHUB_ACTIONS"], "true");
+    assert_eq!(
+        github_env["ACTIONS_ID_TOKEN_REQUEST_URL"],
+        ready["github_request_url"]
+    );
+    assert_eq!(
+        github_env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
+        ready["request_token"]
+    );
+    let gitlab_token = ready["gitlab_env"]["PYPI_ID_TOKEN"].as_str().unwrap();
+    let payload = gitlab_token.split('.').nth(1).unwrap();
+    use base64::Engine as _;
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (claims["aud"].as_str(), claims["iss"].as_str()),
+        (Some("pypi"), ready["issuer"].as_str())
+    );
+    assert_eq!(claims["project_path"], "acme/python/widgetry");
 }
 
 #[tokio::test]

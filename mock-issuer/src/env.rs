@@ -47,6 +47,15 @@ impl ClientEnv {
             .map(|(_, v)| v.as_str())
     }
 
+    /// A JSON object `{NAME: value}`, for scripts.
+    pub fn to_json(&self) -> serde_json::Value {
+        let vars = self
+            .vars
+            .iter()
+            .map(|(n, v)| (n.clone(), serde_json::Value::from(v.as_str())));
+        serde_json::Value::Object(vars.collect())
+    }
+
     /// `export NAME='value'` lines for a POSIX shell.
     pub fn to_shell(&self) -> String {
         self.vars

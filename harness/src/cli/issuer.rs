@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use mock_issuer::fault::FAULT_CATALOGUE;
-use mock_issuer::{IssuerMode, JwksFault, MockIssuer};
+use mock_issuer::{IssuerMode, JwksFault, MockIssuer, Profile};
 use serde_json::json;
 
 use super::UsageError;
@@ -36,7 +36,8 @@ fn fault_help() -> String {
         help.push_str(&format!("  {name:<28} {what}\n"));
     }
     help.push_str(
-        "\nThe ready line is one JSON object on stdout. HTTP API: POST /token (a token spec as JSON),\n\
+        "\nThe ready line is one JSON object on stdout; github_env and gitlab_env hold the\n\
+         variables a CI client reads (gitlab_env's PYPI_ID_TOKEN is valid for an hour). HTTP API: POST /token (a token spec as JSON),\n\
          GET <github_request_url>&audience=A with `Authorization: bearer <request_token>`,\n\
          POST /admin/keys {\"publish\"|\"retire\"|\"sign_with\": KID} or \"rotate\", POST /admin/fault,\n\
          POST /admin/jobs (a token spec: returns a new request token), GET /admin/log.",
@@ -57,6 +58,10 @@ pub async fn run(args: IssuerArgs) -> anyhow::Result<()> {
         mock_issuer::IssuerError::NotLoopback(_) => anyhow::Error::new(UsageError(err.to_string())),
         other => anyhow::Error::new(other).context("starting the mock issuer"),
     })?;
+    let gitlab_token = issuer
+        .token(Profile::Gitlab)
+        .sign()
+        .context("forging the GitLab job's token")?;
     let ready = json!({
         "mintcheck": "issuer",
         "issuer": issuer.issuer(),
@@ -67,6 +72,8 @@ pub async fn run(args: IssuerArgs) -> anyhow::Result<()> {
         "github_request_url": issuer.github_request_url(),
         "request_token": issuer.request_token(),
         "ca_file": issuer.ca_path().map(|p| p.display().to_string()),
+        "github_env": issuer.github_env(issuer.request_token()).to_json(),
+        "gitlab_env": issuer.gitlab_env("pypi", gitlab_token.as_str()).to_json(),
     });
     println!("{ready}");
     tokio::signal::ctrl_c()
