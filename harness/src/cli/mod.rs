@@ -2,6 +2,7 @@
 
 mod issuer;
 mod registry;
+mod run;
 mod token;
 
 use std::process::ExitCode;
@@ -24,6 +25,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the conformance suite (no target given: the embedded reference registry).
+    Run(run::RunArgs),
+    /// List scenarios with their level, rules and requirement.
+    List(run::ListArgs),
     /// Run the mock OIDC issuer as a server (discovery, JWKS, token API, GitHub Actions' token-request contract).
     Issuer(issuer::IssuerArgs),
     /// Forge one token (any profile, claims and defects) and print it.
@@ -35,6 +40,8 @@ enum Command {
 impl Cli {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
+            Command::Run(args) => return run::run(args).await,
+            Command::List(args) => return run::list(args),
             Command::Issuer(args) => issuer::run(args).await?,
             Command::Token(args) => token::run(args)?,
             Command::Registry(args) => registry::run(args).await?,

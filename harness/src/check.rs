@@ -1,0 +1,446 @@
+//! Judging a response against a step's expectations, at a conformance level.
+
+use regex::Regex;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::scenario::model::{Expect, JsonMatch, Level, TextMatch};
+
+/// The codes of spec §4.1; a core harness rejects any other.
+pub const ERROR_CODES: [&str; 6] = [
+    "invalid-payload",
+    "not-enabled",
+    "invalid-token",
+    "invalid-pending-publisher",
+    "invalid-publisher",
+    "invalid-reuse-token",
+];
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Mismatch {
+    /// `status`, `header <name>`, `body`, or a JSON pointer into the body.
+    pub at: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// What came back, as the checks need it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub struct Judge {
+    /// The level of the scenario: the default for its checks.
+    pub scenario_level: Level,
+    /// The level of the run: `core` or `pypi-exact`.
+    pub run_level: Level,
+    /// Whether `info` checks are judged (only against the reference registry).
+    pub judge_info: bool,
+}
+
+impl Judge {
+    pub fn judges(&self, level: Level) -> bool {
+        match level {
+            Level::Info => self.judge_info,
+            level => level <= self.run_level,
+        }
+    }
+
+    fn judged(&self, level: Option<Level>) -> bool {
+        self.judges(level.unwrap_or(self.scenario_level))
+    }
+
+    pub fn check(&self, expect: &Expect, response: &Response) -> Vec<Mismatch> {
+        let mut mismatches = Vec::new();
+        let mut miss = |at: &str, expected: String, actual: String| {
+            mismatches.push(Mismatch {
+                at: at.to_owned(),
+                expected,
+                actual,
+            });
+        };
+        if let Some(status) = expect.status
+            && status != response.status
+        {
+            miss("status", status.to_string(), response.status.to_string());
+        }
+        let json = response.json();
+        if let Some(code) = &expect.code {
+            match envelope_problem(json.as_ref()) {
+                Some(problem) => miss("body", "the 422 error envelope (R-RESP-6)".into(), problem),
+                None => {
+                    let actual = json
+                        .as_ref()
+                        .and_then(|j| j.pointer("/errors/0/code"))
+                        .and_then(Value::as_str);
+                    if actual != Some(code.as_str()) {
+                        miss(
+                            "/errors/0/code",
+                            code.clone(),
+                            actual.unwrap_or_default().to_owned(),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(matcher) = &expect.description
+            && self.judged(matcher.level)
+        {
+            let actual = json
+                .as_ref()
+                .and_then(|j| j.pointer("/errors/0/description"))
+                .and_then(Value::as_str);
+            match actual {
+                Some(text) => {
+                    if let Some(expected) = text_mismatch(matcher, text) {
+                        miss("/errors/0/description", expected, text.to_owned());
+                    }
+                }
+                None => miss(
+                    "/errors/0/description",
+                    describe(matcher),
+                    "(absent)".into(),
+                ),
+            }
+        }
+        if let Some(JsonMatch { value, level }) = &expect.json
+            && self.judged(*level)
+        {
+            match &json {
+                Some(actual) => json_mismatches(value, actual, String::new(), &mut mismatches),
+                None => mismatches.push(Mismatch {
+                    at: "body".into(),
+                    expected: value.to_string(),
+                    actual: format!("not JSON: {}", shorten(&response.body)),
+                }),
+            }
+        }
+        if let Some(matcher) = &expect.body
+            && self.judged(matcher.level)
+            && let Some(expected) = text_mismatch(matcher, &response.body)
+        {
+            mismatches.push(Mismatch {
+                at: "body".into(),
+                expected,
+                actual: shorten(&response.body),
+            });
+        }
+        for (name, matcher) in &expect.headers {
+            if !self.judged(matcher.level) {
+                continue;
+            }
+            let at = format!("header {name}");
+            match response.header(name) {
+                Some(value) => {
+                    if let Some(expected) = text_mismatch(matcher, value) {
+                        mismatches.push(Mismatch {
+                            at,
+                            expected,
+                            actual: value.to_owned(),
+                        });
+                    }
+                }
+                None => mismatches.push(Mismatch {
+                    at,
+                    expected: describe(matcher),
+                    actual: "(absent)".into(),
+                }),
+            }
+        }
+        mismatches
+    }
+}
+
+/// What is wrong with a body that should be the 422 envelope, if anything.
+fn envelope_problem(json: Option<&Value>) -> Option<String> {
+    let Some(json) = json else {
+        return Some("a body that is not JSON".into());
+    };
+    if !json.get("message").is_some_and(Value::is_string) {
+        return Some(format!(
+            "no string `message`: {}",
+            shorten(&json.to_string())
+        ));
+    }
+    let Some(errors) = json
+        .get("errors")
+        .and_then(Value::as_array)
+        .filter(|e| !e.is_empty())
+    else {
+        return Some(format!(
+            "no non-empty `errors` array: {}",
+            shorten(&json.to_string())
+        ));
+    };
+    for (i, error) in errors.iter().enumerate() {
+        let code = error.get("code").and_then(Value::as_str);
+        if !error.get("description").is_some_and(Value::is_string) {
+            return Some(format!("errors[{i}] has no string `description`"));
+        }
+        match code {
+            Some(code) if ERROR_CODES.contains(&code) => {}
+            Some(code) => {
+                return Some(format!(
+                    "errors[{i}].code {code:?} is not a code of the spec (§4.1)"
+                ));
+            }
+            None => return Some(format!("errors[{i}] has no string `code`")),
+        }
+    }
+    None
+}
+
+fn describe(matcher: &TextMatch) -> String {
+    match (
+        &matcher.exact,
+        &matcher.prefix,
+        &matcher.contains,
+        &matcher.regex,
+    ) {
+        (Some(exact), ..) => exact.clone(),
+        (_, Some(prefix), ..) => format!("starts with {prefix:?}"),
+        (_, _, Some(part), _) => format!("contains {part:?}"),
+        (.., Some(pattern)) => format!("matches /{pattern}/"),
+        _ => String::new(),
+    }
+}
+
+/// `Some(expected)` when `text` does not satisfy the matcher.
+fn text_mismatch(matcher: &TextMatch, text: &str) -> Option<String> {
+    let ok = if let Some(exact) = &matcher.exact {
+        text == exact
+    } else if let Some(prefix) = &matcher.prefix {
+        text.starts_with(prefix.as_str())
+    } else if let Some(part) = &matcher.contains {
+        text.contains(part.as_str())
+    } else if let Some(pattern) = &matcher.regex {
+        Regex::new(pattern).is_ok_and(|re| re.is_match(text))
+    } else {
+        true
+    };
+    (!ok).then(|| describe(matcher))
+}
+
+fn json_mismatches(expected: &Value, actual: &Value, pointer: String, out: &mut Vec<Mismatch>) {
+    let mut miss = |expected: String| {
+        out.push(Mismatch {
+            at: if pointer.is_empty() {
+                "/".into()
+            } else {
+                pointer.clone()
+            },
+            expected,
+            actual: shorten(&actual.to_string()),
+        });
+    };
+    match expected {
+        Value::String(text) if text.starts_with("$type:") => {
+            let wanted = &text["$type:".len()..];
+            let fits = match wanted {
+                "string" => actual.is_string(),
+                "integer" => actual.is_i64() || actual.is_u64(),
+                "number" => actual.is_number(),
+                "boolean" => actual.is_boolean(),
+                "array" => actual.is_array(),
+                "object" => actual.is_object(),
+                "null" => actual.is_null(),
+                _ => false,
+            };
+            if !fits {
+                miss(format!("a JSON {wanted}"));
+            }
+        }
+        Value::String(text) if text.starts_with("$matches:") => {
+            let pattern = &text["$matches:".len()..];
+            let fits = actual
+                .as_str()
+                .is_some_and(|s| Regex::new(pattern).is_ok_and(|re| re.is_match(s)));
+            if !fits {
+                miss(format!("a string matching /{pattern}/"));
+            }
+        }
+        Value::Object(fields) => {
+            let Some(actual_fields) = actual.as_object() else {
+                return miss(expected.to_string());
+            };
+            for (key, value) in fields {
+                let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match actual_fields.get(key) {
+                    Some(actual) => json_mismatches(value, actual, child, out),
+                    None => out.push(Mismatch {
+                        at: child,
+                        expected: value.to_string(),
+                        actual: "(absent)".into(),
+                    }),
+                }
+            }
+            for key in actual_fields.keys().filter(|k| !fields.contains_key(*k)) {
+                let child = format!("{pointer}/{key}");
+                out.push(Mismatch {
+                    at: child,
+                    expected: "(absent)".into(),
+                    actual: shorten(&actual_fields[key].to_string()),
+                });
+            }
+        }
+        Value::Array(items) => {
+            let Some(actual_items) = actual.as_array().filter(|a| a.len() == items.len()) else {
+                return miss(expected.to_string());
+            };
+            for (i, (e, a)) in items.iter().zip(actual_items).enumerate() {
+                json_mismatches(e, a, format!("{pointer}/{i}"), out);
+            }
+        }
+        _ if expected != actual => miss(expected.to_string()),
+        _ => {}
+    }
+}
+
+pub fn shorten(text: &str) -> String {
+    const LIMIT: usize = 400;
+    if text.len() <= LIMIT {
+        return text.to_owned();
+    }
+    let cut = (0..=LIMIT)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}... ({} bytes)", &text[..cut], text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn response(status: u16, body: Value) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string(),
+        }
+    }
+
+    fn judge(run_level: Level) -> Judge {
+        Judge {
+            scenario_level: Level::Core,
+            run_level,
+            judge_info: false,
+        }
+    }
+
+    fn expect(toml_text: &str) -> Expect {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    const ENVELOPE: &str = r#"{"errors":[{"code":"invalid-token","description":"malformed or invalid token"}],"message":"Token request failed"}"#;
+
+    #[test]
+    fn status_code_and_description_are_compared() {
+        let body: Value = serde_json::from_str(ENVELOPE).unwrap();
+        let wanted = expect(
+            "status = 422\ncode = \"invalid-token\"\ndescription = { exact = \"malformed or invalid token\" }",
+        );
+        assert!(
+            judge(Level::Core)
+                .check(&wanted, &response(422, body.clone()))
+                .is_empty()
+        );
+        let wrong = expect("status = 400\ncode = \"invalid-payload\"");
+        let found = judge(Level::Core).check(&wrong, &response(422, body));
+        let at: Vec<_> = found.iter().map(|m| m.at.as_str()).collect();
+        assert_eq!(at, ["status", "/errors/0/code"]);
+        assert_eq!(found[1].actual, "invalid-token");
+    }
+
+    #[test]
+    fn a_pypi_exact_description_is_not_judged_at_core() {
+        let body: Value = serde_json::from_str(ENVELOPE).unwrap();
+        let wanted = expect(
+            "code = \"invalid-token\"\ndescription = { exact = \"other\", level = \"pypi-exact\" }",
+        );
+        assert!(
+            judge(Level::Core)
+                .check(&wanted, &response(422, body.clone()))
+                .is_empty()
+        );
+        assert_eq!(
+            judge(Level::PypiExact)
+                .check(&wanted, &response(422, body))
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_envelope_shape_and_code_set_are_enforced() {
+        let wanted = expect("code = \"invalid-token\"");
+        for body in [
+            json!({"errors": [], "message": "x"}),
+            json!({"errors": [{"code": "invalid-token"}], "message": "x"}),
+            json!({"errors": [{"code": "made-up", "description": "d"}], "message": "x"}),
+            json!({"error": "invalid-token"}),
+        ] {
+            let found = judge(Level::Core).check(&wanted, &response(422, body.clone()));
+            assert_eq!(found.len(), 1, "{body}");
+            assert_eq!(found[0].at, "body");
+        }
+        let text = Response {
+            status: 422,
+            headers: vec![],
+            body: "<html>".into(),
+        };
+        assert_eq!(
+            judge(Level::Core).check(&wanted, &text)[0].actual,
+            "a body that is not JSON"
+        );
+    }
+
+    #[test]
+    fn json_matchers_report_the_pointer_that_differs() {
+        let wanted = expect(
+            "json = { value = { success = true, token = \"$matches:^pypi-[A-Za-z0-9_-]+$\", expires = \"$type:integer\" } }",
+        );
+        let good = json!({"success": true, "token": "pypi-AgEIcHlwaS5vcmc", "expires": 1767226500});
+        assert!(
+            judge(Level::Core)
+                .check(&wanted, &response(200, good))
+                .is_empty()
+        );
+        let bad = json!({"success": true, "token": "pypi-a b", "expires": 1.5, "extra": 1});
+        let found = judge(Level::Core).check(&wanted, &response(200, bad));
+        let at: Vec<_> = found.iter().map(|m| m.at.as_str()).collect();
+        assert_eq!(at, ["/expires", "/token", "/extra"]);
+    }
+
+    #[test]
+    fn headers_are_case_insensitive() {
+        let wanted = expect("headers = { Content-Type = { exact = \"application/json\" } }");
+        assert!(
+            judge(Level::Core)
+                .check(&wanted, &response(200, json!({})))
+                .is_empty()
+        );
+        let wanted = expect("headers = { allow = { exact = \"POST\" } }");
+        assert_eq!(
+            judge(Level::Core).check(&wanted, &response(405, json!({})))[0].actual,
+            "(absent)"
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! The mock issuers a scenario runs against: one per provider, each impersonating that
+//! provider's canonical issuer string, and the fixture document that tells a target to
+//! trust them.
+
+use mock_issuer::{IssuerError, IssuerMode, MockIssuer, Profile, Provider};
+use reference_registry::fixture::{self as fx, FixtureDocument};
+
+use crate::scenario::model::FixtureSpec;
+
+pub struct Issuers {
+    by_provider: Vec<(Provider, MockIssuer)>,
+}
+
+impl Issuers {
+    pub async fn start(tls: bool) -> Result<Issuers, IssuerError> {
+        let mut by_provider = Vec::new();
+        for provider in Provider::ALL {
+            let issuer = MockIssuer::builder()
+                .issuer_mode(IssuerMode::Canonical(provider))
+                .tls(tls)
+                .start()
+                .await?;
+            by_provider.push((provider, issuer));
+        }
+        Ok(Issuers { by_provider })
+    }
+
+    pub fn for_provider(&self, provider: Provider) -> &MockIssuer {
+        let (_, issuer) = self
+            .by_provider
+            .iter()
+            .find(|(p, _)| *p == provider)
+            .expect("one mock per provider");
+        issuer
+    }
+
+    pub fn for_profile(&self, profile: Profile) -> &MockIssuer {
+        self.for_provider(profile.provider())
+    }
+
+    /// The fixture document for a scenario's fixture, trusting these issuers.
+    pub fn document(&self, spec: &FixtureSpec) -> FixtureDocument {
+        let mut document = FixtureDocument::new();
+        document.audience = spec.audience.clone();
+        for flag in &spec.flags {
+            let flags = &mut document.flags;
+            match flag.as_str() {
+                "disallow-oidc" => flags.disallow_oidc = true,
+                "disallow-github-oidc" => flags.disallow_github_oidc = true,
+                "disallow-gitlab-oidc" => flags.disallow_gitlab_oidc = true,
+                "disallow-google-oidc" => flags.disallow_google_oidc = true,
+                "disallow-activestate-oidc" => flags.disallow_activestate_oidc = true,
+                "disallow-new-project-registration" => {
+                    flags.disallow_new_project_registration = true
+                }
+                other => unreachable!("the loader rejects unknown flag {other:?}"),
+            }
+        }
+        document.issuers = self
+            .by_provider
+            .iter()
+            .map(|(provider, issuer)| fx::Issuer {
+                provider: registry_provider(*provider),
+                issuer: issuer.issuer().to_owned(),
+                canonical: true,
+                discovery_url: Some(issuer.discovery_url()),
+                jwks_url: Some(issuer.jwks_url()),
+                jwks: Some(issuer.jwks()),
+            })
+            .collect();
+        document.ca_pem = self
+            .by_provider
+            .iter()
+            .find_map(|(_, i)| i.ca_pem().map(str::to_owned));
+        document.projects = spec
+            .projects
+            .iter()
+            .map(|name| fx::Project {
+                name: name.clone(),
+                id: None,
+            })
+            .collect();
+        document.prohibited_names = spec.prohibited_names.clone();
+        document.publishers = spec.publishers.clone();
+        document.pending_publishers = spec.pending_publishers.clone();
+        document.used_jtis = spec.used_jtis.clone();
+        document
+    }
+}
+
+fn registry_provider(provider: Provider) -> fx::Provider {
+    match provider {
+        Provider::Github => fx::Provider::Github,
+        Provider::Gitlab => fx::Provider::Gitlab,
+        Provider::Google => fx::Provider::Google,
+        Provider::ActiveState => fx::Provider::ActiveState,
+    }
+}

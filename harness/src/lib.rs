@@ -1,0 +1,9 @@
+//! The mintcheck harness: scenario files, targets, the runner and its reports.
+
+pub mod check;
+pub mod issuers;
+pub mod report;
+pub mod rules;
+pub mod runner;
+pub mod scenario;
+pub mod target;

@@ -1,0 +1,349 @@
+//! Runs scenarios against a target: fresh mock issuers and fresh target state per
+//! scenario, then the steps in order, each judged as soon as its answer arrives.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::check::{Judge, Mismatch, Response};
+use crate::issuers::Issuers;
+use crate::scenario::model::{Action, Level, Scenario, Step};
+use crate::target::{Target, TargetError};
+
+/// How long one request may take before the step is a harness error.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// `core` or `pypi-exact`.
+    pub level: Level,
+    /// Judge `info` scenarios and checks too (the reference registry must meet them).
+    pub judge_info: bool,
+    /// Scenarios in flight at once (embedded target only; a remote target gets one).
+    pub jobs: usize,
+    /// Mock issuers serve https with a CA generated per scenario.
+    pub issuer_tls: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Skip { reason: String },
+    Unsupported { reason: String },
+    Error { message: String },
+}
+
+impl Verdict {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Skip { .. } => "skip",
+            Verdict::Unsupported { .. } => "unsupported",
+            Verdict::Error { .. } => "error",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRecord {
+    pub name: String,
+    pub method: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    /// The forged token's header and claims, when the step forged one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Response>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mismatches: Vec<Mismatch>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub id: String,
+    pub title: String,
+    pub level: Level,
+    pub rules: Vec<String>,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    pub steps: Vec<StepRecord>,
+    pub millis: u64,
+}
+
+/// Runs every scenario; `on_outcome` sees each outcome as it is decided. Returns the
+/// outcomes in scenario order.
+pub async fn run(
+    scenarios: Vec<Scenario>,
+    target: &Target,
+    options: &RunOptions,
+    mut on_outcome: impl FnMut(&Outcome),
+) -> Vec<Outcome> {
+    let jobs = if target.is_reference() {
+        options.jobs.max(1)
+    } else {
+        1
+    };
+    let limit = Arc::new(Semaphore::new(jobs));
+    let http = reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("HTTP client builds");
+    let mut running = JoinSet::new();
+    let count = scenarios.len();
+    for (index, scenario) in scenarios.into_iter().enumerate() {
+        let (limit, target, options, http) =
+            (limit.clone(), target.clone(), options.clone(), http.clone());
+        running.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore stays open");
+            (index, run_one(&scenario, &target, &options, &http).await)
+        });
+    }
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; count];
+    while let Some(joined) = running.join_next().await {
+        let (index, outcome) = joined.expect("scenario tasks do not panic");
+        on_outcome(&outcome);
+        outcomes[index] = Some(outcome);
+    }
+    outcomes
+        .into_iter()
+        .map(|o| o.expect("every scenario ran"))
+        .collect()
+}
+
+pub async fn run_one(
+    scenario: &Scenario,
+    target: &Target,
+    options: &RunOptions,
+    http: &reqwest::Client,
+) -> Outcome {
+    let started = Instant::now();
+    let judge = Judge {
+        scenario_level: scenario.file.level,
+        run_level: options.level,
+        judge_info: options.judge_info,
+    };
+    let mut steps = Vec::new();
+    let verdict = if judge.judges(scenario.file.level) {
+        execute(scenario, target, options, http, &judge, &mut steps).await
+    } else {
+        Verdict::Skip {
+            reason: format!(
+                "a {} scenario is not judged in a {} run",
+                scenario.file.level, options.level
+            ),
+        }
+    };
+    Outcome {
+        id: scenario.id.clone(),
+        title: scenario.file.title.clone(),
+        level: scenario.file.level,
+        rules: scenario.file.rules.clone(),
+        verdict,
+        steps,
+        millis: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// What later steps may refer to: `${steps.NAME.jwt}` (the token sent) and
+/// `${steps.NAME.token}` (the API token the target minted).
+#[derive(Default)]
+struct Results(HashMap<String, HashMap<&'static str, String>>);
+
+impl Results {
+    fn substitute(&self, text: &str) -> Result<String, String> {
+        let reference = Regex::new(r"\$\{steps\.([A-Za-z0-9_-]+)\.([a-z_]+)\}").expect("regex");
+        let mut missing = None;
+        let replaced = reference.replace_all(text, |c: &regex::Captures| {
+            let value = self.0.get(&c[1]).and_then(|fields| fields.get(&c[2]));
+            value.cloned().unwrap_or_else(|| {
+                missing = Some(format!("{} has no value (fields: jwt, token)", &c[0]));
+                String::new()
+            })
+        });
+        match missing {
+            Some(message) => Err(message),
+            None => Ok(replaced.into_owned()),
+        }
+    }
+}
+
+async fn execute(
+    scenario: &Scenario,
+    target: &Target,
+    options: &RunOptions,
+    http: &reqwest::Client,
+    judge: &Judge,
+    records: &mut Vec<StepRecord>,
+) -> Verdict {
+    let issuers = match Issuers::start(options.issuer_tls).await {
+        Ok(issuers) => issuers,
+        Err(err) => {
+            return Verdict::Error {
+                message: format!("starting the mock issuers: {err}"),
+            };
+        }
+    };
+    let document = issuers.document(&scenario.file.fixture);
+    let prepared = match target.prepare(&document, http).await {
+        Ok(prepared) => prepared,
+        Err(TargetError::Unsupported(features)) => {
+            return Verdict::Unsupported {
+                reason: format!("the target cannot set up: {}", features.join(", ")),
+            };
+        }
+        Err(TargetError::Fault(message)) => return Verdict::Error { message },
+    };
+    let mut results = Results::default();
+    for (index, step) in scenario.file.steps.iter().enumerate() {
+        let name = scenario.step_name(index);
+        let mut record = match build_request(step, &prepared.base_url, &issuers, &results) {
+            Ok(record) => record,
+            Err(message) => {
+                return Verdict::Error {
+                    message: format!("step {name}: {message}"),
+                };
+            }
+        };
+        record.name = name.clone();
+        let response = match send(http, &record, step).await {
+            Ok(response) => response,
+            Err(message) => {
+                records.push(record);
+                return Verdict::Error {
+                    message: format!("step {name}: {message}"),
+                };
+            }
+        };
+        let mut fields = HashMap::new();
+        if let Some(jwt) = record
+            .token
+            .as_ref()
+            .and_then(|t| t.get("jwt"))
+            .and_then(Value::as_str)
+        {
+            fields.insert("jwt", jwt.to_owned());
+        }
+        if let Some(token) = response
+            .json()
+            .and_then(|j| j.get("token").and_then(Value::as_str).map(str::to_owned))
+        {
+            fields.insert("token", token);
+        }
+        results.0.insert(name, fields);
+        record.mismatches = judge.check(&step.expect, &response);
+        record.response = Some(response);
+        let failed = !record.mismatches.is_empty();
+        records.push(record);
+        if failed {
+            return Verdict::Fail;
+        }
+    }
+    Verdict::Pass
+}
+
+fn build_request(
+    step: &Step,
+    base_url: &str,
+    issuers: &Issuers,
+    results: &Results,
+) -> Result<StepRecord, String> {
+    let mut record = StepRecord {
+        name: String::new(),
+        method: "GET".into(),
+        url: String::new(),
+        request_body: None,
+        token: None,
+        response: None,
+        mismatches: Vec::new(),
+    };
+    match step.action {
+        Action::Audience => record.url = format!("{base_url}/_/oidc/audience"),
+        Action::Mint => {
+            record.method = "POST".into();
+            record.url = format!(
+                "{base_url}{}",
+                step.path.as_deref().unwrap_or("/_/oidc/mint-token")
+            );
+            record.request_body = Some(match (&step.token, &step.body) {
+                (Some(spec), _) => {
+                    let profile = spec.profile();
+                    let forged = spec
+                        .apply(issuers.for_profile(profile).token(profile))
+                        .sign()
+                        .map_err(|e| format!("forging the token: {e}"))?;
+                    record.token = Some(
+                        json!({"jwt": forged.compact, "header": forged.header, "claims": forged.claims}),
+                    );
+                    json!({ "token": forged.compact }).to_string()
+                }
+                (None, Some(body)) => results.substitute(body)?,
+                (None, None) => unreachable!("the loader requires a token or a body"),
+            });
+        }
+        Action::Request => {
+            record.method = step
+                .method
+                .clone()
+                .unwrap_or_else(|| "GET".into())
+                .to_ascii_uppercase();
+            record.url = format!("{base_url}{}", step.path.as_deref().unwrap_or("/"));
+            record.request_body = step
+                .body
+                .as_deref()
+                .map(|b| results.substitute(b))
+                .transpose()?;
+        }
+    }
+    Ok(record)
+}
+
+async fn send(
+    http: &reqwest::Client,
+    record: &StepRecord,
+    step: &Step,
+) -> Result<Response, String> {
+    let method = reqwest::Method::from_bytes(record.method.as_bytes())
+        .map_err(|e| format!("method: {e}"))?;
+    let mut request = http.request(method, &record.url);
+    if let Some(body) = &record.request_body {
+        let content_type = step.content_type.as_deref().unwrap_or("application/json");
+        request = request
+            .header("content-type", content_type)
+            .body(body.clone());
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("{} {}: {e}", record.method, record.url))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| format!("reading the response: {e}"))?;
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}

@@ -1,0 +1,373 @@
+//! Loading and checking scenario files. Every problem names the file and the key (and, for
+//! syntax errors, the line and column); one bad file fails the whole load, before anything
+//! is sent to a target.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+use super::model::{Action, Expect, Scenario, ScenarioFile, TextMatch};
+use crate::rules;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("scenarios folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{count} invalid scenario file(s):\n{details}")]
+    Invalid { count: usize, details: String },
+}
+
+/// Folders under the scenarios root that hold no scenarios.
+const NOT_SCENARIOS: [&str; 2] = ["dist", "schema"];
+
+pub fn load_dir(root: &Path) -> Result<Vec<Scenario>, LoadError> {
+    let mut files = Vec::new();
+    collect(root, root, &mut files)?;
+    files.sort();
+    let mut scenarios = Vec::new();
+    let mut problems = Vec::new();
+    for path in files {
+        match load_file(root, &path) {
+            Ok(scenario) => scenarios.push(scenario),
+            Err(err) => problems.push(err.to_string()),
+        }
+    }
+    if problems.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(LoadError::Invalid {
+            count: problems.len(),
+            details: problems_text(&problems),
+        })
+    }
+}
+
+fn problems_text(problems: &[String]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn collect(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let folder_error = |source| LoadError::Folder {
+        path: dir.to_owned(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(folder_error)? {
+        let path = entry.map_err(folder_error)?.path();
+        if path.is_dir() {
+            let top = path.parent() == Some(root);
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if !(top && NOT_SCENARIOS.contains(&name)) {
+                collect(root, &path, files)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Loads one file; `root` decides its ID.
+pub fn load_file(root: &Path, path: &Path) -> Result<Scenario, LoadError> {
+    let fail = |message: String| LoadError::File {
+        path: path.to_owned(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let file: ScenarioFile =
+        toml::from_str(&text).map_err(|e| fail(with_suggestion(&e.to_string())))?;
+    let id = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    check(&file).map_err(|(key, message)| fail(format!("key `{key}`: {message}")))?;
+    Ok(Scenario { id, file })
+}
+
+/// Adds "did you mean" to serde's unknown-field messages.
+fn with_suggestion(message: &str) -> String {
+    let unknown = Regex::new(r"unknown (?:field|variant) `([^`]*)`, expected (?:one of )?(.*)")
+        .expect("regex");
+    let Some(captures) = unknown.captures(message) else {
+        return message.trim_end().to_owned();
+    };
+    let given = &captures[1];
+    let candidates = Regex::new(r"`([^`]*)`").expect("regex");
+    let nearest = candidates
+        .captures_iter(&captures[2])
+        .map(|c| c[1].to_owned())
+        .min_by_key(|candidate| edit_distance(given, candidate));
+    match nearest {
+        Some(nearest) if edit_distance(given, &nearest) <= 3 => {
+            format!("{}\n  did you mean `{nearest}`?", message.trim_end())
+        }
+        _ => message.trim_end().to_owned(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+pub const FLAGS: [&str; 6] = [
+    "disallow-oidc",
+    "disallow-github-oidc",
+    "disallow-gitlab-oidc",
+    "disallow-google-oidc",
+    "disallow-activestate-oidc",
+    "disallow-new-project-registration",
+];
+
+/// Checks what serde cannot: returns the offending key and what is wrong.
+fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
+    if file.rules.is_empty() {
+        return Err(("rules".into(), "cite at least one rule ID".into()));
+    }
+    for (i, rule) in file.rules.iter().enumerate() {
+        if !rules::is_rule(rule) {
+            return Err((
+                format!("rules[{i}]"),
+                format!("{rule:?} is not a rule of docs/spec/pypi-mint-token.md"),
+            ));
+        }
+    }
+    for (i, flag) in file.fixture.flags.iter().enumerate() {
+        if !FLAGS.contains(&flag.as_str()) {
+            return Err((
+                format!("fixture.flags[{i}]"),
+                format!("unknown flag {flag:?}; known: {}", FLAGS.join(", ")),
+            ));
+        }
+    }
+    if file.steps.is_empty() {
+        return Err((
+            "step".into(),
+            "a scenario needs at least one [[step]]".into(),
+        ));
+    }
+    let mut names = BTreeSet::new();
+    for (i, step) in file.steps.iter().enumerate() {
+        let key = |field: &str| format!("step[{i}].{field}");
+        let name = step
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("step{}", i + 1));
+        for reference in references(step.body.as_deref().unwrap_or_default()) {
+            if !names.contains(&reference) {
+                return Err((
+                    key("body"),
+                    format!("${{steps.{reference}...}} names no earlier step"),
+                ));
+            }
+        }
+        if !names.insert(name.clone()) {
+            return Err((key("name"), format!("two steps are named {name:?}")));
+        }
+        match step.action {
+            Action::Mint if step.token.is_some() == step.body.is_some() => {
+                return Err((
+                    key("token"),
+                    "a mint step has exactly one of `token` and `body`".into(),
+                ));
+            }
+            Action::Request if step.path.is_none() => {
+                return Err((key("path"), "a request step needs a path".into()));
+            }
+            Action::Audience if step.token.is_some() || step.body.is_some() => {
+                return Err((
+                    key("action"),
+                    "an audience step sends no token or body".into(),
+                ));
+            }
+            _ => {}
+        }
+        check_expect(&step.expect)
+            .map_err(|(field, message)| (key(&format!("expect.{field}")), message))?;
+    }
+    Ok(())
+}
+
+fn check_expect(expect: &Expect) -> Result<(), (String, String)> {
+    if expect.status.is_none()
+        && expect.code.is_none()
+        && expect.json.is_none()
+        && expect.body.is_none()
+    {
+        return Err((
+            "status".into(),
+            "expect at least a status, code, json or body".into(),
+        ));
+    }
+    let texts = expect
+        .description
+        .iter()
+        .map(|m| ("description".to_owned(), m));
+    let texts = texts.chain(expect.body.iter().map(|m| ("body".to_owned(), m)));
+    let texts = texts.chain(
+        expect
+            .headers
+            .iter()
+            .map(|(name, m)| (format!("headers.{name}"), m)),
+    );
+    for (field, matcher) in texts {
+        check_text(matcher).map_err(|message| (field, message))?;
+    }
+    Ok(())
+}
+
+fn check_text(matcher: &TextMatch) -> Result<(), String> {
+    let given = [
+        &matcher.exact,
+        &matcher.prefix,
+        &matcher.contains,
+        &matcher.regex,
+    ];
+    if given.iter().filter(|m| m.is_some()).count() != 1 {
+        return Err("give exactly one of exact, prefix, contains, regex".into());
+    }
+    if let Some(pattern) = &matcher.regex {
+        Regex::new(pattern).map_err(|e| format!("invalid regex: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Step names referenced as `${steps.NAME.field}`.
+pub fn references(text: &str) -> Vec<String> {
+    let reference = Regex::new(r"\$\{steps\.([A-Za-z0-9_-]+)\.[a-z_]+\}").expect("regex");
+    reference
+        .captures_iter(text)
+        .map(|c| c[1].to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Scenario, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("area/case.toml");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        load_file(dir.path(), &path).map_err(|e| {
+            e.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        })
+    }
+
+    const MINIMAL: &str = r#"
+title = "t"
+requirement = "r"
+rules = ["R-EP-1"]
+level = "core"
+[[step]]
+action = "audience"
+expect = { status = 200 }
+"#;
+
+    #[test]
+    fn the_path_is_the_id() {
+        assert_eq!(load(MINIMAL).unwrap().id, "area/case");
+    }
+
+    #[test]
+    fn unknown_keys_name_file_line_and_the_nearest_key() {
+        let err = load(&MINIMAL.replace("title", "titel")).unwrap_err();
+        assert!(err.starts_with("DIR/area/case.toml: "), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("unknown field `titel`"), "{err}");
+        assert!(err.contains("did you mean `title`?"), "{err}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_key() {
+        let cases = [
+            (
+                MINIMAL.replace("R-EP-1", "R-EP-99"),
+                "key `rules[0]`: \"R-EP-99\" is not a rule",
+            ),
+            (
+                MINIMAL.replace(
+                    "status = 200",
+                    "status = 200, description = { exact = \"a\", prefix = \"b\" }",
+                ),
+                "key `step[0].expect.description`: give exactly one of",
+            ),
+            (
+                MINIMAL.replace("status = 200", "status = 200, body = { regex = \"(\" }"),
+                "key `step[0].expect.body`: invalid regex",
+            ),
+            (
+                MINIMAL.replace("action = \"audience\"", "action = \"mint\""),
+                "key `step[0].token`: a mint step has exactly one",
+            ),
+            (
+                MINIMAL.replace("expect = { status = 200 }", "expect = {}"),
+                "key `step[0].expect.status`: expect at least",
+            ),
+            (
+                format!("{MINIMAL}\n[fixture]\nflags = [\"disallow-everything\"]\n"),
+                "key `fixture.flags[0]`: unknown flag",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = load(&text).unwrap_err();
+            assert!(err.contains(expected), "expected {expected:?} in {err}");
+        }
+    }
+
+    #[test]
+    fn references_must_name_earlier_steps() {
+        let text = MINIMAL.replace(
+            "[[step]]\naction = \"audience\"",
+            "[[step]]\naction = \"mint\"\nbody = '{\"token\":\"${steps.later.token}\"}'",
+        );
+        let err = load(&text).unwrap_err();
+        assert!(
+            err.contains("${steps.later...} names no earlier step"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_folder_with_two_bad_files_reports_both() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.toml"), "title = ").unwrap();
+        std::fs::write(dir.path().join("b.toml"), MINIMAL.replace("core", "strict")).unwrap();
+        std::fs::create_dir(dir.path().join("dist")).unwrap();
+        std::fs::write(dir.path().join("dist/ignored.toml"), "not = [valid").unwrap();
+        let err = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.starts_with("2 invalid scenario file(s):"), "{err}");
+        assert!(
+            err.contains("a.toml") && err.contains("b.toml") && !err.contains("ignored"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,193 @@
+//! The scenario file format (documented in `scenarios/README.md`). One TOML file is one
+//! scenario; its path under the scenarios folder, without `.toml`, is its ID.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use mock_issuer::TokenSpec;
+use reference_registry::fixture::{PendingPublisher, Publisher, UsedJti};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Which rules are judged: `core` < `pypi-exact`; `info` is recorded, never judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    Core,
+    PypiExact,
+    Info,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Core => "core",
+            Level::PypiExact => "pypi-exact",
+            Level::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "core" => Ok(Level::Core),
+            "pypi-exact" => Ok(Level::PypiExact),
+            "info" => Ok(Level::Info),
+            _ => Err(format!(
+                "unknown level {text:?}: expected core, pypi-exact or info"
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// A sentence a reader understands.
+    pub title: String,
+    /// The requirement checked, as the spec words it ("The registry MUST ...").
+    pub requirement: String,
+    /// Spec rule IDs (`R-...`).
+    pub rules: Vec<String>,
+    pub level: Level,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub fixture: FixtureSpec,
+    #[serde(rename = "step")]
+    pub steps: Vec<Step>,
+}
+
+/// What the target is told before the scenario. The harness adds the trusted issuers
+/// (its mock issuers) and turns this into a fixture document.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// Admin flags that are on, e.g. `["disallow-github-oidc"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+    /// Names of existing projects.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prohibited_names: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub publishers: Vec<Publisher>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_publishers: Vec<PendingPublisher>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub used_jtis: Vec<UsedJti>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// `GET /_/oidc/audience`.
+    Audience,
+    /// `POST /_/oidc/mint-token` with `{"token": <forged>}` or a raw `body`.
+    Mint,
+    /// Any HTTP request: `method`, `path`, optional `body` and `content_type`.
+    Request,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Name later steps use in `${steps.NAME.token}`; default `step1`, `step2`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub action: Action,
+    /// The token to forge (mint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenSpec>,
+    /// A raw request body instead of `{"token": ...}`; `${steps.NAME.token}` is substituted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// For `request`: the method (default GET) and path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// For `mint`: the path (default `/_/oidc/mint-token`).
+    pub expect: Expect,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// `errors[0].code` of the 422 envelope; also requires the envelope's shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// `errors[0].description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<TextMatch>,
+    /// The body as JSON: values compared exactly, except strings `$type:T` (T = string,
+    /// integer, number, boolean, array, object, null) and `$matches:REGEX`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<JsonMatch>,
+    /// The body as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<TextMatch>,
+    /// Response headers (names case-insensitive).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, TextMatch>,
+}
+
+/// A text expectation: exactly one of `exact`, `prefix`, `contains`, `regex`, and the level
+/// at which it is judged (default: the scenario's level).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextMatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonMatch {
+    pub value: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+}
+
+/// A loaded scenario.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scenario {
+    /// Path under the scenarios folder without `.toml`, `/`-separated.
+    pub id: String,
+    #[serde(flatten)]
+    pub file: ScenarioFile,
+}
+
+impl Scenario {
+    /// Step names: given, or `stepN` (1-based).
+    pub fn step_name(&self, index: usize) -> String {
+        self.file.steps[index]
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("step{}", index + 1))
+    }
+}

@@ -1,0 +1,79 @@
+//! The mint-token error catalogue (spec §4.1).
+
+use serde_json::{Value, json};
+
+/// The six codes of spec §4.1; no others exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidPayload,
+    NotEnabled,
+    InvalidToken,
+    InvalidPendingPublisher,
+    InvalidPublisher,
+    InvalidReuseToken,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 6] = [
+        ErrorCode::InvalidPayload,
+        ErrorCode::NotEnabled,
+        ErrorCode::InvalidToken,
+        ErrorCode::InvalidPendingPublisher,
+        ErrorCode::InvalidPublisher,
+        ErrorCode::InvalidReuseToken,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidPayload => "invalid-payload",
+            ErrorCode::NotEnabled => "not-enabled",
+            ErrorCode::InvalidToken => "invalid-token",
+            ErrorCode::InvalidPendingPublisher => "invalid-pending-publisher",
+            ErrorCode::InvalidPublisher => "invalid-publisher",
+            ErrorCode::InvalidReuseToken => "invalid-reuse-token",
+        }
+    }
+}
+
+/// A failed mint: one entry of the 422 envelope (R-RESP-6, R-RESP-7).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {description}", code.as_str())]
+pub struct MintError {
+    pub code: ErrorCode,
+    pub description: String,
+}
+
+impl MintError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+        }
+    }
+
+    /// Step 5's only description: the reason is never disclosed (spec §6).
+    pub fn invalid_token() -> Self {
+        Self::new(ErrorCode::InvalidToken, "malformed or invalid token")
+    }
+
+    /// R-JTI-1.
+    pub fn reused_token() -> Self {
+        Self::new(ErrorCode::InvalidReuseToken, "invalid token: already used")
+    }
+
+    /// R-PUB-5.
+    pub fn no_publisher(reason: &str) -> Self {
+        Self::new(
+            ErrorCode::InvalidPublisher,
+            format!("valid token, but no corresponding publisher ({reason})"),
+        )
+    }
+
+    /// The R-RESP-7 body.
+    pub fn envelope(&self) -> Value {
+        json!({
+            "message": "Token request failed",
+            "errors": [{"code": self.code.as_str(), "description": self.description}],
+        })
+    }
+}

@@ -1,0 +1,60 @@
+//! `PUT /__mintcheck/fixture` (design §4): the control endpoint, behind a bearer token.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, Method, StatusCode, header};
+use serde_json::json;
+
+use crate::fixture::{Applied, FixtureDocument, FixtureTarget};
+use crate::json_out;
+use crate::state::Registry;
+
+const FIXTURE_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+pub async fn handle(
+    State(registry): State<Registry>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if method != Method::PUT {
+        return super::method_not_allowed("PUT");
+    }
+    if !authorized(&registry, &headers) {
+        let mut response =
+            (StatusCode::UNAUTHORIZED, "wrong or missing bearer token").into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer"),
+        );
+        return response;
+    }
+    let Ok(bytes) = to_bytes(body, FIXTURE_BODY_LIMIT).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "fixture document too large").into_response();
+    };
+    let applied =
+        FixtureDocument::from_json(&bytes).and_then(|document| registry.apply_fixture(&document));
+    match applied {
+        Ok(Applied::Applied) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Applied::Unsupported(features)) => {
+            json_out::response(StatusCode::OK, &json!({"unsupported": features}))
+        }
+        Err(error) => json_out::response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({"error": error.to_string(), "field": error.field}),
+        ),
+    }
+}
+
+fn authorized(registry: &Registry, headers: &HeaderMap) -> bool {
+    let Some(expected) = registry.config().control_token.as_deref() else {
+        return false;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), expected.as_bytes()).is_ok()
+}

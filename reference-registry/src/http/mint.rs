@@ -1,0 +1,36 @@
+//! `POST /_/oidc/mint-token` and its alias (R-EP-3, R-EP-4; spec §3–§4).
+
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::response::Response;
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::error::{ErrorCode, MintError};
+use crate::json_out;
+use crate::state::Registry;
+
+use super::MINT_BODY_LIMIT;
+
+pub async fn handle(
+    State(registry): State<Registry>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if method != Method::POST {
+        return super::method_not_allowed("POST");
+    }
+    // R-EP-3: no authentication, and the Content-Type is ignored.
+    let outcome = match to_bytes(body, MINT_BODY_LIMIT).await {
+        Ok(bytes) => crate::mint::mint(&registry, &bytes, &super::request_host(&headers)).await,
+        Err(_) => Err(MintError::new(
+            ErrorCode::InvalidPayload,
+            format!("request body unreadable or larger than {MINT_BODY_LIMIT} bytes"),
+        )),
+    };
+    match outcome {
+        Ok(minted) => json_out::response(StatusCode::OK, &minted.body()),
+        // R-RESP-6: every failure is 422, whose standard reason phrase R-RESP-7 wants.
+        Err(error) => json_out::response(StatusCode::UNPROCESSABLE_ENTITY, &error.envelope()),
+    }
+}

@@ -1,0 +1,41 @@
+//! The reference registry: PyPI's trusted-publishing token minting, legacy upload and pending
+//! publishers as `docs/spec/pypi-mint-token.md` specifies them at level `pypi-exact`.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use reference_registry::{FixtureDocument, Registry, RegistryConfig, app};
+//!
+//! let registry = Registry::new(RegistryConfig::default());
+//! registry.apply(&FixtureDocument::new()).expect("an empty fixture applies");
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! axum::serve(listener, app(registry)).await
+//! # }
+//! ```
+//!
+//! The mint procedure reads top to bottom in [`mint`](crate::mint::mint): one module per step.
+
+mod api_token;
+pub mod clock;
+mod error;
+pub mod fixture;
+mod http;
+mod json_out;
+mod jwks;
+mod jwt;
+mod macaroon;
+mod matching;
+mod mint;
+mod names;
+mod payload;
+mod pending;
+mod repr;
+mod state;
+mod upload;
+mod verify;
+
+pub use clock::{Clock, ManualClock, Now, SystemClock};
+pub use error::{ErrorCode, MintError};
+pub use fixture::{Applied, FixtureDocument, FixtureError, FixtureTarget};
+pub use http::{MINT_BODY_LIMIT, UPLOAD_BODY_LIMIT, app};
+pub use state::{Registry, RegistryConfig};
+pub use upload::NON_USER_CANNOT_CREATE;

@@ -1,0 +1,148 @@
+//! GitHub Actions (spec §8).
+
+use std::collections::BTreeSet;
+
+use super::{
+    Failure, NOT_FOUND, Token, eq_ignore_case, last_workflow_suffix, non_empty, optional,
+    optional_field_matches, replay_check, required, select, string,
+};
+use crate::fixture::GithubIdentity;
+use crate::repr::{repr, reprlist};
+
+pub const REQUIRED: &[&str] = &[
+    "repository",
+    "repository_owner",
+    "repository_owner_id",
+    "job_workflow_ref",
+    "jti",
+    "event_name",
+    "ref",
+    "sha",
+];
+
+/// R-GH-2.
+pub fn lookup<'p>(
+    token: &Token<'_>,
+    candidates: &[(usize, &'p GithubIdentity)],
+) -> Result<(usize, &'p GithubIdentity), String> {
+    let claims = token.claims;
+    // R-DEF-4, R-DEF-5: a non-string `repository` or one without `/` finds nothing.
+    let (owner, name) = string(claims, "repository")
+        .and_then(|r| r.split_once('/'))
+        .ok_or(NOT_FOUND)?;
+    let workflow = string(claims, "job_workflow_ref")
+        .and_then(workflow_filename)
+        .ok_or("Could not job extract workflow filename from OIDC claims")?;
+    let owner_id = string(claims, "repository_owner_id").ok_or(NOT_FOUND)?;
+    let matching: Vec<(usize, &GithubIdentity)> = candidates
+        .iter()
+        .filter(|(_, p)| {
+            p.repository_owner == owner
+                && p.repository_name == name
+                && p.repository_owner_id == owner_id
+                && p.workflow_filename == workflow
+        })
+        .copied()
+        .collect();
+    let environment = string(claims, "environment").map(str::to_lowercase);
+    select(&matching, environment.as_deref(), |p| &p.environment)
+        .ok_or_else(|| NOT_FOUND.to_owned())
+}
+
+/// R-GH-2 step 2: in the first `/`-segment holding `.yml@`/`.yaml@` at offset 1 or later,
+/// everything up to the last such `.yml`/`.yaml`.
+fn workflow_filename(job_workflow_ref: &str) -> Option<&str> {
+    job_workflow_ref
+        .split('/')
+        .find_map(|segment| last_workflow_suffix(segment, |at| at >= 1).map(|end| &segment[..end]))
+}
+
+/// R-GH-4.
+pub fn verify(p: &GithubIdentity, token: &Token<'_>) -> Result<(), Failure> {
+    let claims = token.claims;
+    let slug = format!("{}/{}", p.repository_owner, p.repository_name);
+    required(
+        non_empty(claims, "repository").is_some_and(|r| eq_ignore_case(r, &slug)),
+        "repository",
+    )?;
+    required(
+        string(claims, "repository_owner") == Some(&p.repository_owner),
+        "repository_owner",
+    )?;
+    required(
+        string(claims, "repository_owner_id") == Some(&p.repository_owner_id),
+        "repository_owner_id",
+    )?;
+
+    let job_workflow_ref = string(claims, "job_workflow_ref").unwrap_or_default();
+    if job_workflow_ref.is_empty() {
+        return Err(Failure::NoMatch(
+            "The job_workflow_ref claim is empty".to_owned(),
+        ));
+    }
+    // Non-string `ref`/`sha` count as empty (spec §17 item 7 leaves them open).
+    let versions: Vec<&str> = ["ref", "sha"]
+        .iter()
+        .filter_map(|n| non_empty(claims, n))
+        .collect();
+    if versions.is_empty() {
+        return Err(Failure::NoMatch(
+            "The ref and sha claims are empty".to_owned(),
+        ));
+    }
+    let expected: BTreeSet<String> = versions
+        .iter()
+        .map(|v| format!("{slug}/.github/workflows/{}@{v}", p.workflow_filename))
+        .collect();
+    if !expected.contains(job_workflow_ref) {
+        return Err(Failure::NoMatch(format!(
+            "The job_workflow_ref claim does not match, expecting one of {}, got {}",
+            reprlist(expected.iter().map(String::as_str)),
+            repr(job_workflow_ref)
+        )));
+    }
+
+    replay_check(token)?;
+    if string(claims, "event_name") == Some("pull_request_target") {
+        return Err(Failure::NoMatch(
+            "Publishing from a workflow invoked via 'pull_request_target' is not supported."
+                .to_owned(),
+        ));
+    }
+    let environment = string(claims, "environment");
+    optional(
+        optional_field_matches(&p.environment, environment, eq_ignore_case),
+        "environment",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::workflow_filename;
+
+    #[test]
+    fn r_gh_2_workflow_filename_table() {
+        let table = [
+            (
+                "o/r/.github/workflows/release.yml@refs/tags/v1",
+                Some("release.yml"),
+            ),
+            (
+                "o/r/.github/workflows/nested@evil.yml@refs/heads/main",
+                Some("nested@evil.yml"),
+            ),
+            (
+                "o/r/.github/workflows/basic.yml@refs/heads/misleading@branch.yml",
+                Some("basic.yml"),
+            ),
+            (
+                "o/r/.github/workflows/a.yml@b.yaml@refs/heads/x",
+                Some("a.yml@b.yaml"),
+            ),
+            ("o/r/.github/workflows/.yml@main", None),
+        ];
+        for (claim, expected) in table {
+            assert_eq!(workflow_filename(claim), expected, "{claim}");
+        }
+    }
+}

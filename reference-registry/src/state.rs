@@ -1,0 +1,370 @@
+//! The registry's state behind one type, [`Registry`]: configuration, the clock, and the
+//! mutable state a fixture replaces (issuers, flags, projects, publishers, pending
+//! publishers, the replay store, minted tokens, uploaded files).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::clock::{Clock, Now, SystemClock};
+use crate::fixture::{
+    Applied, FixtureDocument, FixtureError, FixtureTarget, Flags, Identity, PendingPublisher,
+    Provider,
+};
+use crate::jwks::{self, KeySource, KeyStore};
+use crate::names::normalize;
+
+/// How the registry runs, independent of any fixture.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// The audience when the fixture names none (R-EP-1).
+    pub audience: String,
+    pub clock: Arc<dyn Clock>,
+    /// Lets key refreshes contact non-loopback hosts. Off: only loopback is ever contacted.
+    pub allow_remote_issuers: bool,
+    /// Enables `PUT /__mintcheck/fixture` with this bearer token.
+    pub control_token: Option<String>,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            audience: "pypi".to_owned(),
+            clock: Arc::new(SystemClock),
+            allow_remote_issuers: false,
+            control_token: None,
+        }
+    }
+}
+
+/// The reference registry. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: RegistryConfig,
+    state: Mutex<State>,
+    /// The key-fetching client and the CA bundle it was built for; reused while it fits.
+    http: Mutex<(Option<String>, reqwest::Client)>,
+}
+
+impl Registry {
+    /// A registry with no fixture: the real canonical issuers, whose keys it fetches only if
+    /// remote issuers are allowed; no projects, no publishers.
+    pub fn new(config: RegistryConfig) -> Self {
+        let http = key_client(None, config.allow_remote_issuers)
+            .expect("a client without extra roots always builds");
+        let state = State::build(&FixtureDocument::new(), &config, http.clone())
+            .expect("the empty fixture is valid");
+        let inner = Inner {
+            config,
+            state: Mutex::new(state),
+            http: Mutex::new((None, http)),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Replaces the whole state with `document`'s and drops the key caches.
+    pub fn apply(&self, document: &FixtureDocument) -> Result<(), FixtureError> {
+        let http = self.key_client_for(document.ca_pem.as_deref())?;
+        let state = State::build(document, &self.inner.config, http)?;
+        *self.lock() = state;
+        Ok(())
+    }
+
+    pub fn config(&self) -> &RegistryConfig {
+        &self.inner.config
+    }
+
+    pub fn now(&self) -> Now {
+        self.inner.config.clock.now()
+    }
+
+    /// The state. Held only for synchronous work, never across an `.await`.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn key_client_for(&self, ca_pem: Option<&str>) -> Result<reqwest::Client, FixtureError> {
+        let mut cached = self.inner.http.lock().unwrap_or_else(|e| e.into_inner());
+        if cached.0.as_deref() != ca_pem {
+            let client = key_client(ca_pem, self.inner.config.allow_remote_issuers)?;
+            *cached = (ca_pem.map(str::to_owned), client);
+        }
+        Ok(cached.1.clone())
+    }
+}
+
+impl FixtureTarget for Registry {
+    fn apply_fixture(&self, document: &FixtureDocument) -> Result<Applied, FixtureError> {
+        self.apply(document).map(|()| Applied::Applied)
+    }
+}
+
+fn key_client(ca_pem: Option<&str>, allow_remote: bool) -> Result<reqwest::Client, FixtureError> {
+    let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(jwks::redirect_policy(allow_remote))
+        .connect_timeout(Duration::from_secs(5));
+    if let Some(pem) = ca_pem {
+        let certificates = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|e| FixtureError::new("ca_pem", format!("not PEM certificates: {e}")))?;
+        builder = builder.tls_certs_merge(certificates);
+    }
+    builder
+        .build()
+        .map_err(|e| FixtureError::new("ca_pem", format!("unusable: {e}")))
+}
+
+/// A trusted issuer string's provider type and role (step 3).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TrustedIssuer {
+    pub provider: Provider,
+    pub canonical: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ProjectRecord {
+    pub id: String,
+    /// Display name (R-PEND-4, R-UP-2).
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PublisherRecord {
+    pub id: String,
+    pub identity: Identity,
+    /// Project ids.
+    pub projects: Vec<String>,
+}
+
+/// A minted API token, looked up by its macaroon identifier (R-TOK-3).
+#[derive(Debug, Clone)]
+pub(crate) struct TokenRecord {
+    /// The macaroon's root key.
+    pub key: [u8; 32],
+    /// When it expires; kept to forget expired tokens.
+    pub expires: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FileRecord {
+    pub sha256: String,
+}
+
+pub(crate) struct State {
+    pub audience: String,
+    pub flags: Flags,
+    pub issuers: HashMap<String, TrustedIssuer>,
+    pub canonical: HashMap<Provider, String>,
+    pub keys: Arc<KeyStore>,
+    pub projects: Vec<ProjectRecord>,
+    /// `normalize`d.
+    pub prohibited: HashSet<String>,
+    pub publishers: Vec<PublisherRecord>,
+    pub pending: Vec<PendingPublisher>,
+    /// The replay store (R-JTI-3): (provider, jti) → Unix time the record lapses.
+    pub used_jtis: HashMap<(Provider, String), Option<i64>>,
+    pub tokens: HashMap<String, TokenRecord>,
+    pub files: HashMap<String, FileRecord>,
+}
+
+impl State {
+    fn build(
+        document: &FixtureDocument,
+        config: &RegistryConfig,
+        http: reqwest::Client,
+    ) -> Result<Self, FixtureError> {
+        let mut keys = KeyStore::new(http, config.clock.clone(), config.allow_remote_issuers);
+        let mut issuers = HashMap::new();
+        let mut canonical = HashMap::new();
+        for (i, issuer) in document.issuers.iter().enumerate() {
+            let field = |name: &str| format!("issuers[{i}].{name}");
+            let trusted = TrustedIssuer {
+                provider: issuer.provider,
+                canonical: issuer.canonical,
+            };
+            if issuers.insert(issuer.issuer.clone(), trusted).is_some() {
+                return Err(FixtureError::new(field("issuer"), "listed twice"));
+            }
+            if issuer.canonical
+                && canonical
+                    .insert(issuer.provider, issuer.issuer.clone())
+                    .is_some()
+            {
+                let provider = issuer.provider.as_str();
+                return Err(FixtureError::new(
+                    field("canonical"),
+                    format!("a second canonical {provider} issuer"),
+                ));
+            }
+            let seed = match (&issuer.discovery_url, &issuer.jwks) {
+                (None, Some(Value::Object(jwks))) => jwks::parse_jwks(jwks)
+                    .map_err(|problem| FixtureError::new(field("jwks"), problem))?,
+                (None, Some(_)) => {
+                    return Err(FixtureError::new(field("jwks"), "not a JWK Set object"));
+                }
+                _ => HashMap::new(),
+            };
+            let source = match (&issuer.discovery_url, &issuer.jwks) {
+                (Some(url), _) => KeySource::Discovery(url.clone()),
+                (None, Some(_)) => KeySource::InlineOnly,
+                (None, None) => KeySource::Discovery(default_discovery_url(&issuer.issuer)),
+            };
+            keys.add_issuer(&issuer.issuer, source, seed);
+        }
+        // A provider without a canonical entry keeps its real issuer (R-ISS-1), known at
+        // step 3 but with keys only from the real discovery document.
+        for provider in Provider::ALL {
+            if canonical.contains_key(&provider) {
+                continue;
+            }
+            let real = provider.real_issuer();
+            canonical.insert(provider, real.to_owned());
+            if !issuers.contains_key(real) {
+                issuers.insert(
+                    real.to_owned(),
+                    TrustedIssuer {
+                        provider,
+                        canonical: true,
+                    },
+                );
+                keys.add_issuer(
+                    real,
+                    KeySource::Discovery(default_discovery_url(real)),
+                    HashMap::new(),
+                );
+            }
+        }
+
+        let mut projects: Vec<ProjectRecord> = Vec::new();
+        for (i, project) in document.projects.iter().enumerate() {
+            if projects
+                .iter()
+                .any(|p| normalize(&p.name) == normalize(&project.name))
+            {
+                return Err(FixtureError::new(
+                    format!("projects[{i}].name"),
+                    "a project with this normalized name is already listed",
+                ));
+            }
+            let id = project.id.clone().unwrap_or_else(new_id);
+            projects.push(ProjectRecord {
+                id,
+                name: project.name.clone(),
+            });
+        }
+
+        let mut publishers = Vec::new();
+        for (i, publisher) in document.publishers.iter().enumerate() {
+            let mut project_ids = Vec::new();
+            for (j, name) in publisher.projects.iter().enumerate() {
+                let project = projects
+                    .iter()
+                    .find(|p| normalize(&p.name) == normalize(name))
+                    .ok_or_else(|| {
+                        FixtureError::new(
+                            format!("publishers[{i}].projects[{j}]"),
+                            format!("no project named {name:?} in projects"),
+                        )
+                    })?;
+                project_ids.push(project.id.clone());
+            }
+            publishers.push(PublisherRecord {
+                id: publisher.id.clone().unwrap_or_else(new_id),
+                identity: stored_identity(&publisher.identity),
+                projects: project_ids,
+            });
+        }
+        let pending = document
+            .pending_publishers
+            .iter()
+            .map(|p| PendingPublisher {
+                identity: stored_identity(&p.identity),
+                ..p.clone()
+            })
+            .collect();
+        let used_jtis = document
+            .used_jtis
+            .iter()
+            .map(|u| ((u.provider, u.jti.clone()), u.expires))
+            .collect();
+
+        Ok(State {
+            audience: document
+                .audience
+                .clone()
+                .unwrap_or_else(|| config.audience.clone()),
+            flags: document.flags,
+            issuers,
+            canonical,
+            keys: Arc::new(keys),
+            projects,
+            prohibited: document
+                .prohibited_names
+                .iter()
+                .map(|n| normalize(n))
+                .collect(),
+            publishers,
+            pending,
+            used_jtis,
+            tokens: HashMap::new(),
+            files: HashMap::new(),
+        })
+    }
+
+    pub fn project_by_name(&self, name: &str) -> Option<usize> {
+        let wanted = normalize(name);
+        self.projects
+            .iter()
+            .position(|p| normalize(&p.name) == wanted)
+    }
+
+    /// Is `jti` recorded for `provider` at `now` (R-JTI-2)?
+    pub fn jti_recorded(&self, provider: Provider, jti: &str, now: Now) -> bool {
+        self.used_jtis
+            .get(&(provider, jti.to_owned()))
+            .is_some_and(|lapses| lapses.is_none_or(|at| now.seconds() < at as f64))
+    }
+
+    /// Step 8: records `jti` unless it is recorded already (R-JTI-3). Atomic because the
+    /// caller holds the state lock.
+    pub fn claim_jti(&mut self, provider: Provider, jti: &str, lapses: i64, now: Now) -> bool {
+        if self.jti_recorded(provider, jti, now) {
+            return false;
+        }
+        if self.used_jtis.len() >= 100_000 {
+            self.used_jtis
+                .retain(|_, lapses| lapses.is_none_or(|at| now.seconds() < at as f64));
+        }
+        self.used_jtis
+            .insert((provider, jti.to_owned()), Some(lapses));
+        true
+    }
+}
+
+/// GitHub environments are stored lowercase (spec §8), as PyPI's form stores them.
+fn stored_identity(identity: &Identity) -> Identity {
+    match identity {
+        Identity::Github(github) => {
+            let mut github = github.clone();
+            github.environment = github.environment.to_lowercase();
+            Identity::Github(github)
+        }
+        other => other.clone(),
+    }
+}
+
+fn default_discovery_url(issuer: &str) -> String {
+    format!("{issuer}/.well-known/openid-configuration")
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

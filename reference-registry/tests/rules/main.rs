@@ -1,0 +1,15 @@
+//! Black-box tests of the reference registry over HTTP, one module per spec area, each test
+//! named after the rule it checks.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod endpoints;
+mod issuers;
+mod jwks;
+mod matching;
+mod payload;
+mod pending;
+mod replay;
+mod upload;
+mod verification;
