@@ -28,6 +28,9 @@ pub struct Mismatch {
 #[derive(Clone, Debug, Serialize)]
 pub struct Response {
     pub status: u16,
+    /// The reason phrase of the status line (HTTP/1.1 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
@@ -79,6 +82,14 @@ impl Judge {
             && status != response.status
         {
             miss("status", status.to_string(), response.status.to_string());
+        }
+        if let Some(matcher) = &expect.reason
+            && self.judged(matcher.level)
+        {
+            let actual = response.reason.as_deref().unwrap_or("(none)");
+            if let Some(expected) = text_mismatch(matcher, actual) {
+                miss("reason phrase", expected, actual.to_owned());
+            }
         }
         let json = response.json();
         if let Some(code) = &expect.code {

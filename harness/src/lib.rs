@@ -7,3 +7,5 @@ pub mod rules;
 pub mod runner;
 pub mod scenario;
 pub mod target;
+pub mod transport;
+pub mod upload;

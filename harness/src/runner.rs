@@ -15,6 +15,8 @@ use crate::check::{Judge, Mismatch, Response};
 use crate::issuers::Issuers;
 use crate::scenario::model::{Action, Level, Scenario, Step};
 use crate::target::{Target, TargetError};
+use crate::transport::{self, Outgoing};
+use crate::upload;
 
 /// How long one request may take before the step is a harness error.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -207,22 +209,31 @@ async fn execute(
     let mut results = Results::default();
     for (index, step) in scenario.file.steps.iter().enumerate() {
         let name = scenario.step_name(index);
-        let mut record = match build_request(step, &prepared.base_url, &issuers, &results) {
-            Ok(record) => record,
-            Err(message) => {
-                return Verdict::Error {
-                    message: format!("step {name}: {message}"),
-                };
-            }
+        let error = |message: String| Verdict::Error {
+            message: format!("step {name}: {message}"),
         };
+        let (mut record, outgoing) =
+            match build_request(step, &prepared.base_url, &issuers, &results) {
+                Ok(built) => built,
+                Err(message) => return error(message),
+            };
         record.name = name.clone();
-        let response = match send(http, &record, step).await {
-            Ok(response) => response,
+        let sent = match step.action {
+            Action::MintConcurrent => {
+                send_concurrently(http, &outgoing, step.count.unwrap_or(8), judge, step).await
+            }
+            _ => transport::send(http, &outgoing, REQUEST_TIMEOUT)
+                .await
+                .map(|response| {
+                    let mismatches = judge.check(&step.expect, &response);
+                    (response, mismatches)
+                }),
+        };
+        let (response, mismatches) = match sent {
+            Ok(sent) => sent,
             Err(message) => {
                 records.push(record);
-                return Verdict::Error {
-                    message: format!("step {name}: {message}"),
-                };
+                return error(message);
             }
         };
         let mut fields = HashMap::new();
@@ -241,7 +252,7 @@ async fn execute(
             fields.insert("token", token);
         }
         results.0.insert(name, fields);
-        record.mismatches = judge.check(&step.expect, &response);
+        record.mismatches = mismatches;
         record.response = Some(response);
         let failed = !record.mismatches.is_empty();
         records.push(record);
@@ -252,12 +263,58 @@ async fn execute(
     Verdict::Pass
 }
 
+/// Sends the same request `count` times at once. Counts the successes against
+/// `expect.successes` and checks every other answer against the rest of `expect`. The
+/// recorded response is the first one that broke an expectation, else the first refusal.
+async fn send_concurrently(
+    http: &reqwest::Client,
+    outgoing: &Outgoing,
+    count: usize,
+    judge: &Judge,
+    step: &Step,
+) -> Result<(Response, Vec<Mismatch>), String> {
+    let mut running = JoinSet::new();
+    for _ in 0..count {
+        let (http, outgoing) = (http.clone(), outgoing.clone());
+        running.spawn(async move { transport::send(&http, &outgoing, REQUEST_TIMEOUT).await });
+    }
+    let mut responses = Vec::new();
+    while let Some(joined) = running.join_next().await {
+        responses.push(joined.map_err(|e| format!("a concurrent request failed: {e}"))??);
+    }
+    let successes = responses.iter().filter(|r| r.status == 200).count();
+    let mut mismatches = Vec::new();
+    if let Some(expected) = step.expect.successes
+        && expected != successes
+    {
+        mismatches.push(Mismatch {
+            at: "successes".into(),
+            expected: format!("{expected} of {count} identical requests answered 200"),
+            actual: format!("{successes} of {count}"),
+        });
+    }
+    let mut shown = None;
+    for response in responses.iter().filter(|r| r.status != 200) {
+        let found = judge.check(&step.expect, response);
+        if shown.is_none() || !found.is_empty() {
+            let broke = !found.is_empty();
+            shown = Some((response.clone(), found));
+            if broke {
+                break;
+            }
+        }
+    }
+    let (response, found) = shown.unwrap_or_else(|| (responses[0].clone(), Vec::new()));
+    mismatches.extend(found);
+    Ok((response, mismatches))
+}
+
 fn build_request(
     step: &Step,
     base_url: &str,
     issuers: &Issuers,
     results: &Results,
-) -> Result<StepRecord, String> {
+) -> Result<(StepRecord, Outgoing), String> {
     let mut record = StepRecord {
         name: String::new(),
         method: "GET".into(),
@@ -267,15 +324,23 @@ fn build_request(
         response: None,
         mismatches: Vec::new(),
     };
-    match step.action {
-        Action::Audience => record.url = format!("{base_url}/_/oidc/audience"),
-        Action::Mint => {
-            record.method = "POST".into();
-            record.url = format!(
-                "{base_url}{}",
-                step.path.as_deref().unwrap_or("/_/oidc/mint-token")
-            );
-            record.request_body = Some(match (&step.token, &step.body) {
+    let json_type = || {
+        vec![(
+            "content-type".to_owned(),
+            step.content_type
+                .clone()
+                .unwrap_or_else(|| "application/json".into()),
+        )]
+    };
+    let outgoing = match step.action {
+        Action::Audience => Outgoing {
+            method: "GET".into(),
+            url: format!("{base_url}/_/oidc/audience"),
+            headers: Vec::new(),
+            body: None,
+        },
+        Action::Mint | Action::MintConcurrent => {
+            let body = match (&step.token, &step.body) {
                 (Some(spec), _) => {
                     let profile = spec.profile();
                     let forged = spec
@@ -289,61 +354,59 @@ fn build_request(
                 }
                 (None, Some(body)) => results.substitute(body)?,
                 (None, None) => unreachable!("the loader requires a token or a body"),
-            });
+            };
+            let path = step.path.as_deref().unwrap_or("/_/oidc/mint-token");
+            Outgoing {
+                method: "POST".into(),
+                url: format!("{base_url}{path}"),
+                headers: json_type(),
+                body: Some(body.into_bytes()),
+            }
         }
         Action::Request => {
-            record.method = step
-                .method
-                .clone()
-                .unwrap_or_else(|| "GET".into())
-                .to_ascii_uppercase();
-            record.url = format!("{base_url}{}", step.path.as_deref().unwrap_or("/"));
-            record.request_body = step
+            let body = step
                 .body
                 .as_deref()
                 .map(|b| results.substitute(b))
                 .transpose()?;
+            Outgoing {
+                method: step
+                    .method
+                    .clone()
+                    .unwrap_or_else(|| "GET".into())
+                    .to_ascii_uppercase(),
+                url: format!("{base_url}{}", step.path.as_deref().unwrap_or("/")),
+                headers: if body.is_some() {
+                    json_type()
+                } else {
+                    Vec::new()
+                },
+                body: body.map(String::into_bytes),
+            }
         }
+        Action::Upload => {
+            let spec = step
+                .upload
+                .as_ref()
+                .expect("the loader requires `upload` on upload steps");
+            let token = results.substitute(&spec.token)?;
+            let request = upload::request(base_url, spec, &token);
+            record.request_body = Some(format!(
+                "multipart form: name={:?} version={:?} file={:?}",
+                spec.name,
+                spec.version,
+                upload::sdist_filename(&spec.name, &spec.version)
+            ));
+            request
+        }
+    };
+    record.method = outgoing.method.clone();
+    record.url = outgoing.url.clone();
+    if record.request_body.is_none() {
+        record.request_body = outgoing
+            .body
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned());
     }
-    Ok(record)
-}
-
-async fn send(
-    http: &reqwest::Client,
-    record: &StepRecord,
-    step: &Step,
-) -> Result<Response, String> {
-    let method = reqwest::Method::from_bytes(record.method.as_bytes())
-        .map_err(|e| format!("method: {e}"))?;
-    let mut request = http.request(method, &record.url);
-    if let Some(body) = &record.request_body {
-        let content_type = step.content_type.as_deref().unwrap_or("application/json");
-        request = request
-            .header("content-type", content_type)
-            .body(body.clone());
-    }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| format!("{} {}: {e}", record.method, record.url))?;
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| format!("reading the response: {e}"))?;
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
+    Ok((record, outgoing))
 }

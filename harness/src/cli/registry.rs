@@ -1,8 +1,107 @@
-//! `mintcheck registry`: the reference registry as a server (filled in by the reference-registry work).
+//! `mintcheck registry`: the reference registry as a long-running server.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use reference_registry::{FixtureDocument, Registry, RegistryConfig, SystemClock, app};
+
+use super::UsageError;
 
 #[derive(Debug, clap::Args)]
-pub struct RegistryArgs {}
+#[command(after_help = "\
+Prints one line on stdout when ready, {\"mintcheck\":\"ready\",\"base_url\":\"http://127.0.0.1:PORT\"},
+then serves GET /_/oidc/audience, POST /_/oidc/mint-token (and /_/oidc/github/mint-token) and
+POST /legacy/ until Ctrl-C. Diagnostics go to stderr. The fixture document format and its JSON
+Schema: docs/reference-registry.md, docs/fixture.schema.json.")]
+pub struct RegistryArgs {
+    /// Address to listen on. Non-loopback addresses also need --allow-remote.
+    #[arg(long, env = "MINTCHECK_ADDR", default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+    /// Allow listening on a non-loopback address.
+    #[arg(long)]
+    allow_remote: bool,
+    /// A fixture document (JSON) to apply at start: issuers and where their keys are, flags,
+    /// projects, publishers, pending publishers. Without one no issuer's keys are reachable
+    /// (unless --allow-remote-issuers), so every token fails verification.
+    #[arg(long, value_name = "FILE")]
+    fixture: Option<PathBuf>,
+    /// Enable PUT /__mintcheck/fixture, which replaces the state with the fixture document in
+    /// the body, for requests carrying `Authorization: Bearer <T>`.
+    #[arg(
+        long,
+        value_name = "T",
+        env = "MINTCHECK_CONTROL_TOKEN",
+        hide_env_values = true
+    )]
+    control_token: Option<String>,
+    /// The audience tokens must carry, when the fixture names none.
+    #[arg(long, default_value = "pypi")]
+    audience: String,
+    /// Let key refreshes contact non-loopback hosts (such as the real issuers' discovery
+    /// documents). Off: only loopback addresses are ever contacted.
+    #[arg(long)]
+    allow_remote_issuers: bool,
+}
 
-pub async fn run(_args: RegistryArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`mintcheck registry` is not built yet")
+pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
+    if !args.addr.ip().is_loopback() && !args.allow_remote {
+        let message = format!(
+            "{} is not a loopback address; add --allow-remote to listen on it",
+            args.addr
+        );
+        return Err(UsageError(message).into());
+    }
+    let config = RegistryConfig {
+        audience: args.audience,
+        clock: Arc::new(SystemClock),
+        allow_remote_issuers: args.allow_remote_issuers,
+        control_token: args.control_token,
+    };
+    let registry = Registry::new(config);
+    match &args.fixture {
+        Some(path) => {
+            let text =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let document = FixtureDocument::from_json(&text)
+                .and_then(|document| registry.apply(&document).map(|()| document))
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            eprintln!(
+                "mintcheck registry: fixture {}: {} issuer(s), {} project(s), {} publisher(s), {} pending",
+                path.display(),
+                document.issuers.len(),
+                document.projects.len(),
+                document.publishers.len(),
+                document.pending_publishers.len()
+            );
+        }
+        None if args.allow_remote_issuers => eprintln!(
+            "mintcheck registry: no fixture: trusting the real canonical issuers, keys fetched from their discovery documents"
+        ),
+        None => eprintln!(
+            "mintcheck registry: no fixture: no issuer is trusted with keys (remote issuers are not contacted), so every token fails verification"
+        ),
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("binding {}", args.addr))?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    // Field order matters to line-oriented readers, so the line is written by hand.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        r#"{{"mintcheck":"ready","base_url":{}}}"#,
+        serde_json::to_string(&base_url)?
+    )?;
+    stdout.flush()?;
+    drop(stdout);
+    axum::serve(listener, app(registry))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")?;
+    Ok(())
 }

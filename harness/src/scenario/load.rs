@@ -179,7 +179,11 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
             .name
             .clone()
             .unwrap_or_else(|| format!("step{}", i + 1));
-        for reference in references(step.body.as_deref().unwrap_or_default()) {
+        let upload_token = step.upload.as_ref().map(|u| u.token.as_str());
+        for reference in references(step.body.as_deref().unwrap_or_default())
+            .into_iter()
+            .chain(references(upload_token.unwrap_or_default()))
+        {
             if !names.contains(&reference) {
                 return Err((
                     key("body"),
@@ -230,6 +234,7 @@ fn check_expect(expect: &Expect) -> Result<(), (String, String)> {
         .iter()
         .map(|m| ("description".to_owned(), m));
     let texts = texts.chain(expect.body.iter().map(|m| ("body".to_owned(), m)));
+    let texts = texts.chain(expect.reason.iter().map(|m| ("reason".to_owned(), m)));
     let texts = texts.chain(
         expect
             .headers

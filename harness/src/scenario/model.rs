@@ -99,6 +99,10 @@ pub enum Action {
     Mint,
     /// Any HTTP request: `method`, `path`, optional `body` and `content_type`.
     Request,
+    /// `POST /legacy/` with a generated distribution, authenticated as `__token__`.
+    Upload,
+    /// The same mint request `count` times at once (replay races, R-JTI-4).
+    MintConcurrent,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -121,8 +125,29 @@ pub struct Step {
     pub method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// For `mint`: the path (default `/_/oidc/mint-token`).
+    /// For `upload`: what to upload and with which token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<UploadSpec>,
+    /// For `mint-concurrent`: how many identical requests are sent at once (default 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
     pub expect: Expect,
+}
+
+/// A distribution upload to the legacy endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadSpec {
+    /// The metadata `name` (what decides the project, after normalisation).
+    pub name: String,
+    #[serde(default = "default_version")]
+    pub version: String,
+    /// The API token (password for `__token__`), e.g. `${steps.mint.token}`.
+    pub token: String,
+}
+
+fn default_version() -> String {
+    "1.0.0".to_owned()
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -143,6 +168,13 @@ pub struct Expect {
     /// The body as text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<TextMatch>,
+    /// The HTTP/1.1 reason phrase of the status line (where the legacy upload puts its message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<TextMatch>,
+    /// For `mint-concurrent`: how many requests must succeed (200). The others are checked
+    /// against `status`, `code` and `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successes: Option<usize>,
     /// Response headers (names case-insensitive).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, TextMatch>,

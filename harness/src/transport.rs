@@ -1,0 +1,124 @@
+//! Sending one request. Plain-http targets are spoken to with hyper's HTTP/1.1 client so the
+//! status line's reason phrase is kept (the legacy upload puts its message there, R-UP-1);
+//! https targets go through reqwest, where only the status code is seen.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+
+use crate::check::Response;
+
+/// A request ready to send.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+pub async fn send(
+    http: &reqwest::Client,
+    request: &Outgoing,
+    timeout: Duration,
+) -> Result<Response, String> {
+    let what = format!("{} {}", request.method, request.url);
+    let sent = async {
+        if request.url.starts_with("http://") {
+            send_http1(request).await
+        } else {
+            send_reqwest(http, request).await
+        }
+    };
+    match tokio::time::timeout(timeout, sent).await {
+        Ok(result) => result.map_err(|e| format!("{what}: {e}")),
+        Err(_) => Err(format!(
+            "{what}: no answer within {} s",
+            timeout.as_secs_f64()
+        )),
+    }
+}
+
+async fn send_http1(request: &Outgoing) -> Result<Response, String> {
+    let uri: hyper::Uri = request.url.parse().map_err(|e| format!("bad URL: {e}"))?;
+    let authority = uri.authority().ok_or("URL without host")?.clone();
+    let port = authority.port_u16().unwrap_or(80);
+    let stream = tokio::net::TcpStream::connect((authority.host().trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    let connection = tokio::spawn(connection);
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut builder = hyper::Request::builder()
+        .method(request.method.as_str())
+        .uri(path)
+        .header(hyper::header::HOST, authority.as_str());
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let body = Full::new(Bytes::from(request.body.clone().unwrap_or_default()));
+    let outgoing = builder.body(body).map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(outgoing)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let reason = match response.extensions().get::<hyper::ext::ReasonPhrase>() {
+        Some(phrase) => Some(String::from_utf8_lossy(phrase.as_bytes()).into_owned()),
+        None => status.canonical_reason().map(str::to_owned),
+    };
+    let headers = header_pairs(response.headers());
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("reading the response: {e}"))?;
+    connection.abort();
+    Ok(Response {
+        status: status.as_u16(),
+        reason,
+        headers,
+        body: String::from_utf8_lossy(&body.to_bytes()).into_owned(),
+    })
+}
+
+async fn send_reqwest(http: &reqwest::Client, request: &Outgoing) -> Result<Response, String> {
+    let method = reqwest::Method::from_bytes(request.method.as_bytes())
+        .map_err(|e| format!("method: {e}"))?;
+    let mut builder = http.request(method, &request.url);
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let Some(body) = &request.body {
+        builder = builder.body(body.clone());
+    }
+    let response = builder.send().await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let headers = header_pairs(response.headers());
+    let body = response
+        .text()
+        .await
+        .map_err(|e| format!("reading the response: {e}"))?;
+    Ok(Response {
+        status,
+        reason: None,
+        headers,
+        body,
+    })
+}
+
+fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
