@@ -343,6 +343,7 @@ mod tests {
     fn response(status: u16, body: Value) -> Response {
         Response {
             status,
+            reason: None,
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_string(),
         }
@@ -414,6 +415,7 @@ mod tests {
         }
         let text = Response {
             status: 422,
+            reason: None,
             headers: vec![],
             body: "<html>".into(),
         };
