@@ -178,6 +178,31 @@ impl Judge {
     }
 }
 
+/// Checks the request counts the mock issuers logged; `count` gives the count for an
+/// endpoint name of [`crate::scenario::model::ISSUER_ENDPOINTS`].
+pub fn check_issuer_requests(expect: &Expect, count: impl Fn(&str) -> usize) -> Vec<Mismatch> {
+    let mut mismatches = Vec::new();
+    for (endpoint, range) in &expect.issuer_requests {
+        let seen = count(endpoint);
+        let low = range.min.is_some_and(|min| seen < min);
+        let high = range.max.is_some_and(|max| seen > max);
+        if low || high {
+            let bound = match (range.min, range.max) {
+                (Some(min), Some(max)) => format!("{min} to {max}"),
+                (Some(min), None) => format!("at least {min}"),
+                (None, Some(max)) => format!("at most {max}"),
+                (None, None) => unreachable!("the loader requires a bound"),
+            };
+            mismatches.push(Mismatch {
+                at: format!("issuer requests: {endpoint}"),
+                expected: format!("{bound} since the scenario began"),
+                actual: seen.to_string(),
+            });
+        }
+    }
+    mismatches
+}
+
 /// What is wrong with a body that should be the 422 envelope, if anything.
 fn envelope_problem(json: Option<&Value>) -> Option<String> {
     let Some(json) = json else {

@@ -2,7 +2,7 @@
 //! provider's canonical issuer string, and the fixture document that tells a target to
 //! trust them.
 
-use mock_issuer::{IssuerError, IssuerMode, MockIssuer, Profile, Provider};
+use mock_issuer::{Endpoint, IssuerError, IssuerMode, MockIssuer, Profile, Provider};
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
 use crate::scenario::model::FixtureSpec;
@@ -36,6 +36,22 @@ impl Issuers {
 
     pub fn for_profile(&self, profile: Profile) -> &MockIssuer {
         self.for_provider(profile.provider())
+    }
+
+    /// Requests to `endpoint` (a [`crate::scenario::model::ISSUER_ENDPOINTS`] name) over all
+    /// mock issuers.
+    pub fn hits(&self, endpoint: &str) -> usize {
+        let endpoint = match endpoint {
+            "discovery" => Endpoint::Discovery,
+            "jwks" => Endpoint::Jwks,
+            "attacker-jku" => Endpoint::AttackerJku,
+            "attacker-x5u" => Endpoint::AttackerX5u,
+            _ => return 0,
+        };
+        self.by_provider
+            .iter()
+            .map(|(_, issuer)| issuer.hits(endpoint))
+            .sum()
     }
 
     /// The fixture document for a scenario's fixture, trusting these issuers.

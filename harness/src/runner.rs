@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::check::{Judge, Mismatch, Response};
+use crate::check::{Judge, Mismatch, Response, check_issuer_requests};
 use crate::issuers::Issuers;
 use crate::scenario::model::{Action, Level, Scenario, Step};
 use crate::target::{Target, TargetError};
@@ -229,7 +229,7 @@ async fn execute(
                     (response, mismatches)
                 }),
         };
-        let (response, mismatches) = match sent {
+        let (response, mut mismatches) = match sent {
             Ok(sent) => sent,
             Err(message) => {
                 records.push(record);
@@ -252,6 +252,9 @@ async fn execute(
             fields.insert("token", token);
         }
         results.0.insert(name, fields);
+        mismatches.extend(check_issuer_requests(&step.expect, |endpoint| {
+            issuers.hits(endpoint)
+        }));
         record.mismatches = mismatches;
         record.response = Some(response);
         let failed = !record.mismatches.is_empty();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use super::model::{Action, Expect, Scenario, ScenarioFile, TextMatch};
+use super::model::{Action, Expect, ISSUER_ENDPOINTS, Scenario, ScenarioFile, TextMatch};
 use crate::rules;
 
 #[derive(Debug, thiserror::Error)]
@@ -195,10 +195,27 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
             return Err((key("name"), format!("two steps are named {name:?}")));
         }
         match step.action {
-            Action::Mint if step.token.is_some() == step.body.is_some() => {
+            Action::Mint | Action::MintConcurrent
+                if step.token.is_some() == step.body.is_some() =>
+            {
                 return Err((
                     key("token"),
                     "a mint step has exactly one of `token` and `body`".into(),
+                ));
+            }
+            Action::MintConcurrent if step.count.is_some_and(|n| !(2..=64).contains(&n)) => {
+                return Err((key("count"), "count is 2 to 64".into()));
+            }
+            Action::MintConcurrent if step.expect.successes.is_none() => {
+                return Err((
+                    key("expect.successes"),
+                    "a mint-concurrent step says how many may succeed".into(),
+                ));
+            }
+            Action::Upload if step.upload.is_none() => {
+                return Err((
+                    key("upload"),
+                    "an upload step needs `upload = { name, token }`".into(),
                 ));
             }
             Action::Request if step.path.is_none() => {
@@ -219,14 +236,28 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
 }
 
 fn check_expect(expect: &Expect) -> Result<(), (String, String)> {
-    if expect.status.is_none()
+    for (endpoint, range) in &expect.issuer_requests {
+        let field = format!("issuer_requests.{endpoint}");
+        if !ISSUER_ENDPOINTS.contains(&endpoint.as_str()) {
+            return Err((
+                field,
+                format!("unknown endpoint; known: {}", ISSUER_ENDPOINTS.join(", ")),
+            ));
+        }
+        if range.min.is_none() && range.max.is_none() {
+            return Err((field, "give min, max or both".into()));
+        }
+    }
+    let nothing_expected = expect.status.is_none()
         && expect.code.is_none()
         && expect.json.is_none()
         && expect.body.is_none()
-    {
+        && expect.successes.is_none()
+        && expect.issuer_requests.is_empty();
+    if nothing_expected {
         return Err((
             "status".into(),
-            "expect at least a status, code, json or body".into(),
+            "expect at least a status, code, json, body, successes or issuer_requests".into(),
         ));
     }
     let texts = expect
@@ -336,6 +367,20 @@ expect = { status = 200 }
             (
                 MINIMAL.replace("expect = { status = 200 }", "expect = {}"),
                 "key `step[0].expect.status`: expect at least",
+            ),
+            (
+                MINIMAL.replace(
+                    "status = 200",
+                    "status = 200, issuer_requests = { jku = { max = 0 } }",
+                ),
+                "key `step[0].expect.issuer_requests.jku`: unknown endpoint",
+            ),
+            (
+                MINIMAL.replace(
+                    "action = \"audience\"",
+                    "action = \"mint-concurrent\"\ntoken = {}",
+                ),
+                "key `step[0].expect.successes`: a mint-concurrent step says how many",
             ),
             (
                 format!("{MINIMAL}\n[fixture]\nflags = [\"disallow-everything\"]\n"),

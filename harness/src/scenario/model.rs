@@ -175,6 +175,10 @@ pub struct Expect {
     /// against `status`, `code` and `description`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub successes: Option<usize>,
+    /// What the target asked the mock issuers since the scenario began, by endpoint
+    /// (`discovery`, `jwks`, `attacker-jku`, `attacker-x5u`), e.g. `{ jwks = { max = 1 } }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub issuer_requests: BTreeMap<String, CountRange>,
     /// Response headers (names case-insensitive).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, TextMatch>,
@@ -196,6 +200,18 @@ pub struct TextMatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
 }
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountRange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<usize>,
+}
+
+/// The mock-issuer endpoints an `issuer_requests` expectation may count.
+pub const ISSUER_ENDPOINTS: [&str; 4] = ["discovery", "jwks", "attacker-jku", "attacker-x5u"];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
