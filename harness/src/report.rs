@@ -10,7 +10,11 @@ use crate::runner::{Outcome, Verdict};
 /// One line, printed as soon as the scenario's outcome is known.
 pub fn progress_line(outcome: &Outcome) -> String {
     let detail = match &outcome.verdict {
-        Verdict::Skip { reason } | Verdict::Unsupported { reason } => format!("  ({reason})"),
+        Verdict::Skip { reason }
+        | Verdict::Unsupported { reason }
+        | Verdict::Inconclusive { reason } => {
+            format!("  ({reason})")
+        }
         Verdict::Error { message } => format!("  ({message})"),
         Verdict::Pass | Verdict::Fail => String::new(),
     };
@@ -70,6 +74,7 @@ pub struct Tally {
     pub fail: usize,
     pub skip: usize,
     pub unsupported: usize,
+    pub inconclusive: usize,
     pub error: usize,
 }
 
@@ -82,15 +87,17 @@ impl Tally {
                 Verdict::Fail => tally.fail += 1,
                 Verdict::Skip { .. } => tally.skip += 1,
                 Verdict::Unsupported { .. } => tally.unsupported += 1,
+                Verdict::Inconclusive { .. } => tally.inconclusive += 1,
                 Verdict::Error { .. } => tally.error += 1,
             }
         }
         tally
     }
 
-    /// 0 all judged scenarios passed; 1 some failed; 3 the target or harness failed.
+    /// 0 all judged scenarios passed; 1 some failed or were inconclusive (a target that
+    /// refuses everything must not pass the negatives); 3 the target or harness failed.
     pub fn exit_code(&self) -> u8 {
-        if self.fail > 0 {
+        if self.fail > 0 || self.inconclusive > 0 {
             1
         } else if self.error > 0 {
             3
@@ -101,8 +108,8 @@ impl Tally {
 
     pub fn summary(&self) -> String {
         format!(
-            "scenarios: {} pass, {} fail, {} skip, {} unsupported, {} error",
-            self.pass, self.fail, self.skip, self.unsupported, self.error
+            "scenarios: {} pass, {} fail, {} inconclusive, {} skip, {} unsupported, {} error",
+            self.pass, self.fail, self.inconclusive, self.skip, self.unsupported, self.error
         )
     }
 }

@@ -38,9 +38,19 @@ pub struct RunOptions {
 pub enum Verdict {
     Pass,
     Fail,
-    Skip { reason: String },
-    Unsupported { reason: String },
-    Error { message: String },
+    Skip {
+        reason: String,
+    },
+    Unsupported {
+        reason: String,
+    },
+    /// A refusal that proves nothing: the same token without its defects did not mint either.
+    Inconclusive {
+        reason: String,
+    },
+    Error {
+        message: String,
+    },
 }
 
 impl Verdict {
@@ -50,6 +60,7 @@ impl Verdict {
             Verdict::Fail => "fail",
             Verdict::Skip { .. } => "skip",
             Verdict::Unsupported { .. } => "unsupported",
+            Verdict::Inconclusive { .. } => "inconclusive",
             Verdict::Error { .. } => "error",
         }
     }
@@ -196,6 +207,13 @@ async fn execute(
             };
         }
     };
+    for (index, step) in scenario.file.steps.iter().enumerate() {
+        if let Some(verdict) =
+            check_twin(scenario, index, step, target, options, http, records).await
+        {
+            return verdict;
+        }
+    }
     let document = issuers.document(&scenario.file.fixture);
     let prepared = match target.prepare(&document, http).await {
         Ok(prepared) => prepared,
@@ -264,6 +282,80 @@ async fn execute(
         }
     }
     Verdict::Pass
+}
+
+/// A refusal step whose token names defects has a positive twin: the same token without
+/// the defects, sent to a fresh copy of the fixture, must mint. Otherwise the refusal may
+/// have another cause and proves nothing. Returns the verdict that ends the scenario early.
+async fn check_twin(
+    scenario: &Scenario,
+    index: usize,
+    step: &Step,
+    target: &Target,
+    options: &RunOptions,
+    http: &reqwest::Client,
+    records: &mut Vec<StepRecord>,
+) -> Option<Verdict> {
+    let spec = step
+        .token
+        .as_ref()
+        .filter(|spec| !spec.defects.is_empty())?;
+    if step.expect.status == Some(200) || step.expect.successes.is_some() {
+        return None;
+    }
+    let name = format!("{} (positive twin)", scenario.step_name(index));
+    let error = |message: String| {
+        Some(Verdict::Error {
+            message: format!("step {name}: {message}"),
+        })
+    };
+    let issuers = match Issuers::start(options.issuer_tls).await {
+        Ok(issuers) => issuers,
+        Err(err) => return error(format!("starting the mock issuers: {err}")),
+    };
+    let prepared = match target
+        .prepare(&issuers.document(&scenario.file.fixture), http)
+        .await
+    {
+        Ok(prepared) => prepared,
+        Err(TargetError::Unsupported(features)) => {
+            return Some(Verdict::Unsupported {
+                reason: format!("the target cannot set up: {}", features.join(", ")),
+            });
+        }
+        Err(TargetError::Fault(message)) => return error(message),
+    };
+    let mut twin = step.clone();
+    twin.token = Some(mock_issuer::TokenSpec {
+        defects: Vec::new(),
+        ..spec.clone()
+    });
+    let (mut record, outgoing) =
+        match build_request(&twin, &prepared.base_url, &issuers, &Results::default()) {
+            Ok(built) => built,
+            Err(message) => return error(message),
+        };
+    record.name = name.clone();
+    let response = match transport::send(http, &outgoing, REQUEST_TIMEOUT).await {
+        Ok(response) => response,
+        Err(message) => return error(message),
+    };
+    if response.status == 200 {
+        return None;
+    }
+    let reason = format!(
+        "step {}'s refusal proves nothing: its positive twin (the same token without {}) got HTTP {} instead of 200",
+        scenario.step_name(index),
+        spec.defects
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        response.status
+    );
+    record.response = Some(response);
+    records.push(record);
+    Some(Verdict::Inconclusive { reason })
 }
 
 /// Sends the same request `count` times at once. Counts the successes against
