@@ -46,6 +46,14 @@ pub struct TestCa {
     server_config: Arc<rustls::ServerConfig>,
 }
 
+impl std::fmt::Debug for TestCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestCa")
+            .field("ca_path", &self.ca_path())
+            .finish_non_exhaustive()
+    }
+}
+
 impl TestCa {
     pub fn generate() -> Result<TestCa, TlsError> {
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;

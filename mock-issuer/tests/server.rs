@@ -570,3 +570,26 @@ async fn the_log_proves_what_a_client_fetched() {
         ("GET", "/.well-known/jwks")
     );
 }
+
+#[tokio::test]
+async fn issuers_built_with_one_ca_share_it() {
+    let ca = std::sync::Arc::new(mock_issuer::tls::TestCa::generate().unwrap());
+    let first = MockIssuer::builder().ca(ca.clone()).start().await.unwrap();
+    let second = MockIssuer::builder()
+        .issuer_mode(IssuerMode::Canonical(Provider::Gitlab))
+        .ca(ca.clone())
+        .start()
+        .await
+        .unwrap();
+    assert!(first.base_url().starts_with("https://127.0.0.1:"));
+    assert_eq!(first.ca_pem(), Some(ca.ca_pem()));
+    assert_eq!(second.ca_pem(), Some(ca.ca_pem()));
+    assert_eq!(first.ca_path(), Some(ca.ca_path()));
+    let client = tls_client(ca.ca_pem(), &[]);
+    for issuer in [&first, &second] {
+        let response = client.get(issuer.discovery_url()).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{}", issuer.base_url());
+    }
+    drop((first, second));
+    assert!(ca.ca_path().exists(), "the file lives as long as the CA");
+}

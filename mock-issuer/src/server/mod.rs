@@ -90,6 +90,7 @@ pub struct MockIssuerBuilder {
     addr: SocketAddr,
     allow_remote: bool,
     tls: bool,
+    ca: Option<Arc<TestCa>>,
     mode: IssuerMode,
     keys: Option<KeySet>,
     fault: Option<JwksFault>,
@@ -102,6 +103,7 @@ impl Default for MockIssuerBuilder {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             allow_remote: false,
             tls: false,
+            ca: None,
             mode: IssuerMode::Own,
             keys: None,
             fault: None,
@@ -126,6 +128,14 @@ impl MockIssuerBuilder {
     /// Serve https with a CA generated at start (see [`MockIssuer::ca_path`]).
     pub fn tls(mut self, tls: bool) -> Self {
         self.tls = tls;
+        self
+    }
+
+    /// Serve https with a certificate from this CA instead of a generated one (implies
+    /// [`Self::tls`]), so several mocks can be trusted through one CA file.
+    pub fn ca(mut self, ca: Arc<TestCa>) -> Self {
+        self.tls = true;
+        self.ca = Some(ca);
         self
     }
 
@@ -165,10 +175,10 @@ impl MockIssuerBuilder {
             addr: self.addr,
             source,
         })?;
-        let ca = if self.tls {
-            Some(TestCa::generate()?)
-        } else {
-            None
+        let ca = match self.ca {
+            Some(ca) => Some(ca),
+            None if self.tls => Some(Arc::new(TestCa::generate()?)),
+            None => None,
         };
         let scheme = if ca.is_some() { "https" } else { "http" };
         let base_url = format!("{scheme}://{local}");
@@ -337,7 +347,7 @@ impl Shared {
 pub struct MockIssuer {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    ca: Option<TestCa>,
+    ca: Option<Arc<TestCa>>,
     default_job: String,
     task: JoinHandle<()>,
 }
@@ -472,9 +482,10 @@ impl MockIssuer {
         self.shared.ca_pem.as_deref()
     }
 
-    /// A file holding [`Self::ca_pem`], removed when the issuer is dropped.
+    /// A file holding [`Self::ca_pem`], removed when the CA is dropped (with the last issuer
+    /// holding it).
     pub fn ca_path(&self) -> Option<&Path> {
-        self.ca.as_ref().map(TestCa::ca_path)
+        self.ca.as_ref().map(|ca| ca.ca_path())
     }
 
     /// The environment a GitHub Actions client needs to fetch tokens for `request_token`.

@@ -9,11 +9,20 @@ use serde_json::{Value, json};
 use crate::support::{Setup, Target};
 
 async fn description(target: &Target, body: &[u8]) -> String {
-    let reply = target.send("POST", "/_/oidc/mint-token", body.to_vec()).await;
+    let reply = target
+        .send("POST", "/_/oidc/mint-token", body.to_vec())
+        .await;
     assert_eq!(reply.status, 422);
     let json = reply.json();
-    assert_eq!(json["errors"][0]["code"], "invalid-payload", "{}", reply.body);
-    json["errors"][0]["description"].as_str().unwrap().to_owned()
+    assert_eq!(
+        json["errors"][0]["code"], "invalid-payload",
+        "{}",
+        reply.body
+    );
+    json["errors"][0]["description"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -22,19 +31,59 @@ async fn r_payload_1_5_6_pydantic_texts() {
     let cases: [(&[u8], Option<&str>, &str, &str); 15] = [
         (b"", None, "Invalid JSON: ", "json_invalid"),
         (b"not json", None, "Invalid JSON: ", "json_invalid"),
-        (b"{\"token\":\"\xff\"}", None, "Invalid JSON: ", "json_invalid"),
-        (b"{\"token\":\"x\"} x", None, "Invalid JSON: ", "json_invalid"),
+        (
+            b"{\"token\":\"\xff\"}",
+            None,
+            "Invalid JSON: ",
+            "json_invalid",
+        ),
+        (
+            b"{\"token\":\"x\"} x",
+            None,
+            "Invalid JSON: ",
+            "json_invalid",
+        ),
         (b"[]", None, "Input should be an object", "model_type"),
         (b"null", None, "Input should be an object", "model_type"),
         (b"\"s\"", None, "Input should be an object", "model_type"),
         (b"1", None, "Input should be an object", "model_type"),
         (b"{}", Some("token"), "Field required", "missing"),
-        (b"{\"wrongkey\":\"\"}", Some("token"), "Field required", "missing"),
-        (b"{\"token\":null}", Some("token"), "Input should be a valid string", "string_type"),
-        (b"{\"token\":0}", Some("token"), "Input should be a valid string", "string_type"),
-        (b"{\"token\":true}", Some("token"), "Input should be a valid string", "string_type"),
-        (b"{\"token\":[\"\"]}", Some("token"), "Input should be a valid string", "string_type"),
-        (b"{\"token\":{}}", Some("token"), "Input should be a valid string", "string_type"),
+        (
+            b"{\"wrongkey\":\"\"}",
+            Some("token"),
+            "Field required",
+            "missing",
+        ),
+        (
+            b"{\"token\":null}",
+            Some("token"),
+            "Input should be a valid string",
+            "string_type",
+        ),
+        (
+            b"{\"token\":0}",
+            Some("token"),
+            "Input should be a valid string",
+            "string_type",
+        ),
+        (
+            b"{\"token\":true}",
+            Some("token"),
+            "Input should be a valid string",
+            "string_type",
+        ),
+        (
+            b"{\"token\":[\"\"]}",
+            Some("token"),
+            "Input should be a valid string",
+            "string_type",
+        ),
+        (
+            b"{\"token\":{}}",
+            Some("token"),
+            "Input should be a valid string",
+            "string_type",
+        ),
     ];
     for (body, location, message, kind) in cases {
         let text = description(&target, body).await;
@@ -49,9 +98,16 @@ async fn r_payload_1_5_6_pydantic_texts() {
         };
         assert!(rest[0].starts_with(&format!("  {message}")), "{text}");
         assert!(rest[0].contains(&format!(" [type={kind},")), "{text}");
-        assert!(rest[1].starts_with("    For further information visit https://errors.pydantic.dev/"), "{text}");
+        assert!(
+            rest[1].starts_with("    For further information visit https://errors.pydantic.dev/"),
+            "{text}"
+        );
     }
-    assert!(description(&target, b"{\"token\":3.14}").await.contains("input_value=3.14, input_type=float"));
+    assert!(
+        description(&target, b"{\"token\":3.14}")
+            .await
+            .contains("input_value=3.14, input_type=float")
+    );
 }
 
 #[tokio::test]
@@ -71,14 +127,24 @@ async fn r_payload_6_baseline_strings_exact() {
 async fn r_payload_2_duplicate_token_last_wins_and_extras_ignored() {
     let setup = Setup::standard(Provider::Github).await;
     let token = setup.token().sign().unwrap();
-    let body = format!(r#"{{"token":1,"extra":[1,2],"token":"{}"}}"#, token.as_str());
-    setup.target.send("POST", "/_/oidc/mint-token", body.into_bytes()).await.assert_minted();
+    let body = format!(
+        r#"{{"token":1,"extra":[1,2],"token":"{}"}}"#,
+        token.as_str()
+    );
+    setup
+        .target
+        .send("POST", "/_/oidc/mint-token", body.into_bytes())
+        .await
+        .assert_minted();
 }
 
 #[tokio::test]
 async fn r_payload_3_empty_token_is_malformed_jwt() {
     let target = Target::with_fixture(&FixtureDocument::new()).await;
-    target.mint("").await.assert_error("invalid-payload", "malformed JWT");
+    target
+        .mint("")
+        .await
+        .assert_error("invalid-payload", "malformed JWT");
 }
 
 #[tokio::test]
@@ -88,7 +154,11 @@ async fn r_payload_4_token_is_not_trimmed() {
     let reply = setup.target.mint(&format!(" {} ", token.as_str())).await;
     assert_eq!(reply.status, 422);
     let code = reply.json()["errors"][0]["code"].clone();
-    assert!(code == "invalid-payload" || code == "invalid-token", "{}", reply.body);
+    assert!(
+        code == "invalid-payload" || code == "invalid-token",
+        "{}",
+        reply.body
+    );
 }
 
 fn segment(value: &Value) -> String {
@@ -108,31 +178,59 @@ async fn r_jwt_1_2_structural_failures_are_malformed_jwt() {
         "abc".to_owned(),
         "a.b".to_owned(),
         format!("{}.!!!.sig", segment(&ok_header)),
-        format!("{}.{}.c2ln", URL_SAFE_NO_PAD.encode(b"not json"), segment(&iss)),
+        format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(b"not json"),
+            segment(&iss)
+        ),
         compact(json!([1]), iss.clone()),
         compact(ok_header.clone(), json!("string")),
         compact(json!({"alg": "RS256", "kid": 7}), iss.clone()),
         compact(json!({"alg": "RS256", "kid": "k", "crit": []}), iss.clone()),
-        compact(json!({"alg": "RS256", "kid": "k", "crit": "b64"}), iss.clone()),
-        compact(json!({"alg": "RS256", "kid": "k", "crit": ["b64"]}), iss.clone()),
-        compact(json!({"alg": "RS256", "kid": "k", "crit": ["exp"], "exp": 1}), iss.clone()),
-        compact(json!({"alg": "RS256", "kid": "k", "b64": false}), iss.clone()),
+        compact(
+            json!({"alg": "RS256", "kid": "k", "crit": "b64"}),
+            iss.clone(),
+        ),
+        compact(
+            json!({"alg": "RS256", "kid": "k", "crit": ["b64"]}),
+            iss.clone(),
+        ),
+        compact(
+            json!({"alg": "RS256", "kid": "k", "crit": ["exp"], "exp": 1}),
+            iss.clone(),
+        ),
+        compact(
+            json!({"alg": "RS256", "kid": "k", "b64": false}),
+            iss.clone(),
+        ),
         compact(ok_header.clone(), json!({"sub": "x"})),
     ];
     for token in cases {
-        target.mint(&token).await.assert_error("invalid-payload", "malformed JWT");
+        target
+            .mint(&token)
+            .await
+            .assert_error("invalid-payload", "malformed JWT");
     }
 }
 
 #[tokio::test]
 async fn r_jwt_3_parse_ignores_alg_typ_times_and_null_iss_goes_to_step_3() {
     let target = Target::with_fixture(&FixtureDocument::new()).await;
-    let null_iss = compact(json!({"alg": "none", "typ": "weird"}), json!({"iss": null, "exp": "x"}));
-    target.mint(&null_iss).await.assert_error("invalid-payload", "unknown trusted publishing issuer");
+    let null_iss = compact(
+        json!({"alg": "none", "typ": "weird"}),
+        json!({"iss": null, "exp": "x"}),
+    );
+    target
+        .mint(&null_iss)
+        .await
+        .assert_error("invalid-payload", "unknown trusted publishing issuer");
     let crit_ok = compact(
         json!({"alg": "none", "kid": "k", "crit": ["b64"], "b64": true}),
         json!({"iss": "https://token.actions.githubusercontent.com"}),
     );
     // Past step 2: no keys are reachable without a fixture, so step 5 fails.
-    target.mint(&crit_ok).await.assert_error("invalid-token", "malformed or invalid token");
+    target
+        .mint(&crit_ok)
+        .await
+        .assert_error("invalid-token", "malformed or invalid token");
 }

@@ -26,9 +26,28 @@ async fn r_sig_1_kid_required() {
 #[tokio::test]
 async fn r_sig_3_only_rs256() {
     let setup = Setup::standard(Provider::Github).await;
-    assert_invalid(&setup.mint(setup.token().defect(Defect::AlgNone("none".into()))).await);
-    assert_invalid(&setup.mint(setup.token().defect(Defect::Hs256PublicKey(PublicKeyForm::Pem))).await);
-    for alg in [json!("RS384"), json!("RS512"), json!("PS256"), json!("ES256"), json!(null), json!("rs256")] {
+    assert_invalid(
+        &setup
+            .mint(setup.token().defect(Defect::AlgNone("none".into())))
+            .await,
+    );
+    assert_invalid(
+        &setup
+            .mint(
+                setup
+                    .token()
+                    .defect(Defect::Hs256PublicKey(PublicKeyForm::Pem)),
+            )
+            .await,
+    );
+    for alg in [
+        json!("RS384"),
+        json!("RS512"),
+        json!("PS256"),
+        json!("ES256"),
+        json!(null),
+        json!("rs256"),
+    ] {
         assert_invalid(&setup.mint(setup.token().header("alg", alg)).await);
     }
     assert_invalid(&setup.mint(setup.token().remove_header("alg")).await);
@@ -40,7 +59,12 @@ async fn r_sig_4_unusable_jwk() {
     let base = Setup::standard(Provider::Github).await;
     let jwk = base.issuer.jwks()["keys"][0].clone();
     let kid = jwk["kid"].as_str().unwrap().to_owned();
-    for (field, value) in [("kty", json!("EC")), ("alg", json!("RS384")), ("n", json!("!!")), ("e", json!(5))] {
+    for (field, value) in [
+        ("kty", json!("EC")),
+        ("alg", json!("RS384")),
+        ("n", json!("!!")),
+        ("e", json!(5)),
+    ] {
         let mut broken = jwk.clone();
         broken[field] = value;
         let setup = Setup::standard_with(Provider::Github, |f| {
@@ -67,7 +91,11 @@ async fn r_sig_4_unusable_jwk() {
 #[tokio::test]
 async fn r_sig_5_signature_must_verify() {
     let setup = Setup::standard(Provider::Github).await;
-    for defect in [Defect::BadSignature, Defect::CorruptedSignature, Defect::StrippedSignature] {
+    for defect in [
+        Defect::BadSignature,
+        Defect::CorruptedSignature,
+        Defect::StrippedSignature,
+    ] {
         assert_invalid(&setup.mint(setup.token().defect(defect)).await);
     }
 }
@@ -75,7 +103,11 @@ async fn r_sig_5_signature_must_verify() {
 #[tokio::test]
 async fn r_jwt_4_jku_jwk_x5u_x5c_never_used() {
     let setup = Setup::standard(Provider::Github).await;
-    for defect in [Defect::JkuInjection, Defect::JwkInjection, Defect::X5uInjection] {
+    for defect in [
+        Defect::JkuInjection,
+        Defect::JwkInjection,
+        Defect::X5uInjection,
+    ] {
         assert_invalid(&setup.mint(setup.token().defect(defect)).await);
     }
     assert_eq!(setup.issuer.hits(mock_issuer::Endpoint::AttackerJku), 0);
@@ -94,10 +126,20 @@ async fn r_claim_1_required_registered_claims() {
 #[tokio::test]
 async fn r_claim_2_strict_audience() {
     let setup = Setup::standard(Provider::Github).await;
-    for aud in [json!(["pypi"]), json!(""), json!("PyPI"), json!("testpypi"), json!(1)] {
+    for aud in [
+        json!(["pypi"]),
+        json!(""),
+        json!("PyPI"),
+        json!("testpypi"),
+        json!(1),
+    ] {
         assert_invalid(&setup.mint(setup.token().claim("aud", aud)).await);
     }
-    assert_invalid(&setup.mint(setup.token().defect(Defect::AudienceArray)).await);
+    assert_invalid(
+        &setup
+            .mint(setup.token().defect(Defect::AudienceArray))
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -113,7 +155,9 @@ async fn r_claim_3_sub_and_jti_must_be_strings() {
 #[tokio::test]
 async fn r_claim_4_r_time_2_iat_has_no_maximum_age() {
     let setup = Setup::standard(Provider::Github).await;
-    let reply = setup.mint(setup.token().time("iat", "now-3650d".parse().unwrap())).await;
+    let reply = setup
+        .mint(setup.token().time("iat", "now-3650d".parse().unwrap()))
+        .await;
     reply.assert_minted();
 }
 
@@ -133,11 +177,19 @@ async fn r_time_2_leeway_boundaries() {
     let clock = ManualClock::at(T as f64 + 0.5);
     let setup = Setup::bare_with_clock(Provider::Github, Some(Arc::new(clock)), |f| {
         f.projects.push(crate::support::project("widgetry"));
-        f.publishers.push(crate::support::publisher(crate::support::identity(Provider::Github), &["widgetry"]));
+        f.publishers.push(crate::support::publisher(
+            crate::support::identity(Provider::Github),
+            &["widgetry"],
+        ));
     })
     .await;
     let at = |claims: &[(&str, i64)]| {
-        let mut token = setup.token().at(T as f64).claim("iat", T - 60).claim("nbf", T - 60).claim("exp", T + 600);
+        let mut token = setup
+            .token()
+            .at(T as f64)
+            .claim("iat", T - 60)
+            .claim("nbf", T - 60)
+            .claim("exp", T + 600);
         for (name, value) in claims {
             token = token.claim(*name, *value);
         }
@@ -150,9 +202,17 @@ async fn r_time_2_leeway_boundaries() {
     setup.mint(at(&[("nbf", T + 30)])).await.assert_minted();
     assert_invalid(&setup.mint(at(&[("nbf", T + 31)])).await);
     // Fractions are truncated toward zero.
-    let fractional = setup.token().at(T as f64).claim("iat", T - 60).claim("exp", json!((T - 29) as f64 + 0.99));
+    let fractional = setup
+        .token()
+        .at(T as f64)
+        .claim("iat", T - 60)
+        .claim("exp", json!((T - 29) as f64 + 0.99));
     setup.mint(fractional).await.assert_minted();
-    let fractional = setup.token().at(T as f64).claim("iat", json!((T + 30) as f64 + 0.99)).claim("exp", T + 600);
+    let fractional = setup
+        .token()
+        .at(T as f64)
+        .claim("iat", json!((T + 30) as f64 + 0.99))
+        .claim("exp", T + 600);
     setup.mint(fractional).await.assert_minted();
     // nbf is optional.
     setup.mint(at(&[]).remove("nbf")).await.assert_minted();
@@ -163,7 +223,11 @@ async fn r_def_7_non_numeric_times_are_invalid_token() {
     let setup = Setup::standard(Provider::Github).await;
     let far = "99999999999";
     for claim in ["exp", "iat", "nbf"] {
-        let value = if claim == "exp" { json!(far) } else { json!("1") };
+        let value = if claim == "exp" {
+            json!(far)
+        } else {
+            json!("1")
+        };
         assert_invalid(&setup.mint(setup.token().claim(claim, value)).await);
         assert_invalid(&setup.mint(setup.token().claim(claim, json!(true))).await);
     }

@@ -27,7 +27,12 @@ impl Target {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(axum::serve(listener, app(registry.clone())).into_future());
-        Self { registry, addr, base_url: format!("http://{addr}"), http: reqwest::Client::new() }
+        Self {
+            registry,
+            addr,
+            base_url: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+        }
     }
 
     pub async fn with_fixture(fixture: &FixtureDocument) -> Self {
@@ -47,11 +52,21 @@ impl Target {
 
     pub async fn send(&self, method: &str, path: &str, body: Vec<u8>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let response = self.http.request(method, format!("{}{path}", self.base_url)).body(body).send().await.unwrap();
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.text().await.unwrap();
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Sends raw HTTP/1.1 bytes and returns the raw response, status line included.
@@ -63,12 +78,19 @@ impl Target {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let status_line = head.lines().next().unwrap_or_default().to_owned();
-        RawReply { status_line, head: head.to_owned(), body: body.to_owned() }
+        RawReply {
+            status_line,
+            head: head.to_owned(),
+            body: body.to_owned(),
+        }
     }
 
     /// `POST path` with `Connection: close` over a raw socket.
     pub async fn raw_post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> RawReply {
-        let mut request = format!("POST {path} HTTP/1.1\r\nHost: pypi.org\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: pypi.org\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
         for (name, value) in headers {
             request.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -105,7 +127,10 @@ impl Reply {
 
     #[track_caller]
     pub fn assert_no_publisher(&self, reason: &str) {
-        self.assert_error("invalid-publisher", &format!("valid token, but no corresponding publisher ({reason})"));
+        self.assert_error(
+            "invalid-publisher",
+            &format!("valid token, but no corresponding publisher ({reason})"),
+        );
     }
 
     #[track_caller]
@@ -143,7 +168,11 @@ pub fn profile(provider: Provider) -> Profile {
 /// A mock issuer whose tokens carry `provider`'s real canonical `iss` (keys served by the
 /// mock on loopback).
 pub async fn canonical_issuer(provider: Provider) -> MockIssuer {
-    MockIssuer::builder().issuer_mode(IssuerMode::Canonical(mock_provider(provider))).start().await.unwrap()
+    MockIssuer::builder()
+        .issuer_mode(IssuerMode::Canonical(mock_provider(provider)))
+        .start()
+        .await
+        .unwrap()
 }
 
 /// The fixture entry that trusts `issuer`'s `iss` and fetches its keys through discovery.
@@ -179,7 +208,10 @@ pub fn gitlab() -> GitlabIdentity {
 }
 
 pub fn google() -> GoogleIdentity {
-    GoogleIdentity { email: "release-bot@acme-ci.iam.gserviceaccount.com".into(), sub: String::new() }
+    GoogleIdentity {
+        email: "release-bot@acme-ci.iam.gserviceaccount.com".into(),
+        sub: String::new(),
+    }
 }
 
 pub fn activestate() -> ActiveStateIdentity {
@@ -202,15 +234,26 @@ pub fn identity(provider: Provider) -> Identity {
 }
 
 pub fn publisher(identity: Identity, projects: &[&str]) -> Publisher {
-    Publisher { id: None, projects: projects.iter().map(|p| p.to_string()).collect(), identity }
+    Publisher {
+        id: None,
+        projects: projects.iter().map(|p| p.to_string()).collect(),
+        identity,
+    }
 }
 
 pub fn pending(identity: Identity, project_name: &str, added_by: &str) -> PendingPublisher {
-    PendingPublisher { project_name: project_name.into(), added_by: added_by.into(), identity }
+    PendingPublisher {
+        project_name: project_name.into(),
+        added_by: added_by.into(),
+        identity,
+    }
 }
 
 pub fn project(name: &str) -> Project {
-    Project { name: name.into(), id: None }
+    Project {
+        name: name.into(),
+        id: None,
+    }
 }
 
 /// One provider's mock issuer and a registry trusting it.
@@ -240,7 +283,11 @@ impl Setup {
             config.clock = clock;
         }
         let target = Target::with_config(config, &fixture).await;
-        Self { issuer, target, provider }
+        Self {
+            issuer,
+            target,
+            provider,
+        }
     }
 
     /// Project `widgetry` with the §18 publisher of `provider` attached.
@@ -248,10 +295,14 @@ impl Setup {
         Self::standard_with(provider, |_| {}).await
     }
 
-    pub async fn standard_with(provider: Provider, edit: impl FnOnce(&mut FixtureDocument)) -> Self {
+    pub async fn standard_with(
+        provider: Provider,
+        edit: impl FnOnce(&mut FixtureDocument),
+    ) -> Self {
         Self::bare(provider, |f| {
             f.projects.push(project("widgetry"));
-            f.publishers.push(publisher(identity(provider), &["widgetry"]));
+            f.publishers
+                .push(publisher(identity(provider), &["widgetry"]));
             edit(f);
         })
         .await
