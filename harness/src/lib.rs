@@ -1,6 +1,7 @@
 //! The mintcheck harness: scenario files, targets, the runner and its reports.
 
 pub mod check;
+pub mod coverage;
 pub mod issuers;
 pub mod report;
 pub mod rules;

@@ -1,5 +1,6 @@
 //! The command line. Each subcommand lives in its own module; only this layer prints.
 
+mod coverage;
 mod issuer;
 mod registry;
 mod run;
@@ -29,6 +30,8 @@ enum Command {
     Run(run::RunArgs),
     /// List scenarios with their level, rules and requirement.
     List(run::ListArgs),
+    /// Print which spec rules the scenarios cite; exit 1 while any rule is uncovered.
+    Coverage(coverage::CoverageArgs),
     /// Run the mock OIDC issuer as a server (discovery, JWKS, token API, GitHub Actions' token-request contract).
     Issuer(issuer::IssuerArgs),
     /// Forge one token (any profile, claims and defects) and print it.
@@ -42,6 +45,7 @@ impl Cli {
         match self.command {
             Command::Run(args) => return run::run(args).await,
             Command::List(args) => return run::list(args),
+            Command::Coverage(args) => return coverage::run(args),
             Command::Issuer(args) => issuer::run(args).await?,
             Command::Token(args) => token::run(args)?,
             Command::Registry(args) => registry::run(args).await?,

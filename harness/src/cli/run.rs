@@ -80,7 +80,7 @@ impl Selection {
         }
     }
 
-    fn load(&self) -> anyhow::Result<Vec<Scenario>> {
+    pub(super) fn load(&self) -> anyhow::Result<Vec<Scenario>> {
         let folder = self.folder();
         let scenarios = load_dir(&folder).map_err(|e| UsageError(e.to_string()))?;
         let patterns: Vec<Regex> = self.globs.iter().map(|g| glob(g)).collect();

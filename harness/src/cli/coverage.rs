@@ -1,0 +1,21 @@
+//! `mintcheck coverage`: the rule → scenarios table; fails while a rule is uncovered.
+
+use std::process::ExitCode;
+
+use mintcheck::coverage::Coverage;
+
+#[derive(Debug, clap::Args)]
+pub struct CoverageArgs {
+    #[command(flatten)]
+    selection: super::run::Selection,
+}
+
+pub fn run(args: CoverageArgs) -> anyhow::Result<ExitCode> {
+    let coverage = Coverage::of(&args.selection.load()?);
+    print!("{}", coverage.table());
+    Ok(if coverage.uncovered().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
