@@ -300,7 +300,8 @@ async fn check_twin(
         .token
         .as_ref()
         .filter(|spec| !spec.defects.is_empty())?;
-    if step.expect.status == Some(200) || step.expect.successes.is_some() {
+    if step.expect.status == Some(200) || step.expect.successes.is_some() || step.no_twin.is_some()
+    {
         return None;
     }
     let name = format!("{} (positive twin)", scenario.step_name(index));

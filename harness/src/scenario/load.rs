@@ -212,6 +212,16 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
                     "a mint-concurrent step says how many may succeed".into(),
                 ));
             }
+            _ if step
+                .no_twin
+                .as_deref()
+                .is_some_and(|reason| reason.trim().is_empty()) =>
+            {
+                return Err((
+                    key("no_twin"),
+                    "say why the step has no positive twin".into(),
+                ));
+            }
             Action::Upload if step.upload.is_none() => {
                 return Err((
                     key("upload"),

@@ -128,6 +128,11 @@ pub struct Step {
     /// For `upload`: what to upload and with which token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload: Option<UploadSpec>,
+    /// Why this refusal has no positive twin (the fixture itself refuses every token, as in
+    /// check-order scenarios). Without it, a refusal of a token with defects is first
+    /// checked against the same token without them, which must mint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_twin: Option<String>,
     /// For `mint-concurrent`: how many identical requests are sent at once (default 8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
