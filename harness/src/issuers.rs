@@ -2,6 +2,9 @@
 //! provider's canonical issuer string, and the fixture document that tells a target to
 //! trust them.
 
+use std::sync::Arc;
+
+use mock_issuer::tls::TestCa;
 use mock_issuer::{Endpoint, IssuerError, IssuerMode, MockIssuer, Profile, Provider};
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
@@ -12,14 +15,21 @@ pub struct Issuers {
 }
 
 impl Issuers {
-    pub async fn start(tls: bool) -> Result<Issuers, IssuerError> {
+    /// One mock per provider; with `tls`, all serve https with certificates from `ca` (or
+    /// from one CA generated here), so the fixture document's `ca_pem` covers them all.
+    pub async fn start(tls: bool, ca: Option<&Arc<TestCa>>) -> Result<Issuers, IssuerError> {
+        let ca = match (tls, ca) {
+            (false, _) => None,
+            (true, Some(ca)) => Some(ca.clone()),
+            (true, None) => Some(Arc::new(TestCa::generate()?)),
+        };
         let mut by_provider = Vec::new();
         for provider in Provider::ALL {
-            let issuer = MockIssuer::builder()
-                .issuer_mode(IssuerMode::Canonical(provider))
-                .tls(tls)
-                .start()
-                .await?;
+            let mut builder = MockIssuer::builder().issuer_mode(IssuerMode::Canonical(provider));
+            if let Some(ca) = &ca {
+                builder = builder.ca(ca.clone());
+            }
+            let issuer = builder.start().await?;
             by_provider.push((provider, issuer));
         }
         Ok(Issuers { by_provider })

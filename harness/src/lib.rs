@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod coverage;
+pub mod expectations;
+pub mod export;
 pub mod issuers;
 pub mod report;
 pub mod rules;

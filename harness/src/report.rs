@@ -1,20 +1,24 @@
-//! Reports: a line per scenario while running, then the failures in detail and a summary.
+//! Reports: a line per scenario while running, then the failures in detail and a summary
+//! (human); one JSON document (`--format json`); JUnit XML (`--format junit`).
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 
 use crate::check::shorten;
-use crate::runner::{Outcome, Verdict};
+use crate::runner::{Outcome, StepRecord, Verdict};
+use crate::transport::Outgoing;
 
 /// One line, printed as soon as the scenario's outcome is known.
 pub fn progress_line(outcome: &Outcome) -> String {
     let detail = match &outcome.verdict {
         Verdict::Skip { reason }
         | Verdict::Unsupported { reason }
-        | Verdict::Inconclusive { reason } => {
-            format!("  ({reason})")
-        }
+        | Verdict::Inconclusive { reason }
+        | Verdict::Xfail { reason }
+        | Verdict::Xpass { reason } => format!("  ({reason})"),
         Verdict::Error { message } => format!("  ({message})"),
         Verdict::Pass | Verdict::Fail => String::new(),
     };
@@ -25,57 +29,180 @@ pub fn progress_line(outcome: &Outcome) -> String {
     )
 }
 
-/// What was sent, what came back and what differed, for every failed scenario.
+/// Whether an outcome gets a detail block: it failed, or its refusal proved nothing.
+fn detailed(outcome: &Outcome) -> bool {
+    matches!(
+        outcome.verdict,
+        Verdict::Fail | Verdict::Inconclusive { .. }
+    )
+}
+
+/// What was sent, what came back and what differed, for every failed (or inconclusive)
+/// scenario, each with a `curl` command that sends the failing request again and a
+/// `mintcheck` command that reruns the scenario.
 pub fn failure_details(outcomes: &[Outcome], rerun: &dyn Fn(&str) -> String) -> String {
     let mut text = String::new();
-    for outcome in outcomes.iter().filter(|o| o.verdict == Verdict::Fail) {
-        let _ = writeln!(text, "\nFAIL {} - {}", outcome.id, outcome.title);
-        let _ = writeln!(
+    for outcome in outcomes.iter().filter(|o| detailed(o)) {
+        let _ = write!(
             text,
-            "  rules: {} ({})",
-            outcome.rules.join(", "),
-            outcome.level
+            "\n{} {} - {}\n",
+            outcome.verdict.label().to_ascii_uppercase(),
+            outcome.id,
+            outcome.title
         );
-        for step in &outcome.steps {
-            let _ = writeln!(text, "  step {}: {} {}", step.name, step.method, step.url);
-            if let Some(token) = &step.token {
-                let _ = writeln!(text, "    token header: {}", token["header"]);
-                let _ = writeln!(
-                    text,
-                    "    token claims: {}",
-                    shorten(&token["claims"].to_string())
-                );
-            }
-            if let Some(body) = &step.request_body {
-                let _ = writeln!(text, "    sent: {}", shorten(body));
-            }
-            if let Some(response) = &step.response {
-                let _ = writeln!(
-                    text,
-                    "    got:  HTTP {} {}",
-                    response.status,
-                    shorten(&response.body)
-                );
-            }
-            for mismatch in &step.mismatches {
-                let _ = writeln!(text, "    at {}:", mismatch.at);
-                let _ = writeln!(text, "      expected: {}", mismatch.expected);
-                let _ = writeln!(text, "      actual:   {}", mismatch.actual);
-            }
-        }
-        let _ = writeln!(text, "  rerun: {}", rerun(&outcome.id));
+        text.push_str(&detail_block(outcome, rerun));
     }
     text
 }
 
+/// The body of one detail block (everything after its `FAIL id - title` line).
+fn detail_block(outcome: &Outcome, rerun: &dyn Fn(&str) -> String) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "  rules: {} ({})",
+        outcome.rules.join(", "),
+        outcome.level
+    );
+    if let Verdict::Inconclusive { reason } = &outcome.verdict {
+        let _ = writeln!(text, "  {reason}");
+    }
+    let failing = failing_step(outcome);
+    for (index, step) in outcome.steps.iter().enumerate() {
+        let _ = writeln!(text, "  step {}: {} {}", step.name, step.method, step.url);
+        if let Some(token) = &step.token {
+            let _ = writeln!(text, "    token header: {}", token["header"]);
+            let _ = writeln!(
+                text,
+                "    token claims: {}",
+                shorten(&token["claims"].to_string())
+            );
+        }
+        if let Some(body) = &step.request_body {
+            let _ = writeln!(text, "    sent: {}", shorten(body));
+        }
+        if let Some(response) = &step.response {
+            let _ = writeln!(
+                text,
+                "    got:  HTTP {} {}",
+                response.status,
+                shorten(&response.body)
+            );
+        }
+        for mismatch in &step.mismatches {
+            let _ = writeln!(text, "    at {}:", mismatch.at);
+            let _ = writeln!(text, "      expected: {}", mismatch.expected);
+            let _ = writeln!(text, "      actual:   {}", mismatch.actual);
+        }
+        if Some(index) == failing
+            && let Some(sent) = &step.sent
+        {
+            let _ = writeln!(text, "    reproduce: {}", curl_command(sent));
+        }
+    }
+    let _ = writeln!(text, "  rerun: {}", rerun(&outcome.id));
+    text
+}
+
+/// The step whose request is worth reproducing: the last one with mismatches, else the last.
+fn failing_step(outcome: &Outcome) -> Option<usize> {
+    outcome
+        .steps
+        .iter()
+        .rposition(|s| !s.mismatches.is_empty())
+        .or_else(|| outcome.steps.len().checked_sub(1))
+}
+
+/// A `curl` command line (POSIX shell) that sends `request` as the harness sent it: the
+/// method, every header, and the body byte for byte (`--data-raw` for printable text,
+/// else `printf '%b' ... | curl --data-binary @-`).
+pub fn curl_command(request: &Outgoing) -> String {
+    let mut words: Vec<String> = vec!["curl".into(), "-sS".into(), "-i".into()];
+    let has_body = request.body.is_some();
+    match (request.method.as_str(), has_body) {
+        ("GET", false) | ("POST", true) => {}
+        ("HEAD", false) => words.push("--head".into()),
+        (method, _) => {
+            words.push("-X".into());
+            words.push(shell_quote(method));
+        }
+    }
+    for (name, value) in &request.headers {
+        words.push("-H".into());
+        words.push(shell_quote(&format!("{name}: {value}")));
+    }
+    let typed = request
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    let mut pipe = String::new();
+    if let Some(body) = &request.body {
+        if !typed {
+            // curl would add `application/x-www-form-urlencoded`; the harness sent none.
+            words.push("-H".into());
+            words.push(shell_quote("Content-Type:"));
+        }
+        match std::str::from_utf8(body) {
+            Ok(text)
+                if text
+                    .chars()
+                    .all(|c| !c.is_control() || c == '\n' || c == '\t') =>
+            {
+                words.push("--data-raw".into());
+                words.push(shell_quote(text));
+            }
+            _ => {
+                pipe = format!("printf '%b' {} | ", shell_quote(&printf_escape(body)));
+                words.push("--data-binary".into());
+                words.push("@-".into());
+            }
+        }
+    }
+    words.push(shell_quote(&request.url));
+    format!("{pipe}{}", words.join(" "))
+}
+
+/// Quotes a word for a POSIX shell (single quotes unless it is plainly safe).
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// Bytes as a `printf '%b'` argument: printable ASCII as is, the rest as `\0NNN`.
+fn printf_escape(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    for &byte in bytes {
+        match byte {
+            b'\\' => text.push_str(r"\\"),
+            b'\n' => text.push_str(r"\n"),
+            b'\r' => text.push_str(r"\r"),
+            0x20..=0x7e => text.push(byte as char),
+            _ => {
+                let _ = write!(text, "\\0{byte:03o}");
+            }
+        }
+    }
+    text
+}
+
+/// How many scenarios ended each way.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
     pub pass: usize,
     pub fail: usize,
+    pub inconclusive: usize,
     pub skip: usize,
     pub unsupported: usize,
-    pub inconclusive: usize,
     pub error: usize,
+    pub xfail: usize,
+    pub xpass: usize,
 }
 
 impl Tally {
@@ -89,17 +216,21 @@ impl Tally {
                 Verdict::Unsupported { .. } => tally.unsupported += 1,
                 Verdict::Inconclusive { .. } => tally.inconclusive += 1,
                 Verdict::Error { .. } => tally.error += 1,
+                Verdict::Xfail { .. } => tally.xfail += 1,
+                Verdict::Xpass { .. } => tally.xpass += 1,
             }
         }
         tally
     }
 
-    /// 0 all judged scenarios passed; 1 some failed or were inconclusive (a target that
-    /// refuses everything must not pass the negatives); 3 the target or harness failed.
+    /// 0 all judged scenarios passed (or failed as listed: xfail); 1 some failed or were
+    /// inconclusive (a target that refuses everything must not pass the negatives); 3 the
+    /// target or harness failed, or a scenario listed as xfail passed (xpass), and nothing
+    /// failed.
     pub fn exit_code(&self) -> u8 {
         if self.fail > 0 || self.inconclusive > 0 {
             1
-        } else if self.error > 0 {
+        } else if self.error > 0 || self.xpass > 0 {
             3
         } else {
             0
@@ -107,14 +238,36 @@ impl Tally {
     }
 
     pub fn summary(&self) -> String {
-        format!(
+        let mut text = format!(
             "scenarios: {} pass, {} fail, {} inconclusive, {} skip, {} unsupported, {} error",
             self.pass, self.fail, self.inconclusive, self.skip, self.unsupported, self.error
-        )
+        );
+        if self.xfail > 0 || self.xpass > 0 {
+            let _ = write!(text, ", {} xfail, {} xpass", self.xfail, self.xpass);
+        }
+        text
     }
 }
 
-/// The `--format json` report: stable keys, one object.
+/// The `--format json` report: one object whose keys are stable (new keys may be added;
+/// none is renamed or removed without bumping `mintcheck_report`).
+///
+/// - `mintcheck_report`: `1`, the format version.
+/// - `target`: the base URL, or `the embedded reference registry`.
+/// - `level`: `core` or `pypi-exact`.
+/// - `summary`: counts by outcome: `pass`, `fail`, `inconclusive`, `skip`, `unsupported`,
+///   `error`, `xfail`, `xpass` (every key always present).
+/// - `scenarios`: one object per scenario, in ID order:
+///   - `id`, `title`, `level`, `rules` (rule IDs), `millis` (wall time);
+///   - `outcome`: `pass`, `fail`, `inconclusive`, `skip`, `unsupported`, `error`, `xfail`,
+///     `xpass`; with `reason` (skip, unsupported, inconclusive, xfail, xpass) or `message`
+///     (error);
+///   - `steps`: what was sent and received, in order: `name`, `method`, `url`, and when
+///     present `request_body` (text), `token` (`jwt`, `header`, `claims` of a forged
+///     token), `response` (`status`, `reason` phrase over HTTP/1.1, `headers` as
+///     `[name, value]` pairs, `body` text) and `mismatches` (`at`: `status`, `reason
+///     phrase`, `header NAME`, `body`, `successes`, `issuer requests`, `expectations` or a
+///     JSON pointer into the body; `expected`; `actual`).
 pub fn json_report(target: &str, level: &str, outcomes: &[Outcome]) -> serde_json::Value {
     serde_json::json!({
         "mintcheck_report": 1,
@@ -123,4 +276,192 @@ pub fn json_report(target: &str, level: &str, outcomes: &[Outcome]) -> serde_jso
         "summary": Tally::of(outcomes),
         "scenarios": outcomes,
     })
+}
+
+/// The `--format junit` report: one `<testsuite name="mintcheck">` with a `<testcase>` per
+/// scenario (`name` = its ID, `classname` = its top-level folder). Failures and
+/// inconclusive scenarios are `<failure>` with the detail block (expected / actual,
+/// `curl`); harness or target faults and xpass are `<error>`; skip and unsupported are
+/// `<skipped>` with the reason; xfail passes with a `<system-out>` note.
+pub fn junit_report(
+    target: &str,
+    level: &str,
+    outcomes: &[Outcome],
+    rerun: &dyn Fn(&str) -> String,
+) -> Result<String, quick_junit::SerializeError> {
+    let mut suite = TestSuite::new("mintcheck");
+    suite.add_properties([
+        Property::new("target", target),
+        Property::new("level", level),
+    ]);
+    let mut total = Duration::ZERO;
+    for outcome in outcomes {
+        let non_success = |kind, ty: &str, message: &str, description: Option<String>| {
+            let mut status = TestCaseStatus::non_success(kind);
+            status.set_type(ty).set_message(message);
+            if let Some(description) = description {
+                status.set_description(description);
+            }
+            status
+        };
+        let skipped = |ty: &str, reason: &str| {
+            let mut status = TestCaseStatus::skipped();
+            status.set_type(ty).set_message(reason);
+            status
+        };
+        let status = match &outcome.verdict {
+            Verdict::Pass | Verdict::Xfail { .. } => TestCaseStatus::success(),
+            Verdict::Fail => non_success(
+                NonSuccessKind::Failure,
+                "fail",
+                &first_mismatch(outcome),
+                Some(detail_block(outcome, rerun)),
+            ),
+            Verdict::Inconclusive { reason } => non_success(
+                NonSuccessKind::Failure,
+                "inconclusive",
+                reason,
+                Some(detail_block(outcome, rerun)),
+            ),
+            Verdict::Error { message } => {
+                non_success(NonSuccessKind::Error, "error", message, None)
+            }
+            Verdict::Xpass { reason } => non_success(NonSuccessKind::Error, "xpass", reason, None),
+            Verdict::Skip { reason } => skipped("skip", reason),
+            Verdict::Unsupported { reason } => skipped("unsupported", reason),
+        };
+        let mut case = TestCase::new(outcome.id.as_str(), status);
+        let classname = outcome.id.split('/').next().unwrap_or(&outcome.id);
+        let time = Duration::from_millis(outcome.millis);
+        total += time;
+        case.set_classname(classname).set_time(time);
+        if let Verdict::Xfail { reason } = &outcome.verdict {
+            case.set_system_out(format!(
+                "xfail: failed as the expectations file lists it ({reason})\n{}",
+                first_mismatch(outcome)
+            ));
+        }
+        suite.add_test_case(case);
+    }
+    suite.set_time(total);
+    let mut report = Report::new("mintcheck");
+    report.set_time(total).add_test_suite(suite);
+    report.to_string()
+}
+
+/// `step NAME at POINTER: expected X, got Y` for the first mismatch, the failure message.
+fn first_mismatch(outcome: &Outcome) -> String {
+    outcome
+        .steps
+        .iter()
+        .find_map(|step: &StepRecord| {
+            step.mismatches.first().map(|m| {
+                format!(
+                    "step {} at {}: expected {}, got {}",
+                    step.name,
+                    m.at,
+                    shorten(&m.expected),
+                    shorten(&m.actual)
+                )
+            })
+        })
+        .unwrap_or_else(|| "failed".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Outgoing {
+        Outgoing {
+            method: method.into(),
+            url: "http://127.0.0.1:8000/_/oidc/mint-token".into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.map(<[u8]>::to_vec),
+        }
+    }
+
+    #[test]
+    fn curl_sends_the_json_body_raw_and_quoted() {
+        let sent = request(
+            "POST",
+            &[("content-type", "application/json")],
+            Some(br#"{"token":"it's"}"#),
+        );
+        assert_eq!(
+            curl_command(&sent),
+            r#"curl -sS -i -H 'content-type: application/json' --data-raw '{"token":"it'\''s"}' http://127.0.0.1:8000/_/oidc/mint-token"#
+        );
+    }
+
+    #[test]
+    fn curl_pipes_bodies_with_control_bytes_through_printf() {
+        let sent = request(
+            "POST",
+            &[("content-type", "multipart/form-data; boundary=b")],
+            Some(b"--b\r\nx\\y\x01%\n"),
+        );
+        assert_eq!(
+            curl_command(&sent),
+            r#"printf '%b' '--b\r\nx\\y\0001%\n' | curl -sS -i -H 'content-type: multipart/form-data; boundary=b' --data-binary @- http://127.0.0.1:8000/_/oidc/mint-token"#
+        );
+    }
+
+    #[test]
+    fn curl_names_unusual_methods_and_suppresses_its_default_content_type() {
+        assert_eq!(
+            curl_command(&request("GET", &[], None)),
+            "curl -sS -i http://127.0.0.1:8000/_/oidc/mint-token"
+        );
+        assert_eq!(
+            curl_command(&request("DELETE", &[], Some(b""))),
+            "curl -sS -i -X DELETE -H Content-Type: --data-raw '' http://127.0.0.1:8000/_/oidc/mint-token"
+        );
+        assert_eq!(
+            curl_command(&request("HEAD", &[], None)),
+            "curl -sS -i --head http://127.0.0.1:8000/_/oidc/mint-token"
+        );
+    }
+
+    #[test]
+    fn quoted_words_and_escaped_bodies_survive_a_real_shell() {
+        let run = |script: &str| {
+            let output = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .output()
+                .unwrap();
+            output.stdout
+        };
+        let text = "{\"token\": \"a'b\"}\n$HOME `x` \\";
+        assert_eq!(
+            run(&format!("printf '%s' {}", shell_quote(text))),
+            text.as_bytes()
+        );
+        let bytes = b"\r\n\x00\xff%s\\n done";
+        let sent = request("POST", &[], Some(bytes));
+        let command = curl_command(&sent);
+        let (pipe, _) = command.split_once(" | curl").unwrap();
+        assert_eq!(run(pipe), bytes, "{pipe}");
+    }
+
+    #[test]
+    fn xpass_is_an_error_unless_something_failed() {
+        let tally = |fail, xpass, error, xfail| Tally {
+            fail,
+            xpass,
+            error,
+            xfail,
+            ..Tally::default()
+        };
+        assert_eq!(tally(0, 0, 0, 3).exit_code(), 0);
+        assert_eq!(tally(0, 1, 0, 0).exit_code(), 3);
+        assert_eq!(tally(1, 1, 0, 0).exit_code(), 1);
+        assert_eq!(tally(0, 0, 1, 0).exit_code(), 3);
+        assert!(tally(0, 1, 0, 2).summary().ends_with(", 2 xfail, 1 xpass"));
+        assert!(!tally(1, 0, 0, 0).summary().contains("xfail"));
+    }
 }

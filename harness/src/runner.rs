@@ -12,13 +12,15 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::check::{Judge, Mismatch, Response, check_issuer_requests};
+use crate::expectations::Expectations;
 use crate::issuers::Issuers;
 use crate::scenario::model::{Action, Level, Scenario, Step};
 use crate::target::{Target, TargetError};
 use crate::transport::{self, Outgoing};
 use crate::upload;
 
-/// How long one request may take before the step is a harness error.
+/// How long one request may take before the step is a harness error (the default of
+/// [`RunOptions::request_timeout`]).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug)]
@@ -29,8 +31,31 @@ pub struct RunOptions {
     pub judge_info: bool,
     /// Scenarios in flight at once (embedded target only; a remote target gets one).
     pub jobs: usize,
-    /// Mock issuers serve https with a CA generated per scenario.
+    /// Mock issuers serve https: with certificates from `issuer_ca`, else from a CA
+    /// generated per scenario.
     pub issuer_tls: bool,
+    /// The one CA all mock issuers of the run use with `issuer_tls`, so a target started
+    /// once per run can be told to trust it.
+    pub issuer_ca: Option<Arc<mock_issuer::tls::TestCa>>,
+    /// How long one request may take before the step is a harness error.
+    pub request_timeout: Duration,
+    /// Known failures and unsupported scenarios (`--expectations`).
+    pub expectations: Option<Arc<Expectations>>,
+}
+
+impl Default for RunOptions {
+    /// `pypi-exact`, `info` not judged, 4 jobs, plain-http issuers, [`REQUEST_TIMEOUT`].
+    fn default() -> Self {
+        RunOptions {
+            level: Level::PypiExact,
+            judge_info: false,
+            jobs: 4,
+            issuer_tls: false,
+            issuer_ca: None,
+            request_timeout: REQUEST_TIMEOUT,
+            expectations: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -51,6 +76,14 @@ pub enum Verdict {
     Error {
         message: String,
     },
+    /// Failed, as the expectations file says it does (does not fail the run).
+    Xfail {
+        reason: String,
+    },
+    /// Listed as xfail but passed: an error, so the list does not go stale.
+    Xpass {
+        reason: String,
+    },
 }
 
 impl Verdict {
@@ -62,6 +95,8 @@ impl Verdict {
             Verdict::Unsupported { .. } => "unsupported",
             Verdict::Inconclusive { .. } => "inconclusive",
             Verdict::Error { .. } => "error",
+            Verdict::Xfail { .. } => "xfail",
+            Verdict::Xpass { .. } => "xpass",
         }
     }
 }
@@ -80,6 +115,9 @@ pub struct StepRecord {
     pub response: Option<Response>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mismatches: Vec<Mismatch>,
+    /// The request exactly as sent (for the report's `curl` line; not serialized).
+    #[serde(skip)]
+    pub sent: Option<Outgoing>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -109,7 +147,7 @@ pub async fn run(
     };
     let limit = Arc::new(Semaphore::new(jobs));
     let http = reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
+        .timeout(options.request_timeout)
         .build()
         .expect("HTTP client builds");
     let mut running = JoinSet::new();
@@ -147,7 +185,10 @@ pub async fn run_one(
         judge_info: options.judge_info,
     };
     let mut steps = Vec::new();
-    let verdict = if judge.judges(scenario.file.level) {
+    let expectations = options.expectations.as_deref();
+    let verdict = if let Some(verdict) = expectations.and_then(|e| e.skip(&scenario.id)) {
+        verdict
+    } else if judge.judges(scenario.file.level) {
         execute(scenario, target, options, http, &judge, &mut steps).await
     } else {
         Verdict::Skip {
@@ -157,7 +198,7 @@ pub async fn run_one(
             ),
         }
     };
-    Outcome {
+    let mut outcome = Outcome {
         id: scenario.id.clone(),
         title: scenario.file.title.clone(),
         level: scenario.file.level,
@@ -165,7 +206,11 @@ pub async fn run_one(
         verdict,
         steps,
         millis: started.elapsed().as_millis() as u64,
+    };
+    if let Some(expectations) = expectations {
+        expectations.settle(&mut outcome);
     }
+    outcome
 }
 
 /// What later steps may refer to: `${steps.NAME.jwt}` (the token sent) and
@@ -199,7 +244,7 @@ async fn execute(
     judge: &Judge,
     records: &mut Vec<StepRecord>,
 ) -> Verdict {
-    let issuers = match Issuers::start(options.issuer_tls).await {
+    let issuers = match Issuers::start(options.issuer_tls, options.issuer_ca.as_ref()).await {
         Ok(issuers) => issuers,
         Err(err) => {
             return Verdict::Error {
@@ -238,9 +283,11 @@ async fn execute(
         record.name = name.clone();
         let sent = match step.action {
             Action::MintConcurrent => {
-                send_concurrently(http, &outgoing, step.count.unwrap_or(8), judge, step).await
+                let count = step.count.unwrap_or(8);
+                send_concurrently(http, &outgoing, count, judge, step, options.request_timeout)
+                    .await
             }
-            _ => transport::send(http, &outgoing, REQUEST_TIMEOUT)
+            _ => transport::send(http, &outgoing, options.request_timeout)
                 .await
                 .map(|response| {
                     let mismatches = judge.check(&step.expect, &response);
@@ -310,7 +357,7 @@ async fn check_twin(
             message: format!("step {name}: {message}"),
         })
     };
-    let issuers = match Issuers::start(options.issuer_tls).await {
+    let issuers = match Issuers::start(options.issuer_tls, options.issuer_ca.as_ref()).await {
         Ok(issuers) => issuers,
         Err(err) => return error(format!("starting the mock issuers: {err}")),
     };
@@ -337,7 +384,7 @@ async fn check_twin(
             Err(message) => return error(message),
         };
     record.name = name.clone();
-    let response = match transport::send(http, &outgoing, REQUEST_TIMEOUT).await {
+    let response = match transport::send(http, &outgoing, options.request_timeout).await {
         Ok(response) => response,
         Err(message) => return error(message),
     };
@@ -368,11 +415,12 @@ async fn send_concurrently(
     count: usize,
     judge: &Judge,
     step: &Step,
+    timeout: Duration,
 ) -> Result<(Response, Vec<Mismatch>), String> {
     let mut running = JoinSet::new();
     for _ in 0..count {
         let (http, outgoing) = (http.clone(), outgoing.clone());
-        running.spawn(async move { transport::send(&http, &outgoing, REQUEST_TIMEOUT).await });
+        running.spawn(async move { transport::send(&http, &outgoing, timeout).await });
     }
     let mut responses = Vec::new();
     while let Some(joined) = running.join_next().await {
@@ -419,6 +467,7 @@ fn build_request(
         token: None,
         response: None,
         mismatches: Vec::new(),
+        sent: None,
     };
     let json_type = || {
         vec![(
@@ -498,6 +547,7 @@ fn build_request(
     };
     record.method = outgoing.method.clone();
     record.url = outgoing.url.clone();
+    record.sent = Some(outgoing.clone());
     if record.request_body.is_none() {
         record.request_body = outgoing
             .body

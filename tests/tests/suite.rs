@@ -18,6 +18,7 @@ fn options() -> RunOptions {
         judge_info: true,
         jobs: 4,
         issuer_tls: false,
+        ..RunOptions::default()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The command line. Each subcommand lives in its own module; only this layer prints.
 
 mod coverage;
+mod export;
 mod issuer;
 mod registry;
 mod run;
@@ -32,6 +33,8 @@ enum Command {
     List(run::ListArgs),
     /// Print which spec rules the scenarios cite; exit 1 while any rule is uncovered.
     Coverage(coverage::CoverageArgs),
+    /// Write scenarios/dist/scenarios.json (the suite as JSON for other runners); --check: exit 1 if it is stale.
+    Export(export::ExportArgs),
     /// Run the mock OIDC issuer as a server (discovery, JWKS, token API, GitHub Actions' token-request contract).
     Issuer(issuer::IssuerArgs),
     /// Forge one token (any profile, claims and defects) and print it.
@@ -46,6 +49,7 @@ impl Cli {
             Command::Run(args) => return run::run(args).await,
             Command::List(args) => return run::list(args),
             Command::Coverage(args) => return coverage::run(args),
+            Command::Export(args) => return export::run(args),
             Command::Issuer(args) => issuer::run(args).await?,
             Command::Token(args) => token::run(args)?,
             Command::Registry(args) => registry::run(args).await?,

@@ -96,8 +96,54 @@ pub fn load_file(root: &Path, path: &Path) -> Result<Scenario, LoadError> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/");
-    check(&file).map_err(|(key, message)| fail(format!("key `{key}`: {message}")))?;
+    check(&file).map_err(|(key, message)| match line_of(&text, &key) {
+        Some(line) => fail(format!("line {line}, key `{key}`: {message}")),
+        None => fail(format!("key `{key}`: {message}")),
+    })?;
     Ok(Scenario { id, file })
+}
+
+/// The line (1-based) where a checked key such as `step[2].expect.description` is written:
+/// the table of its first segment (the Nth `[[step]]`), then the first line after it that
+/// assigns the last segment's name. Good enough to point a reader at the right place.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let segments: Vec<&str> = key.split('.').collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let (table, index) = match segments[0].split_once('[') {
+        Some((table, rest)) => (table, rest.trim_end_matches(']').parse::<usize>().ok()?),
+        None => (segments[0], 0),
+    };
+    let header = |line: &str| {
+        let line = line.trim();
+        line == format!("[[{table}]]")
+            || line == format!("[{table}]")
+            || line.starts_with(&format!("[{table}."))
+    };
+    let start = match lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| header(l))
+        .nth(index)
+    {
+        Some((at, _)) => at,
+        None if index == 0 => 0,
+        None => return None,
+    };
+    let last = segments.last()?.split('[').next()?;
+    let assigns = |line: &str| {
+        let line = line.trim_start();
+        line.starts_with(&format!("{last} ="))
+            || line.contains(&format!(" {last} ="))
+            || line.contains(&format!("{{{last} ="))
+    };
+    let end = lines
+        .iter()
+        .enumerate()
+        .skip(start + 1)
+        .find(|(_, l)| l.trim_start().starts_with('['))
+        .map_or(lines.len(), |(at, _)| at);
+    let found = (start..end).find(|&at| assigns(lines[at]));
+    Some(found.unwrap_or(start) + 1)
 }
 
 /// Adds "did you mean" to serde's unknown-field messages.
@@ -357,14 +403,14 @@ expect = { status = 200 }
         let cases = [
             (
                 MINIMAL.replace("R-EP-1", "R-EP-99"),
-                "key `rules[0]`: \"R-EP-99\" is not a rule",
+                "line 4, key `rules[0]`: \"R-EP-99\" is not a rule",
             ),
             (
                 MINIMAL.replace(
                     "status = 200",
                     "status = 200, description = { exact = \"a\", prefix = \"b\" }",
                 ),
-                "key `step[0].expect.description`: give exactly one of",
+                "line 8, key `step[0].expect.description`: give exactly one of",
             ),
             (
                 MINIMAL.replace("status = 200", "status = 200, body = { regex = \"(\" }"),
