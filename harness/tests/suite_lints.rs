@@ -842,3 +842,44 @@ fn rule_lint_catches_a_rule_the_spec_lacks() {
         "{err}"
     );
 }
+
+// --- the format's README keeps up with the code ---
+
+/// What `readme` fails to mention: defect syntaxes and profiles (as table rows), flags,
+/// issuer endpoints, error codes, and the areas of `scenarios` (as table rows).
+fn readme_misses(readme: &str, scenarios: &[Scenario]) -> Vec<String> {
+    let mut names: Vec<String> = mock_issuer::defect::CATALOGUE
+        .iter()
+        .map(|(syntax, _)| format!("| `{syntax}` |"))
+        .collect();
+    names.extend(Profile::ALL.map(|p| format!("| `{}` |", p.name())));
+    names.extend(FLAGS.map(|flag| format!("`{flag}`")));
+    names.extend(ISSUER_ENDPOINTS.map(|endpoint| format!("`{endpoint}`")));
+    names.extend(mintcheck::check::ERROR_CODES.map(|code| format!("`{code}`")));
+    let areas: BTreeSet<&str> = scenarios
+        .iter()
+        .map(|s| s.id.split('/').next().unwrap())
+        .collect();
+    names.extend(areas.iter().map(|area| format!("| `{area}` |")));
+    names.retain(|name| !readme.contains(name.as_str()));
+    names
+}
+
+#[test]
+fn the_readme_names_every_defect_profile_flag_endpoint_code_and_area() {
+    let readme = std::fs::read_to_string(suite().join("README.md")).unwrap();
+    let missing = readme_misses(&readme, &load_dir(&suite()).unwrap());
+    assert!(
+        missing.is_empty(),
+        "scenarios/README.md does not mention: {missing:?}"
+    );
+}
+
+#[test]
+fn readme_lint_catches_a_missing_defect_and_a_new_area() {
+    let readme = std::fs::read_to_string(suite().join("README.md")).unwrap();
+    let readme = readme.replace("| `oversized` |", "| oversized |");
+    let dir = folder(&[("brand-new-area/case.toml", MINIMAL)]);
+    let missing = readme_misses(&readme, &load_dir(dir.path()).unwrap());
+    assert_eq!(missing, ["| `oversized` |", "| `brand-new-area` |"]);
+}
