@@ -5,13 +5,15 @@
 use std::sync::Arc;
 
 use mock_issuer::tls::TestCa;
-use mock_issuer::{Endpoint, IssuerError, IssuerMode, MockIssuer, Profile, Provider};
+use mock_issuer::{Endpoint, IssuerError, IssuerMode, MockIssuer, Profile, Provider, TokenBuilder};
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
 use crate::scenario::model::FixtureSpec;
 
 pub struct Issuers {
     by_provider: Vec<(Provider, MockIssuer)>,
+    /// The audience forged tokens carry: the fixture's, else `pypi`.
+    audience: String,
 }
 
 impl Issuers {
@@ -32,7 +34,10 @@ impl Issuers {
             let issuer = builder.start().await?;
             by_provider.push((provider, issuer));
         }
-        Ok(Issuers { by_provider })
+        Ok(Issuers {
+            by_provider,
+            audience: "pypi".to_owned(),
+        })
     }
 
     pub fn for_provider(&self, provider: Provider) -> &MockIssuer {
@@ -44,8 +49,21 @@ impl Issuers {
         issuer
     }
 
-    pub fn for_profile(&self, profile: Profile) -> &MockIssuer {
-        self.for_provider(profile.provider())
+    /// Tokens carry this audience from now on (a fixture's `audience`).
+    pub fn with_audience(mut self, audience: Option<&str>) -> Issuers {
+        if let Some(audience) = audience {
+            self.audience = audience.to_owned();
+        }
+        self
+    }
+
+    /// A token of `profile` from its provider's mock, for the fixture's audience.
+    pub fn token(&self, profile: Profile) -> TokenBuilder {
+        let issuer = self.for_provider(profile.provider());
+        issuer
+            .forger()
+            .with_audience(self.audience.clone())
+            .token(profile)
     }
 
     /// Requests to `endpoint` (a [`crate::scenario::model::ISSUER_ENDPOINTS`] name) over all

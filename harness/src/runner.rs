@@ -245,7 +245,7 @@ async fn execute(
     records: &mut Vec<StepRecord>,
 ) -> Verdict {
     let issuers = match Issuers::start(options.issuer_tls, options.issuer_ca.as_ref()).await {
-        Ok(issuers) => issuers,
+        Ok(issuers) => issuers.with_audience(scenario.file.fixture.audience.as_deref()),
         Err(err) => {
             return Verdict::Error {
                 message: format!("starting the mock issuers: {err}"),
@@ -358,7 +358,7 @@ async fn check_twin(
         })
     };
     let issuers = match Issuers::start(options.issuer_tls, options.issuer_ca.as_ref()).await {
-        Ok(issuers) => issuers,
+        Ok(issuers) => issuers.with_audience(scenario.file.fixture.audience.as_deref()),
         Err(err) => return error(format!("starting the mock issuers: {err}")),
     };
     let prepared = match target
@@ -489,7 +489,7 @@ fn build_request(
                 (Some(spec), _) => {
                     let profile = spec.profile();
                     let forged = spec
-                        .apply(issuers.for_profile(profile).token(profile))
+                        .apply(issuers.token(profile))
                         .sign()
                         .map_err(|e| format!("forging the token: {e}"))?;
                     record.token = Some(

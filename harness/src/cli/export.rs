@@ -19,14 +19,9 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let root = args.scenarios.unwrap_or_else(|| {
-        let local = PathBuf::from("scenarios");
-        if local.is_dir() {
-            local
-        } else {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
-        }
-    });
+    let root = args
+        .scenarios
+        .unwrap_or_else(super::default_scenarios_folder);
     let document = export::export(&root).map_err(usage_if_scenario)?;
     let text = export::render(&document);
     let path = export::dist_path(&root);

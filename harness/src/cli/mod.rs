@@ -58,6 +58,17 @@ impl Cli {
     }
 }
 
+/// The scenarios folder when none is given: `./scenarios`, else the one this binary was
+/// built from (so `cargo run` works from any directory).
+pub fn default_scenarios_folder() -> std::path::PathBuf {
+    let local = std::path::PathBuf::from("scenarios");
+    if local.is_dir() {
+        local
+    } else {
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
+    }
+}
+
 /// An error caused by what the user asked for rather than by the environment.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

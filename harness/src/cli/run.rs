@@ -111,15 +111,9 @@ pub struct ListArgs {
 
 impl Selection {
     fn folder(&self) -> PathBuf {
-        if let Some(folder) = &self.scenarios {
-            return folder.clone();
-        }
-        let local = PathBuf::from("scenarios");
-        if local.is_dir() {
-            local
-        } else {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
-        }
+        self.scenarios
+            .clone()
+            .unwrap_or_else(super::default_scenarios_folder)
     }
 
     pub(super) fn load(&self) -> anyhow::Result<Vec<Scenario>> {

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use super::model::{Action, Expect, ISSUER_ENDPOINTS, Scenario, ScenarioFile, TextMatch};
+use super::model::{Action, Expect, ISSUER_ENDPOINTS, Scenario, ScenarioFile, Step, TextMatch};
+use crate::check::ERROR_CODES;
 use crate::rules;
 
 #[derive(Debug, thiserror::Error)]
@@ -225,18 +226,30 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
             .name
             .clone()
             .unwrap_or_else(|| format!("step{}", i + 1));
-        let upload_token = step.upload.as_ref().map(|u| u.token.as_str());
-        for reference in references(step.body.as_deref().unwrap_or_default())
-            .into_iter()
-            .chain(references(upload_token.unwrap_or_default()))
-        {
-            if !names.contains(&reference) {
-                return Err((
-                    key("body"),
-                    format!("${{steps.{reference}...}} names no earlier step"),
-                ));
+        let texts = [
+            ("body", step.body.as_deref()),
+            (
+                "upload.token",
+                step.upload.as_ref().map(|u| u.token.as_str()),
+            ),
+        ];
+        for (field, text) in texts {
+            for (reference, value) in references(text.unwrap_or_default()) {
+                if !names.contains(&reference) {
+                    return Err((
+                        key(field),
+                        format!("${{steps.{reference}.{value}}} names no earlier step"),
+                    ));
+                }
+                if !["jwt", "token"].contains(&value.as_str()) {
+                    return Err((
+                        key(field),
+                        format!("${{steps.{reference}.{value}}}: a step offers `jwt` and `token`"),
+                    ));
+                }
             }
         }
+        check_keys_fit_action(step).map_err(|(field, message)| (key(field), message))?;
         if !names.insert(name.clone()) {
             return Err((key("name"), format!("two steps are named {name:?}")));
         }
@@ -292,6 +305,28 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
 }
 
 fn check_expect(expect: &Expect) -> Result<(), (String, String)> {
+    if let Some(status) = expect.status
+        && !(100..=599).contains(&status)
+    {
+        return Err((
+            "status".into(),
+            format!("{status} is not an HTTP status (100 to 599)"),
+        ));
+    }
+    if let Some(code) = &expect.code
+        && !ERROR_CODES.contains(&code.as_str())
+    {
+        return Err((
+            "code".into(),
+            format!(
+                "{code:?} is not a code of the spec (§4.1): {}",
+                ERROR_CODES.join(", ")
+            ),
+        ));
+    }
+    if let Some(json) = &expect.json {
+        check_json_matchers(&json.value).map_err(|message| ("json".to_owned(), message))?;
+    }
     for (endpoint, range) in &expect.issuer_requests {
         let field = format!("issuer_requests.{endpoint}");
         if !ISSUER_ENDPOINTS.contains(&endpoint.as_str()) {
@@ -334,6 +369,29 @@ fn check_expect(expect: &Expect) -> Result<(), (String, String)> {
     Ok(())
 }
 
+/// `$type:` names and `$matches:` patterns inside an expected JSON value.
+fn check_json_matchers(value: &serde_json::Value) -> Result<(), String> {
+    const TYPES: [&str; 7] = [
+        "string", "integer", "number", "boolean", "array", "object", "null",
+    ];
+    match value {
+        serde_json::Value::String(text) => {
+            if let Some(name) = text.strip_prefix("$type:")
+                && !TYPES.contains(&name)
+            {
+                return Err(format!("{text:?}: the types are {}", TYPES.join(", ")));
+            }
+            if let Some(pattern) = text.strip_prefix("$matches:") {
+                Regex::new(pattern).map_err(|e| format!("{text:?}: invalid regex: {e}"))?;
+            }
+            Ok(())
+        }
+        serde_json::Value::Array(items) => items.iter().try_for_each(check_json_matchers),
+        serde_json::Value::Object(fields) => fields.values().try_for_each(check_json_matchers),
+        _ => Ok(()),
+    }
+}
+
 fn check_text(matcher: &TextMatch) -> Result<(), String> {
     let given = [
         &matcher.exact,
@@ -350,13 +408,51 @@ fn check_text(matcher: &TextMatch) -> Result<(), String> {
     Ok(())
 }
 
-/// Step names referenced as `${steps.NAME.field}`.
-pub fn references(text: &str) -> Vec<String> {
-    let reference = Regex::new(r"\$\{steps\.([A-Za-z0-9_-]+)\.[a-z_]+\}").expect("regex");
+/// `(step name, field)` of every `${steps.NAME.FIELD}` in a text.
+pub fn references(text: &str) -> Vec<(String, String)> {
+    let reference = Regex::new(r"\$\{steps\.([A-Za-z0-9_-]+)\.([A-Za-z_]+)\}").expect("regex");
     reference
         .captures_iter(text)
-        .map(|c| c[1].to_owned())
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
         .collect()
+}
+
+/// Keys that mean nothing for a step's action are mistakes, not decoration.
+fn check_keys_fit_action(step: &Step) -> Result<(), (&'static str, String)> {
+    let given = [
+        ("token", step.token.is_some()),
+        ("body", step.body.is_some()),
+        ("content_type", step.content_type.is_some()),
+        ("method", step.method.is_some()),
+        ("path", step.path.is_some()),
+        ("upload", step.upload.is_some()),
+        ("count", step.count.is_some()),
+        ("expect.successes", step.expect.successes.is_some()),
+    ];
+    let allowed: &[&str] = match step.action {
+        Action::Audience => &[],
+        Action::Mint => &["token", "body", "content_type", "path"],
+        Action::MintConcurrent => &[
+            "token",
+            "body",
+            "content_type",
+            "path",
+            "count",
+            "expect.successes",
+        ],
+        Action::Request => &["body", "content_type", "method", "path"],
+        Action::Upload => &["upload"],
+    };
+    match given
+        .iter()
+        .find(|(key, present)| *present && !allowed.contains(key))
+    {
+        Some((key, _)) => Err((
+            key,
+            format!("`{key}` does not apply to {} steps", step.action.name()),
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -421,6 +517,25 @@ expect = { status = 200 }
                 "key `step[0].token`: a mint step has exactly one",
             ),
             (
+                MINIMAL.replace("action = \"audience\"", "action = \"audience\"\ncount = 3"),
+                "line 8, key `step[0].count`: `count` does not apply to audience steps",
+            ),
+            (
+                MINIMAL.replace("status = 200", "status = 200, code = \"invalid-thing\""),
+                "key `step[0].expect.code`: \"invalid-thing\" is not a code of the spec",
+            ),
+            (
+                MINIMAL.replace(
+                    "status = 200",
+                    "status = 200, json = { value = { a = \"$type:int\" } }",
+                ),
+                "key `step[0].expect.json`: \"$type:int\": the types are",
+            ),
+            (
+                MINIMAL.replace("status = 200", "status = 200, successes = 1"),
+                "key `step[0].expect.successes`: `expect.successes` does not apply to audience steps",
+            ),
+            (
                 MINIMAL.replace("expect = { status = 200 }", "expect = {}"),
                 "key `step[0].expect.status`: expect at least",
             ),
@@ -457,7 +572,7 @@ expect = { status = 200 }
         );
         let err = load(&text).unwrap_err();
         assert!(
-            err.contains("${steps.later...} names no earlier step"),
+            err.contains("${steps.later.token} names no earlier step"),
             "{err}"
         );
     }

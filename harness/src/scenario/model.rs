@@ -105,6 +105,18 @@ pub enum Action {
     MintConcurrent,
 }
 
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Audience => "audience",
+            Action::Mint => "mint",
+            Action::Request => "request",
+            Action::Upload => "upload",
+            Action::MintConcurrent => "mint-concurrent",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {

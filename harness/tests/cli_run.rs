@@ -1,0 +1,419 @@
+//! `mintcheck run` as a user runs it: a real process, its output and its exit codes
+//! (0 passed, 1 failed, 2 usage or file error, 3 target error or xpass).
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use mintcheck::report::shell_quote;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "cli-secret";
+
+fn scenarios_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_mintcheck")
+}
+
+async fn mintcheck(args: &[&str]) -> Output {
+    mintcheck_with_path(args, None).await
+}
+
+/// Runs `mintcheck run --scenarios <suite> ARGS`, with `path_prefix` before `$PATH`.
+async fn mintcheck_with_path(args: &[&str], path_prefix: Option<&Path>) -> Output {
+    let mut command = tokio::process::Command::new(bin());
+    command
+        .arg("run")
+        .arg("--scenarios")
+        .arg(scenarios_dir())
+        .args(args)
+        .env_remove("MINTCHECK_CONTROL_TOKEN");
+    if let Some(prefix) = path_prefix {
+        let path = std::env::var("PATH").unwrap_or_default();
+        command.env("PATH", format!("{}:{path}", prefix.display()));
+    }
+    command.output().await.unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn show(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr)
+    )
+}
+
+/// A target whose every refusal says `invalid-token`, and which mints for anything that
+/// looks like a JWT.
+async fn wrong_code_target() -> String {
+    async fn control(headers: HeaderMap) -> StatusCode {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if bearer == Some(&format!("Bearer {TOKEN}")) {
+            StatusCode::NO_CONTENT
+        } else {
+            StatusCode::UNAUTHORIZED
+        }
+    }
+    let mint = post(|body: axum::body::Bytes| async move {
+        let token = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v["token"].as_str().map(|t| t.split('.').count() == 3));
+        let (status, body) = if token == Some(true) {
+            (
+                StatusCode::OK,
+                json!({"success": true, "token": "pypi-AgEI", "expires": 1_767_226_500}),
+            )
+        } else {
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"errors": [{"code": "invalid-token", "description": "no"}], "message": "Token request failed"}),
+            )
+        };
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
+    });
+    let app = Router::new()
+        .route("/__mintcheck/fixture", put(control))
+        .route(
+            "/_/oidc/audience",
+            get(|| async { axum::Json(json!({"audience": "pypi"})) }),
+        )
+        .route("/_/oidc/mint-token", mint);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_registry_passes_and_exits_0() {
+    let output = mintcheck(&["github/success/*", "payload/*"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with("running ")
+            && stdout.contains("against the embedded reference registry at level pypi-exact"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("PASS        payload/not-json\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" 0 fail, "), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_target_exits_1_with_details_a_curl_line_and_a_rerun_line() {
+    let base = wrong_code_target().await;
+    let output = mintcheck(&[
+        "--target-url",
+        &base,
+        "--control-token",
+        TOKEN,
+        "payload/not-json",
+        "github/success/mints",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    let stdout = text(&output.stdout);
+    for line in [
+        "FAIL        payload/not-json\n",
+        "PASS        github/success/mints\n",
+        "\nFAIL payload/not-json - a body that is not JSON is an invalid payload\n",
+        "    at /errors/0/code:\n      expected: invalid-payload\n      actual:   invalid-token\n",
+        &format!(
+            "    reproduce: curl -sS -i -H 'content-type: application/json' --data-raw 'not json' {base}/_/oidc/mint-token\n"
+        ),
+        &format!(
+            "  rerun: mintcheck run payload/not-json --target-url {base} --scenarios {} --control-token \"$MINTCHECK_CONTROL_TOKEN\"\n",
+            shell_quote(&scenarios_dir().display().to_string())
+        ),
+        "scenarios: 1 pass, 1 fail, 0 inconclusive, 0 skip, 0 unsupported, 0 error\n",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+
+    // The curl line, run by a shell, sends what the harness sent.
+    let reproduce = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("reproduce: "))
+        .unwrap()
+        .to_owned();
+    let sent = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&reproduce)
+        .output()
+        .await;
+    if let Some(sent) = sent.ok().filter(|o| o.status.code() != Some(127)) {
+        let answer = text(&sent.stdout);
+        assert!(answer.starts_with("HTTP/1.1 422"), "{reproduce}\n{answer}");
+        assert!(answer.contains(r#""code":"invalid-token""#), "{answer}");
+    } else {
+        // No curl here: a stand-in shows the shell splits the line into the intended words.
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "curl",
+            "#!/bin/sh\nfor a in \"$@\"; do echo \"[$a]\"; done\n",
+        );
+        std::fs::set_permissions(
+            dir.path().join("curl"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let words = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&reproduce)
+            .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+            .output()
+            .unwrap();
+        assert!(
+            text(&words.stdout).contains("[--data-raw]\n[not json]\n"),
+            "{}",
+            text(&words.stdout)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_and_file_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = write(
+        dir.path(),
+        "stale.toml",
+        "[[expect]]\nscenario = \"github/renamed-away\"\noutcome = \"xfail\"\nreason = \"r\"\n",
+    );
+    let reasonless = write(
+        dir.path(),
+        "reasonless.toml",
+        "[[expect]]\nscenario = \"payload/not-json\"\noutcome = \"xfail\"\n",
+    );
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["no/such/*"], "no scenario in".into()),
+        (
+            vec!["--fixture-cmd", "true", "payload/*"],
+            "--fixture-cmd needs a target".into(),
+        ),
+        (
+            vec!["--target-url", "http://127.0.0.1:9", "payload/*"],
+            "needs a way to receive fixtures".into(),
+        ),
+        (
+            vec!["--expectations", &stale, "payload/*"],
+            format!("{stale}:2: `scenario`: \"github/renamed-away\" matches no scenario"),
+        ),
+        (
+            vec!["--expectations", &reasonless, "payload/*"],
+            format!("{reasonless}:1: `reason`: required and not empty"),
+        ),
+        (vec!["--timeout", "0", "payload/*"], "--timeout 0".into()),
+    ];
+    for (args, wanted) in cases {
+        let output = mintcheck(&args).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}\n{}", show(&output));
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains(&wanted),
+            "{args:?}: missing {wanted:?} in:\n{stderr}"
+        );
+        assert!(
+            output.stdout.is_empty(),
+            "{args:?}: nothing ran\n{}",
+            show(&output)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_or_unstartable_target_exits_3() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let output = mintcheck(&[
+        "--target-url",
+        &dead,
+        "--control-token",
+        TOKEN,
+        "payload/not-json",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(3), "{}", show(&output));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "ERROR       payload/not-json  (PUT {dead}/__mintcheck/fixture: "
+        )),
+        "{stdout}"
+    );
+
+    let output = mintcheck(&[
+        "--target-cmd",
+        "echo 'cannot open database' >&2; exit 1",
+        "--control-token",
+        TOKEN,
+        "payload/not-json",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(3), "{}", show(&output));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("error: target command `echo 'cannot open database' >&2; exit 1` exited with code 1 before printing its ready line"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cannot open database"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xfail_passes_a_run_xpass_is_an_error_and_a_failure_outranks_it() {
+    let base = wrong_code_target().await;
+    let dir = tempfile::tempdir().unwrap();
+    let known = write(
+        dir.path(),
+        "known.toml",
+        r#"[[expect]]
+scenario = "payload/not-json"
+outcome = "xfail"
+reason = "every refusal says invalid-token"
+code = "invalid-token"
+
+[[expect]]
+scenario = "github/success/mints"
+outcome = "xfail"
+reason = "stale: it mints now"
+"#,
+    );
+    let remote = [
+        "--target-url",
+        &base,
+        "--control-token",
+        TOKEN,
+        "--expectations",
+        &known,
+    ];
+    let run = |ids: &'static [&'static str]| {
+        let args: Vec<&str> = remote.iter().copied().chain(ids.iter().copied()).collect();
+        let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            mintcheck(&args).await
+        }
+    };
+
+    let output = run(&["payload/not-json"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("XFAIL       payload/not-json  (every refusal says invalid-token)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(", 1 xfail, 0 xpass"), "{stdout}");
+
+    let output = run(&["github/success/mints"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", show(&output));
+    assert!(
+        text(&output.stdout).contains(
+            "XPASS       github/success/mints  (listed as xfail (stale: it mints now) at "
+        ),
+        "{}",
+        show(&output)
+    );
+
+    let output = run(&["github/success/mints", "payload/empty-token"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_registry_as_a_target_command_with_tls_issuers_and_a_junit_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.xml");
+    // The control token reaches `mintcheck registry` through MINTCHECK_CONTROL_TOKEN.
+    let output = mintcheck(&[
+        "--target-cmd",
+        &format!("{} registry", shell_quote(bin())),
+        "--control-token",
+        TOKEN,
+        "--issuer-tls",
+        "--format",
+        "junit",
+        "--output",
+        &report.display().to_string(),
+        "*/success/*",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with("scenarios: "),
+        "only the summary: {stdout}"
+    );
+    let xml = std::fs::read_to_string(&report).unwrap();
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    let suite = &parsed.test_suites[0];
+    assert!(suite.tests >= 4, "{xml}");
+    assert_eq!((suite.failures, suite.errors), (0, 0), "{xml}");
+    let providers: Vec<&str> = suite
+        .test_cases
+        .iter()
+        .filter_map(|c| c.classname.as_ref().map(|n| n.as_str()))
+        .collect();
+    for provider in ["activestate", "github", "gitlab", "google"] {
+        assert!(providers.contains(&provider), "{providers:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_reports_parse_with_their_summary() {
+    let base = wrong_code_target().await;
+    let output = mintcheck(&[
+        "--target-url",
+        &base,
+        "--control-token",
+        TOKEN,
+        "--format",
+        "json",
+        "payload/not-json",
+        "endpoints/audience",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["mintcheck_report"], 1);
+    assert_eq!(report["target"], base);
+    assert_eq!(report["level"], "core");
+    assert_eq!(
+        report["summary"],
+        json!({"pass": 1, "fail": 1, "inconclusive": 0, "skip": 0, "unsupported": 0, "error": 0, "xfail": 0, "xpass": 0})
+    );
+    let outcomes: Vec<&str> = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["pass", "fail"]);
+}
