@@ -5,10 +5,12 @@
 use std::sync::Arc;
 
 use mock_issuer::tls::TestCa;
-use mock_issuer::{Endpoint, IssuerError, IssuerMode, MockIssuer, Profile, Provider, TokenBuilder};
+use mock_issuer::{
+    Endpoint, IssuerError, IssuerMode, JwksFault, MockIssuer, Profile, Provider, TokenBuilder,
+};
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
-use crate::scenario::model::FixtureSpec;
+use crate::scenario::model::{FixtureSpec, IssuerChange};
 
 pub struct Issuers {
     by_provider: Vec<(Provider, MockIssuer)>,
@@ -47,6 +49,36 @@ impl Issuers {
             .find(|(p, _)| *p == provider)
             .expect("one mock per provider");
         issuer
+    }
+
+    /// Applies an `issuer` step: key lifecycle or a JWKS fault at one provider's mock.
+    pub fn change(&self, change: &IssuerChange) -> Result<(), String> {
+        let provider = Provider::ALL
+            .into_iter()
+            .find(|p| p.name() == change.provider)
+            .ok_or_else(|| format!("unknown provider {:?}", change.provider))?;
+        let issuer = self.for_provider(provider);
+        let failed = |e: IssuerError| e.to_string();
+        if change.rotate {
+            issuer.rotate().map_err(failed)?;
+        }
+        if let Some(kid) = &change.publish {
+            issuer.publish_key(kid).map_err(failed)?;
+        }
+        if let Some(kid) = &change.sign_with {
+            issuer.sign_with(kid).map_err(failed)?;
+        }
+        if let Some(kid) = &change.retire {
+            issuer.retire_key(kid).map_err(failed)?;
+        }
+        if let Some(fault) = &change.fault {
+            let fault = match fault.as_str() {
+                "none" => None,
+                name => Some(name.parse::<JwksFault>().map_err(|e| e.to_string())?),
+            };
+            issuer.set_jwks_fault(fault);
+        }
+        Ok(())
     }
 
     /// Tokens carry this audience from now on (a fixture's `audience`).

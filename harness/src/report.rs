@@ -266,8 +266,9 @@ impl Tally {
 ///     present `request_body` (text), `token` (`jwt`, `header`, `claims` of a forged
 ///     token), `response` (`status`, `reason` phrase over HTTP/1.1, `headers` as
 ///     `[name, value]` pairs, `body` text) and `mismatches` (`at`: `status`, `reason
-///     phrase`, `header NAME`, `body`, `successes`, `issuer requests`, `expectations` or a
-///     JSON pointer into the body; `expected`; `actual`).
+///     phrase`, `header NAME`, `body`, `successes`, `issuer requests: ENDPOINT`,
+///     `expectations` or a JSON pointer into the body; `expected`; `actual`). A step that
+///     changed a mock issuer has `method` `ISSUER`.
 pub fn json_report(target: &str, level: &str, outcomes: &[Outcome]) -> serde_json::Value {
     serde_json::json!({
         "mintcheck_report": 1,

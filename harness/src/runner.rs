@@ -275,6 +275,22 @@ async fn execute(
         let error = |message: String| Verdict::Error {
             message: format!("step {name}: {message}"),
         };
+        if let Some(change) = &step.issuer {
+            if let Err(message) = issuers.change(change) {
+                return error(message);
+            }
+            records.push(StepRecord {
+                name: name.clone(),
+                method: "ISSUER".into(),
+                url: format!("{} mock issuer", change.provider),
+                request_body: Some(serde_json::to_string(change).unwrap_or_default()),
+                token: None,
+                response: None,
+                mismatches: Vec::new(),
+                sent: None,
+            });
+            continue;
+        }
         let (mut record, outgoing) =
             match build_request(step, &prepared.base_url, &issuers, &results) {
                 Ok(built) => built,
@@ -529,6 +545,7 @@ fn build_request(
                 body: body.map(String::into_bytes),
             }
         }
+        Action::Issuer => unreachable!("issuer steps send nothing to the target"),
         Action::Upload => {
             let spec = step
                 .upload

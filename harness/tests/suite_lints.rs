@@ -363,7 +363,7 @@ fn the_schema_accepts_what_the_loader_accepts() {
         (step("action = \"audience\"\nexpect = {}"), false),
         (
             step("action = \"audience\"\nexpect = { headers = { allow = { exact = \"GET\" } } }"),
-            false,
+            true,
         ),
         (
             step("action = \"audience\"\nexpect = { issuer_requests = {} }"),

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use super::model::{Action, Expect, ISSUER_ENDPOINTS, Scenario, ScenarioFile, Step, TextMatch};
+use super::model::{
+    Action, Expect, ISSUER_ENDPOINTS, IssuerChange, Scenario, ScenarioFile, Step, TextMatch,
+};
 use crate::check::ERROR_CODES;
 use crate::rules;
 
@@ -298,6 +300,17 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
             }
             _ => {}
         }
+        if step.action == Action::Issuer {
+            check_issuer_change(step.issuer.as_ref())
+                .map_err(|(field, message)| (key(field), message))?;
+            if !expects_nothing(&step.expect) {
+                return Err((
+                    key("expect"),
+                    "an issuer step sends nothing to the target, so it expects nothing".into(),
+                ));
+            }
+            continue;
+        }
         check_expect(&step.expect)
             .map_err(|(field, message)| (key(&format!("expect.{field}")), message))?;
     }
@@ -339,16 +352,11 @@ fn check_expect(expect: &Expect) -> Result<(), (String, String)> {
             return Err((field, "give min, max or both".into()));
         }
     }
-    let nothing_expected = expect.status.is_none()
-        && expect.code.is_none()
-        && expect.json.is_none()
-        && expect.body.is_none()
-        && expect.successes.is_none()
-        && expect.issuer_requests.is_empty();
+    let nothing_expected = expects_nothing(expect);
     if nothing_expected {
         return Err((
             "status".into(),
-            "expect at least a status, code, json, body, successes or issuer_requests".into(),
+            "expect something: status, code, description, json, body, reason, headers, successes or issuer_requests".into(),
         ));
     }
     let texts = expect
@@ -365,6 +373,65 @@ fn check_expect(expect: &Expect) -> Result<(), (String, String)> {
     );
     for (field, matcher) in texts {
         check_text(matcher).map_err(|message| (field, message))?;
+    }
+    Ok(())
+}
+
+fn expects_nothing(expect: &Expect) -> bool {
+    expect.status.is_none()
+        && expect.code.is_none()
+        && expect.description.is_none()
+        && expect.json.is_none()
+        && expect.body.is_none()
+        && expect.reason.is_none()
+        && expect.successes.is_none()
+        && expect.issuer_requests.is_empty()
+        && expect.headers.is_empty()
+}
+
+const KIDS: [&str; 2] = [mock_issuer::keys::PRIMARY_KID, mock_issuer::keys::NEXT_KID];
+
+fn check_issuer_change(change: Option<&IssuerChange>) -> Result<(), (&'static str, String)> {
+    let Some(change) = change else {
+        return Err(("issuer", "an issuer step needs `issuer = { provider, rotate | publish | retire | sign_with | fault }`".into()));
+    };
+    if !["github", "gitlab", "google", "activestate"].contains(&change.provider.as_str()) {
+        return Err((
+            "issuer.provider",
+            format!(
+                "{:?} is not github, gitlab, google or activestate",
+                change.provider
+            ),
+        ));
+    }
+    for (field, kid) in [
+        ("issuer.publish", &change.publish),
+        ("issuer.retire", &change.retire),
+        ("issuer.sign_with", &change.sign_with),
+    ] {
+        if let Some(kid) = kid
+            && !KIDS.contains(&kid.as_str())
+        {
+            return Err((field, format!("{kid:?}: the keys are {}", KIDS.join(", "))));
+        }
+    }
+    if let Some(fault) = change.fault.as_deref().filter(|f| *f != "none") {
+        fault
+            .parse::<mock_issuer::JwksFault>()
+            .map_err(|e| ("issuer.fault", e.to_string()))?;
+    }
+    let changes = [
+        change.rotate,
+        change.publish.is_some(),
+        change.retire.is_some(),
+        change.sign_with.is_some(),
+        change.fault.is_some(),
+    ];
+    if !changes.contains(&true) {
+        return Err((
+            "issuer",
+            "say what changes: rotate, publish, retire, sign_with or fault".into(),
+        ));
     }
     Ok(())
 }
@@ -428,6 +495,7 @@ fn check_keys_fit_action(step: &Step) -> Result<(), (&'static str, String)> {
         ("upload", step.upload.is_some()),
         ("count", step.count.is_some()),
         ("expect.successes", step.expect.successes.is_some()),
+        ("issuer", step.issuer.is_some()),
     ];
     let allowed: &[&str] = match step.action {
         Action::Audience => &[],
@@ -442,6 +510,7 @@ fn check_keys_fit_action(step: &Step) -> Result<(), (&'static str, String)> {
         ],
         Action::Request => &["body", "content_type", "method", "path"],
         Action::Upload => &["upload"],
+        Action::Issuer => &["issuer"],
     };
     match given
         .iter()
@@ -537,7 +606,7 @@ expect = { status = 200 }
             ),
             (
                 MINIMAL.replace("expect = { status = 200 }", "expect = {}"),
-                "key `step[0].expect.status`: expect at least",
+                "key `step[0].expect.status`: expect something",
             ),
             (
                 MINIMAL.replace(

@@ -103,6 +103,9 @@ pub enum Action {
     Upload,
     /// The same mint request `count` times at once (replay races, R-JTI-4).
     MintConcurrent,
+    /// A change to a mock issuer between requests (key rotation, JWKS faults); sends nothing
+    /// to the target and expects nothing.
+    Issuer,
 }
 
 impl Action {
@@ -113,6 +116,7 @@ impl Action {
             Action::Request => "request",
             Action::Upload => "upload",
             Action::MintConcurrent => "mint-concurrent",
+            Action::Issuer => "issuer",
         }
     }
 }
@@ -148,7 +152,37 @@ pub struct Step {
     /// For `mint-concurrent`: how many identical requests are sent at once (default 8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
+    /// For `issuer`: what changes at which mock issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<IssuerChange>,
+    #[serde(default)]
     pub expect: Expect,
+}
+
+/// A change to the mock issuer of one provider. Keys are `mintcheck-primary` (signs and is
+/// published at start), `mintcheck-next`; faults as `mintcheck issuer --help` lists them,
+/// or `none`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerChange {
+    /// `github` (default), `gitlab`, `google` or `activestate`.
+    #[serde(default = "default_provider")]
+    pub provider: String,
+    /// Publish `mintcheck-next` and sign with it (the old key stays published).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rotate: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retire: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_with: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+}
+
+fn default_provider() -> String {
+    "github".to_owned()
 }
 
 /// A distribution upload to the legacy endpoint.
