@@ -107,6 +107,12 @@ impl Judge {
                             actual.unwrap_or_default().to_owned(),
                         );
                     }
+                    if self.judges(Level::PypiExact)
+                        && let Some((at, expected, actual)) =
+                            json.as_ref().and_then(exact_envelope_problem)
+                    {
+                        miss(at, expected, actual);
+                    }
                 }
             }
         }
@@ -201,6 +207,42 @@ pub fn check_issuer_requests(expect: &Expect, count: impl Fn(&str) -> usize) -> 
         }
     }
     mismatches
+}
+
+/// R-RESP-7: at pypi-exact the envelope is exactly `{"errors":[{"code","description"}],
+/// "message":"Token request failed"}`. Returns where it differs.
+fn exact_envelope_problem(json: &Value) -> Option<(&'static str, String, String)> {
+    let keys = |v: &Value| {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    };
+    if keys(json) != "errors, message" {
+        return Some(("/", "members errors, message (R-RESP-7)".into(), keys(json)));
+    }
+    if json["message"] != "Token request failed" {
+        return Some((
+            "/message",
+            "Token request failed".into(),
+            json["message"].to_string(),
+        ));
+    }
+    let errors = json["errors"].as_array().map_or(0, Vec::len);
+    if errors != 1 {
+        return Some((
+            "/errors",
+            "exactly one error (R-RESP-7)".into(),
+            format!("{errors} errors"),
+        ));
+    }
+    if keys(&json["errors"][0]) != "code, description" {
+        return Some((
+            "/errors/0",
+            "members code, description (R-RESP-7)".into(),
+            keys(&json["errors"][0]),
+        ));
+    }
+    None
 }
 
 /// What is wrong with a body that should be the 422 envelope, if anything.
@@ -404,6 +446,33 @@ mod tests {
         let at: Vec<_> = found.iter().map(|m| m.at.as_str()).collect();
         assert_eq!(at, ["status", "/errors/0/code"]);
         assert_eq!(found[1].actual, "invalid-token");
+    }
+
+    #[test]
+    fn pypi_exact_runs_require_the_exact_envelope() {
+        let wanted = expect("code = \"invalid-token\"");
+        let extra = json!({"errors": [{"code": "invalid-token", "description": "d"}], "message": "Token request failed", "success": false});
+        assert!(
+            judge(Level::Core)
+                .check(&wanted, &response(422, extra.clone()))
+                .is_empty(),
+            "free at core"
+        );
+        assert_eq!(
+            judge(Level::PypiExact).check(&wanted, &response(422, extra))[0].at,
+            "/"
+        );
+        let two = json!({"errors": [{"code": "invalid-token", "description": "d"}, {"code": "invalid-token", "description": "e"}], "message": "Token request failed"});
+        assert_eq!(
+            judge(Level::PypiExact).check(&wanted, &response(422, two))[0].at,
+            "/errors"
+        );
+        let message =
+            json!({"errors": [{"code": "invalid-token", "description": "d"}], "message": "Failed"});
+        assert_eq!(
+            judge(Level::PypiExact).check(&wanted, &response(422, message))[0].at,
+            "/message"
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn progress_line(outcome: &Outcome) -> String {
         Verdict::Pass | Verdict::Fail => String::new(),
     };
     format!(
-        "{:<11} {}{detail}",
+        "{:<12} {}{detail}",
         outcome.verdict.label().to_ascii_uppercase(),
         outcome.id
     )

@@ -121,7 +121,7 @@ async fn the_reference_registry_passes_and_exits_0() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("PASS        payload/not-json\n"),
+        stdout.contains("PASS         payload/not-json\n"),
         "{stdout}"
     );
     assert!(stdout.contains(" 0 fail, "), "{stdout}");
@@ -142,8 +142,8 @@ async fn a_failing_target_exits_1_with_details_a_curl_line_and_a_rerun_line() {
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
     let stdout = text(&output.stdout);
     for line in [
-        "FAIL        payload/not-json\n",
-        "PASS        github/success/mints\n",
+        "FAIL         payload/not-json\n",
+        "PASS         github/success/mints\n",
         "\nFAIL payload/not-json - a body that is not JSON is an invalid payload\n",
         "    at /errors/0/code:\n      expected: invalid-payload\n      actual:   invalid-token\n",
         &format!(
@@ -266,7 +266,7 @@ async fn an_unreachable_or_unstartable_target_exits_3() {
     let stdout = text(&output.stdout);
     assert!(
         stdout.contains(&format!(
-            "ERROR       payload/not-json  (PUT {dead}/__mintcheck/fixture: "
+            "ERROR        payload/not-json  (PUT {dead}/__mintcheck/fixture: "
         )),
         "{stdout}"
     );
@@ -328,7 +328,7 @@ reason = "stale: it mints now"
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     let stdout = text(&output.stdout);
     assert!(
-        stdout.contains("XFAIL       payload/not-json  (every refusal says invalid-token)"),
+        stdout.contains("XFAIL        payload/not-json  (every refusal says invalid-token)"),
         "{stdout}"
     );
     assert!(stdout.contains(", 1 xfail, 0 xpass"), "{stdout}");
@@ -337,7 +337,7 @@ reason = "stale: it mints now"
     assert_eq!(output.status.code(), Some(3), "{}", show(&output));
     assert!(
         text(&output.stdout).contains(
-            "XPASS       github/success/mints  (listed as xfail (stale: it mints now) at "
+            "XPASS        github/success/mints  (listed as xfail (stale: it mints now) at "
         ),
         "{}",
         show(&output)

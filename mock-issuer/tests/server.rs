@@ -598,16 +598,34 @@ async fn issuers_built_with_one_ca_share_it() {
 async fn fresh_keys_are_served_and_verify() {
     let keys = mock_issuer::fresh_keys().unwrap();
     let embedded = mock_issuer::KeySet::embedded();
-    assert_ne!(keys.primary.jwk()["n"], embedded.primary.jwk()["n"], "new key material");
-    assert_eq!(keys.primary.kid(), embedded.primary.kid(), "same fixed kids");
-    let issuer = MockIssuer::builder().keys(keys.clone()).start().await.unwrap();
+    assert_ne!(
+        keys.primary.jwk()["n"],
+        embedded.primary.jwk()["n"],
+        "new key material"
+    );
+    assert_eq!(
+        keys.primary.kid(),
+        embedded.primary.kid(),
+        "same fixed kids"
+    );
+    let issuer = MockIssuer::builder()
+        .keys(keys.clone())
+        .start()
+        .await
+        .unwrap();
     let (_, jwks) = get_json(&issuer.jwks_url()).await;
     assert_eq!(jwks["keys"][0]["n"], keys.primary.jwk()["n"]);
     let token = issuer.token(Profile::Github).sign().unwrap();
-    assert_eq!(verify(token.as_str(), &github_expectation(issuer.issuer(), &jwks)), reasons([]));
+    assert_eq!(
+        verify(token.as_str(), &github_expectation(issuer.issuer(), &jwks)),
+        reasons([])
+    );
     let embedded_jwks = json!({"keys": [embedded.primary.jwk()]});
     assert_eq!(
-        verify(token.as_str(), &github_expectation(issuer.issuer(), &embedded_jwks)),
+        verify(
+            token.as_str(),
+            &github_expectation(issuer.issuer(), &embedded_jwks)
+        ),
         reasons([Reason::BadSignature]),
         "the embedded public key does not verify a fresh key's signature"
     );
