@@ -1,0 +1,116 @@
+//! Targets (design §4): the embedded reference registry, or any registry reachable over HTTP
+//! whose state the harness sets before each scenario, through its control endpoint or a
+//! fixture command. A target the harness starts itself (`--target-cmd`) is a
+//! [`TargetProcess`]; once it is ready it is an ordinary [`Target::Remote`].
+
+mod command;
+mod reference;
+mod remote;
+
+use tokio::task::JoinHandle;
+
+use reference_registry::FixtureDocument;
+
+pub use command::{
+    FIXTURE_TIMEOUT, FixtureCommand, READY_TIMEOUT, TargetCommand, TargetProcess, UNSUPPORTED_EXIT,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The target declared it cannot set up this fixture.
+    #[error("the target cannot set up: {}", .0.join(", "))]
+    Unsupported(Vec<String>),
+    /// The target or the harness failed: never counted as a failed scenario.
+    #[error("{0}")]
+    Fault(String),
+}
+
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// A fresh reference registry per scenario, on a loopback port.
+    Reference,
+    /// A running registry at `base_url`, told each scenario's fixture through `fixtures`.
+    Remote {
+        base_url: String,
+        fixtures: Fixtures,
+    },
+}
+
+/// How the fixture document reaches a remote target.
+#[derive(Clone, Debug)]
+pub enum Fixtures {
+    /// `PUT {url}/fixture` with `Authorization: Bearer {token}`: 204 applied, 200
+    /// `{"unsupported": [...]}` unsupported, anything else a fault.
+    Control { url: String, token: String },
+    /// A command run per scenario with the document on stdin: exit 0 applied, exit 89
+    /// unsupported (stdout: what, one per line), anything else a fault.
+    Command(FixtureCommand),
+}
+
+/// A target ready for one scenario. Dropping it stops an embedded registry.
+pub struct Prepared {
+    pub base_url: String,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if let Some(server) = &self.server {
+            server.abort();
+        }
+    }
+}
+
+impl Target {
+    /// A running target whose control endpoint is the default `{base_url}/__mintcheck`.
+    pub fn remote(base_url: impl Into<String>, control_token: impl Into<String>) -> Target {
+        let base_url = base_url.into().trim_end_matches('/').to_owned();
+        Target::Remote {
+            fixtures: Fixtures::Control {
+                url: default_control_url(&base_url),
+                token: control_token.into(),
+            },
+            base_url,
+        }
+    }
+
+    pub fn is_reference(&self) -> bool {
+        matches!(self, Target::Reference)
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Reference => "the embedded reference registry".to_owned(),
+            Target::Remote { base_url, .. } => base_url.clone(),
+        }
+    }
+
+    /// Replaces the target's state with `document` (or, for the reference registry, starts
+    /// a fresh one holding it) and says where to send the scenario's requests.
+    pub async fn prepare(
+        &self,
+        document: &FixtureDocument,
+        http: &reqwest::Client,
+    ) -> Result<Prepared, TargetError> {
+        match self {
+            Target::Reference => reference::start(document).await,
+            Target::Remote { base_url, fixtures } => {
+                match fixtures {
+                    Fixtures::Control { url, token } => {
+                        remote::put_fixture(http, url, token, document).await?
+                    }
+                    Fixtures::Command(command) => command.apply(document, base_url).await?,
+                }
+                Ok(Prepared {
+                    base_url: base_url.trim_end_matches('/').to_owned(),
+                    server: None,
+                })
+            }
+        }
+    }
+}
+
+/// `{base_url}/__mintcheck`, where a target's control endpoint is unless told otherwise.
+pub fn default_control_url(base_url: &str) -> String {
+    format!("{}/__mintcheck", base_url.trim_end_matches('/'))
+}
