@@ -41,6 +41,9 @@ pub struct RunOptions {
     pub request_timeout: Duration,
     /// Known failures and unsupported scenarios (`--expectations`).
     pub expectations: Option<Arc<Expectations>>,
+    /// Every forged token's random parts (`jti`, unknown `kid`s) derive from this, the
+    /// scenario ID and the step, so `--seed` replays a run's tokens exactly.
+    pub seed: u64,
 }
 
 impl Default for RunOptions {
@@ -54,6 +57,7 @@ impl Default for RunOptions {
             issuer_ca: None,
             request_timeout: REQUEST_TIMEOUT,
             expectations: None,
+            seed: 0,
         }
     }
 }
@@ -291,11 +295,16 @@ async fn execute(
             });
             continue;
         }
-        let (mut record, outgoing) =
-            match build_request(step, &prepared.base_url, &issuers, &results) {
-                Ok(built) => built,
-                Err(message) => return error(message),
-            };
+        let (mut record, outgoing) = match build_request(
+            step,
+            &prepared.base_url,
+            &issuers,
+            &results,
+            token_seed(options.seed, &scenario.id, index, false),
+        ) {
+            Ok(built) => built,
+            Err(message) => return error(message),
+        };
         record.name = name.clone();
         let sent = match step.action {
             Action::MintConcurrent => {
@@ -394,17 +403,26 @@ async fn check_twin(
         defects: Vec::new(),
         ..spec.clone()
     });
-    let (mut record, outgoing) =
-        match build_request(&twin, &prepared.base_url, &issuers, &Results::default()) {
-            Ok(built) => built,
-            Err(message) => return error(message),
-        };
+    let (mut record, outgoing) = match build_request(
+        &twin,
+        &prepared.base_url,
+        &issuers,
+        &Results::default(),
+        token_seed(options.seed, &scenario.id, index, true),
+    ) {
+        Ok(built) => built,
+        Err(message) => return error(message),
+    };
     record.name = name.clone();
     let response = match transport::send(http, &outgoing, options.request_timeout).await {
         Ok(response) => response,
         Err(message) => return error(message),
     };
-    if response.status == 200 {
+    let status = response.status;
+    record.response = Some(response);
+    // Kept either way, so a failure report shows the token beside its twin.
+    records.push(record);
+    if status == 200 {
         return None;
     }
     let reason = format!(
@@ -415,10 +433,8 @@ async fn check_twin(
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", "),
-        response.status
+        status
     );
-    record.response = Some(response);
-    records.push(record);
     Some(Verdict::Inconclusive { reason })
 }
 
@@ -469,11 +485,26 @@ async fn send_concurrently(
     Ok((response, mismatches))
 }
 
+/// The seed of one step's token: the run seed mixed with the scenario ID (FNV-1a), the step
+/// index and whether it is the positive twin (which needs its own `jti`).
+fn token_seed(run_seed: u64, scenario_id: &str, step: usize, twin: bool) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64 ^ run_seed;
+    for byte in scenario_id
+        .bytes()
+        .chain((step as u64).to_le_bytes())
+        .chain([u8::from(twin)])
+    {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
 fn build_request(
     step: &Step,
     base_url: &str,
     issuers: &Issuers,
     results: &Results,
+    seed: u64,
 ) -> Result<(StepRecord, Outgoing), String> {
     let mut record = StepRecord {
         name: String::new(),
@@ -505,7 +536,7 @@ fn build_request(
                 (Some(spec), _) => {
                     let profile = spec.profile();
                     let forged = spec
-                        .apply(issuers.token(profile))
+                        .apply(issuers.token(profile).seed(seed))
                         .sign()
                         .map_err(|e| format!("forging the token: {e}"))?;
                     record.token = Some(

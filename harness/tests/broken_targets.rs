@@ -167,17 +167,21 @@ async fn a_target_that_mints_for_every_token_fails_the_negatives() {
     let expired = by_id(&outcomes, "signature/expired");
     assert_eq!(expired.verdict, Verdict::Fail);
     assert_eq!(pointers(expired), ["status", "body"]);
-    let status = &expired.steps[0].mismatches[0];
+    assert_eq!(
+        expired.steps[0].name, "step1 (positive twin)",
+        "the twin is reported beside the step"
+    );
+    let status = &expired.steps[1].mismatches[0];
     assert_eq!(
         (status.expected.as_str(), status.actual.as_str()),
         ("422", "200")
     );
     assert!(
-        expired.steps[0].mismatches[1]
+        expired.steps[1].mismatches[1]
             .actual
             .contains("no string `message`"),
         "{:?}",
-        expired.steps[0].mismatches[1]
+        expired.steps[1].mismatches[1]
     );
     assert_eq!(
         by_id(&outcomes, "github/success/mints").verdict,

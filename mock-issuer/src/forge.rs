@@ -89,6 +89,7 @@ impl Forger {
             header_edits: Vec::new(),
             defects: Vec::new(),
             now: None,
+            seed: None,
         }
     }
 }
@@ -110,6 +111,38 @@ pub struct TokenBuilder {
     header_edits: Vec<(String, Option<Value>)>,
     defects: Vec<Defect>,
     now: Option<f64>,
+    seed: Option<u64>,
+}
+
+/// Where a token's random parts (`jti`, an unknown `kid`) come from: the OS, or a seed so a
+/// run can be replayed exactly.
+enum Entropy {
+    Os,
+    Seeded(u64),
+}
+
+impl Entropy {
+    fn uuid(&mut self) -> uuid::Uuid {
+        match self {
+            Entropy::Os => uuid::Uuid::new_v4(),
+            Entropy::Seeded(state) => {
+                let mut bytes = [0u8; 16];
+                for half in bytes.chunks_mut(8) {
+                    half.copy_from_slice(&splitmix64(state).to_le_bytes());
+                }
+                uuid::Builder::from_random_bytes(bytes).into_uuid()
+            }
+        }
+    }
+}
+
+/// SplitMix64: a tiny, well-mixed generator; plenty for test identifiers.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 impl TokenBuilder {
@@ -151,6 +184,13 @@ impl TokenBuilder {
         self
     }
 
+    /// Derives the token's random parts (`jti`, an unknown `kid`) from `seed`, so the same
+    /// seed, profile, edits and time give the same token.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Pins "now" (Unix seconds, floored to whole seconds) instead of reading the clock.
     pub fn at(mut self, now: f64) -> Self {
         self.now = Some(now);
@@ -165,7 +205,8 @@ impl TokenBuilder {
             .issuer
             .clone()
             .unwrap_or_else(|| self.profile.default_issuer());
-        let jti = uuid::Uuid::new_v4().to_string();
+        let mut entropy = self.seed.map_or(Entropy::Os, Entropy::Seeded);
+        let jti = entropy.uuid().to_string();
         let mut claims = self.profile.claims(now, &issuer, &forger.audience, &jti);
         for edit in &self.claim_edits {
             match edit {
@@ -190,7 +231,7 @@ impl TokenBuilder {
             };
         }
 
-        let mut plan = Plan::new(forger);
+        let mut plan = Plan::new(forger, entropy);
         for defect in &self.defects {
             plan.apply(defect, &mut claims, &mut header, now)?;
         }
@@ -272,10 +313,11 @@ struct Plan<'a> {
     envelope: Option<Defect>,
     duplicate: Option<(String, Value)>,
     oversized: bool,
+    entropy: Entropy,
 }
 
 impl<'a> Plan<'a> {
-    fn new(forger: &'a Forger) -> Self {
+    fn new(forger: &'a Forger, entropy: Entropy) -> Self {
         Plan {
             forger,
             signer: Signer::Rsa(forger.signing.clone()),
@@ -283,6 +325,7 @@ impl<'a> Plan<'a> {
             envelope: None,
             duplicate: None,
             oversized: false,
+            entropy,
         }
     }
 
@@ -372,7 +415,7 @@ impl<'a> Plan<'a> {
             }
             Defect::BadSignature => self.choose_signer(defect, Signer::Rsa(rogue))?,
             Defect::UnknownKid => {
-                let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+                let suffix = &self.entropy.uuid().simple().to_string()[..8];
                 header.insert("kid".into(), json!(format!("mintcheck-unknown-{suffix}")));
                 self.choose_signer(defect, Signer::Rsa(rogue))?;
             }

@@ -373,3 +373,18 @@ fn malformed_tokens_have_the_promised_shape() {
     assert!(text.starts_with(r#"{"aud":"mintcheck-decoy","#), "{text}");
     assert!(text.contains(r#""aud":"pypi""#));
 }
+
+#[test]
+fn a_seed_makes_the_random_parts_repeatable() {
+    let forger = mock_issuer::Forger::new(&mock_issuer::KeySet::embedded());
+    let forge = |seed: u64| {
+        forger.token(Profile::Github).at(1_767_225_600.0).seed(seed).defect(Defect::UnknownKid).sign().unwrap()
+    };
+    let (a, b, c) = (forge(7), forge(7), forge(8));
+    assert_eq!(a.claims["jti"], b.claims["jti"]);
+    assert_eq!(a.header["kid"], b.header["kid"]);
+    assert_eq!(a.compact, b.compact, "RSASSA-PKCS1-v1_5 is deterministic, so the whole token repeats");
+    assert_ne!(a.claims["jti"], c.claims["jti"]);
+    let unseeded = forger.token(Profile::Github).sign().unwrap();
+    assert_ne!(unseeded.claims["jti"], forger.token(Profile::Github).sign().unwrap().claims["jti"]);
+}

@@ -1,11 +1,13 @@
 //! `mintcheck run` and `mintcheck list`.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
 use mintcheck::expectations::{Expectations, glob};
 use mintcheck::report::{self, Tally, shell_quote};
 use mintcheck::runner::{self, Outcome, RunOptions};
@@ -101,6 +103,10 @@ pub struct RunArgs {
     /// Write the report here instead of stdout.
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Seed for the forged tokens' random parts (jti, unknown kids); printed with every run
+    /// so a rerun with it sends the same tokens (times stay relative to now).
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -203,6 +209,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         issuer_ca,
         request_timeout: Duration::from_secs_f64(args.timeout),
         expectations,
+        seed: args.seed.unwrap_or_else(fresh_seed),
     };
     let human = matches!(args.format, Format::Human) && args.output.is_none();
     if human {
@@ -211,14 +218,30 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             None => String::new(),
         };
         println!(
-            "running {} scenarios against {}{started} at level {level}",
+            "running {} scenarios against {}{started} at level {level}, seed {}",
             scenarios.len(),
-            target.describe()
+            target.describe(),
+            options.seed
         );
     }
+    // A bar only where someone watches; CI logs get the plain lines.
+    let bar = (human && std::io::stdout().is_terminal()).then(|| {
+        let bar = ProgressBar::new(scenarios.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} scenarios, {per_sec}")
+                .expect("a valid template"),
+        );
+        bar
+    });
     let running = runner::run(scenarios, &target, &options, |outcome| {
         if human {
-            println!("{}", report::progress_line(outcome));
+            match &bar {
+                Some(bar) => {
+                    bar.println(report::progress_line(outcome));
+                    bar.inc(1);
+                }
+                None => println!("{}", report::progress_line(outcome)),
+            }
         }
     });
     let outcomes = tokio::select! {
@@ -241,8 +264,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         process.stop().await;
     }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     let tally = Tally::of(&outcomes);
-    let text = render(&args, &target, level, &outcomes, human)?;
+    let text = render(&args, &target, level, options.seed, &outcomes, human)?;
     match &args.output {
         Some(path) => {
             std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
@@ -257,10 +283,17 @@ fn render(
     args: &RunArgs,
     target: &Target,
     level: Level,
+    seed: u64,
     outcomes: &[Outcome],
     human: bool,
 ) -> anyhow::Result<String> {
-    let rerun = |id: &str| format!("mintcheck run {}{}", shell_quote(id), rerun_flags(args));
+    let rerun = |id: &str| {
+        format!(
+            "mintcheck run {} --seed {seed}{}",
+            shell_quote(id),
+            rerun_flags(args)
+        )
+    };
     Ok(match args.format {
         Format::Human => {
             let mut text = String::new();
@@ -348,6 +381,12 @@ async fn interrupted() -> &'static str {
     }
     let _ = tokio::signal::ctrl_c().await;
     "Ctrl-C"
+}
+
+/// A seed for runs that name none: different every run, printed so it can be given back.
+fn fresh_seed() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |d| d.as_nanos() as u64 ^ u64::from(std::process::id()))
 }
 
 fn rerun_flags(args: &RunArgs) -> String {
