@@ -99,17 +99,19 @@ pub fn load_file(root: &Path, path: &Path) -> Result<Scenario, LoadError> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/");
-    check(&file).map_err(|(key, message)| match line_of(&text, &key) {
-        Some(line) => fail(format!("line {line}, key `{key}`: {message}")),
+    check(&file).map_err(|(key, message)| match position_of(&text, &key) {
+        Some((line, column)) => fail(format!(
+            "line {line}, column {column}, key `{key}`: {message}"
+        )),
         None => fail(format!("key `{key}`: {message}")),
     })?;
     Ok(Scenario { id, file })
 }
 
-/// The line (1-based) where a checked key such as `step[2].expect.description` is written:
+/// The line and column (1-based) where a checked key such as `step[2].expect.description` is written:
 /// the table of its first segment (the Nth `[[step]]`), then the first line after it that
 /// assigns the last segment's name. Good enough to point a reader at the right place.
-fn line_of(text: &str, key: &str) -> Option<usize> {
+fn position_of(text: &str, key: &str) -> Option<(usize, usize)> {
     let segments: Vec<&str> = key.split('.').collect();
     let lines: Vec<&str> = text.lines().collect();
     let (table, index) = match segments[0].split_once('[') {
@@ -145,8 +147,24 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
         .skip(start + 1)
         .find(|(_, l)| l.trim_start().starts_with('['))
         .map_or(lines.len(), |(at, _)| at);
-    let found = (start..end).find(|&at| assigns(lines[at]));
-    Some(found.unwrap_or(start) + 1)
+    let at = (start..end).find(|&at| assigns(lines[at])).unwrap_or(start);
+    let column = lines.get(at).and_then(|line| {
+        let assignment = format!("{last} =");
+        line.match_indices(&assignment)
+            .map(|(offset, _)| offset)
+            .find(|&offset| {
+                !line[..offset].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
+    });
+    Some((
+        at + 1,
+        column.map_or(1, |offset| line_chars(lines[at], offset) + 1),
+    ))
+}
+
+/// Columns count characters, not bytes.
+fn line_chars(line: &str, byte_offset: usize) -> usize {
+    line[..byte_offset].chars().count()
 }
 
 /// Adds "did you mean" to serde's unknown-field messages.
@@ -568,14 +586,14 @@ expect = { status = 200 }
         let cases = [
             (
                 MINIMAL.replace("R-EP-1", "R-EP-99"),
-                "line 4, key `rules[0]`: \"R-EP-99\" is not a rule",
+                "line 4, column 1, key `rules[0]`: \"R-EP-99\" is not a rule",
             ),
             (
                 MINIMAL.replace(
                     "status = 200",
                     "status = 200, description = { exact = \"a\", prefix = \"b\" }",
                 ),
-                "line 8, key `step[0].expect.description`: give exactly one of",
+                "line 8, column 26, key `step[0].expect.description`: give exactly one of",
             ),
             (
                 MINIMAL.replace("status = 200", "status = 200, body = { regex = \"(\" }"),
@@ -587,7 +605,7 @@ expect = { status = 200 }
             ),
             (
                 MINIMAL.replace("action = \"audience\"", "action = \"audience\"\ncount = 3"),
-                "line 8, key `step[0].count`: `count` does not apply to audience steps",
+                "line 8, column 1, key `step[0].count`: `count` does not apply to audience steps",
             ),
             (
                 MINIMAL.replace("status = 200", "status = 200, code = \"invalid-thing\""),
