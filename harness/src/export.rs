@@ -198,26 +198,7 @@ fn to_json(value: &toml::Value, key: &str) -> Result<Value, (String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const MINIMAL: &str = r#"
-title = "t"
-requirement = "r"
-rules = ["R-EP-1"]
-level = "core"
-[[step]]
-action = "audience"
-expect = { status = 200 }
-"#;
-
-    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        dir
-    }
+    use crate::test_support::{MINIMAL, folder};
 
     #[test]
     fn scenarios_are_sorted_by_id_with_their_content_as_written() {

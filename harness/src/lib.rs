@@ -10,5 +10,7 @@ pub mod rules;
 pub mod runner;
 pub mod scenario;
 pub mod target;
+#[cfg(test)]
+mod test_support;
 pub mod transport;
 pub mod upload;

@@ -545,6 +545,7 @@ fn check_keys_fit_action(step: &Step) -> Result<(), (&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::MINIMAL;
 
     fn load(text: &str) -> Result<Scenario, String> {
         let dir = tempfile::tempdir().unwrap();
@@ -556,16 +557,6 @@ mod tests {
                 .replace(&dir.path().display().to_string(), "DIR")
         })
     }
-
-    const MINIMAL: &str = r#"
-title = "t"
-requirement = "r"
-rules = ["R-EP-1"]
-level = "core"
-[[step]]
-action = "audience"
-expect = { status = 200 }
-"#;
 
     #[test]
     fn the_path_is_the_id() {
