@@ -72,6 +72,8 @@ pub enum Defect {
     BadSignature,
     CorruptedSignature,
     StrippedSignature,
+    /// The real signature cut to its first half (still valid base64url).
+    TruncatedSignature,
     WrongIssuer,
     WrongAudience,
     AudienceArray,
@@ -85,9 +87,13 @@ pub enum Defect {
     /// `alg` set to this spelling of "none" (default `none`), with an empty signature.
     AlgNone(String),
     Hs256PublicKey(PublicKeyForm),
+    /// `alg` HS256, signed with an empty HMAC secret.
+    Hs256EmptyKey,
     JkuInjection,
     JwkInjection,
     X5uInjection,
+    /// `x5c` holds a self-signed certificate of the rogue key, which signs the token.
+    X5cInjection,
     CritHeader,
     Malformed(Malformation),
     Oversized,
@@ -120,6 +126,10 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     (
         "stripped-signature",
         "signature removed, the trailing '.' kept",
+    ),
+    (
+        "truncated-signature",
+        "a valid signature cut to its first half",
     ),
     ("wrong-issuer", "iss is https://issuer.example.invalid"),
     (
@@ -157,6 +167,7 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "hs256-public-key[:FORM]",
         "HS256 keyed with the published public key; FORM pem | pem-no-newline | der | jwk",
     ),
+    ("hs256-empty-key", "HS256 keyed with an empty secret"),
     (
         "jku-injection",
         "jku header points at an attacker JWKS (served and logged by the mock); rogue signature",
@@ -168,6 +179,10 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     (
         "x5u-injection",
         "x5u header points at an attacker certificate URL; rogue signature",
+    ),
+    (
+        "x5c-injection",
+        "x5c header holds a self-signed certificate of the rogue key; rogue signature",
     ),
     (
         "crit-header",
@@ -243,6 +258,7 @@ impl FromStr for Defect {
             "bad-signature" => no_argument(Defect::BadSignature),
             "corrupted-signature" => no_argument(Defect::CorruptedSignature),
             "stripped-signature" => no_argument(Defect::StrippedSignature),
+            "truncated-signature" => no_argument(Defect::TruncatedSignature),
             "wrong-issuer" => no_argument(Defect::WrongIssuer),
             "wrong-audience" => no_argument(Defect::WrongAudience),
             "audience-array" => no_argument(Defect::AudienceArray),
@@ -261,9 +277,11 @@ impl FromStr for Defect {
                     Ok(Defect::Hs256PublicKey(PublicKeyForm::ALL[index]))
                 }
             },
+            "hs256-empty-key" => no_argument(Defect::Hs256EmptyKey),
             "jku-injection" => no_argument(Defect::JkuInjection),
             "jwk-injection" => no_argument(Defect::JwkInjection),
             "x5u-injection" => no_argument(Defect::X5uInjection),
+            "x5c-injection" => no_argument(Defect::X5cInjection),
             "crit-header" => no_argument(Defect::CritHeader),
             "malformed" => {
                 claim("KIND")?;
@@ -286,6 +304,7 @@ impl fmt::Display for Defect {
             Defect::BadSignature => f.write_str("bad-signature"),
             Defect::CorruptedSignature => f.write_str("corrupted-signature"),
             Defect::StrippedSignature => f.write_str("stripped-signature"),
+            Defect::TruncatedSignature => f.write_str("truncated-signature"),
             Defect::WrongIssuer => f.write_str("wrong-issuer"),
             Defect::WrongAudience => f.write_str("wrong-audience"),
             Defect::AudienceArray => f.write_str("audience-array"),
@@ -300,9 +319,11 @@ impl fmt::Display for Defect {
             Defect::AlgNone(spelling) => write!(f, "alg-none:{spelling}"),
             Defect::Hs256PublicKey(PublicKeyForm::Pem) => f.write_str("hs256-public-key"),
             Defect::Hs256PublicKey(form) => write!(f, "hs256-public-key:{}", form.name()),
+            Defect::Hs256EmptyKey => f.write_str("hs256-empty-key"),
             Defect::JkuInjection => f.write_str("jku-injection"),
             Defect::JwkInjection => f.write_str("jwk-injection"),
             Defect::X5uInjection => f.write_str("x5u-injection"),
+            Defect::X5cInjection => f.write_str("x5c-injection"),
             Defect::CritHeader => f.write_str("crit-header"),
             Defect::Malformed(kind) => write!(f, "malformed:{}", kind.name()),
             Defect::Oversized => f.write_str("oversized"),
@@ -334,6 +355,7 @@ pub fn every_defect() -> Vec<Defect> {
         Defect::BadSignature,
         Defect::CorruptedSignature,
         Defect::StrippedSignature,
+        Defect::TruncatedSignature,
         Defect::WrongIssuer,
         Defect::WrongAudience,
         Defect::AudienceArray,
@@ -348,9 +370,11 @@ pub fn every_defect() -> Vec<Defect> {
     ];
     all.extend(PublicKeyForm::ALL.map(Defect::Hs256PublicKey));
     all.extend([
+        Defect::Hs256EmptyKey,
         Defect::JkuInjection,
         Defect::JwkInjection,
         Defect::X5uInjection,
+        Defect::X5cInjection,
         Defect::CritHeader,
     ]);
     all.extend(Malformation::ALL.map(Defect::Malformed));
@@ -393,7 +417,7 @@ mod tests {
                 .parse::<Defect>()
                 .unwrap_or_else(|e| panic!("{syntax}: {e}"));
         }
-        assert_eq!(CATALOGUE.len(), 25);
+        assert_eq!(CATALOGUE.len(), 28);
     }
 
     #[test]

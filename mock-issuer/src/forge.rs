@@ -3,7 +3,7 @@
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 use aws_lc_rs::hmac;
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
 use crate::defect::{Defect, Malformation, OVERSIZED_TOKEN_BYTES, PublicKeyForm, WRONG_ISSUER};
@@ -31,6 +31,8 @@ pub enum ForgeError {
     },
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error("self-signing a certificate for the x5c header failed: {0}")]
+    Certificate(#[from] rcgen::Error),
 }
 
 /// Signs tokens with one key set. Cheap to clone.
@@ -437,6 +439,10 @@ impl<'a> Plan<'a> {
                 header.insert("alg".into(), json!("HS256"));
                 self.choose_signer(defect, Signer::Hmac(secret))?;
             }
+            Defect::Hs256EmptyKey => {
+                header.insert("alg".into(), json!("HS256"));
+                self.choose_signer(defect, Signer::Hmac(Vec::new()))?;
+            }
             Defect::JkuInjection => {
                 let url = format!("{}/attacker/jwks.json", self.forger.attacker_base);
                 header.insert("jku".into(), json!(url));
@@ -451,11 +457,20 @@ impl<'a> Plan<'a> {
                 header.insert("x5u".into(), json!(url));
                 self.choose_signer(defect, Signer::Rsa(rogue))?;
             }
+            Defect::X5cInjection => {
+                // x5c holds standard (not URL-safe) base64 of each certificate's DER.
+                let certificate = self_signed_der(&rogue)?;
+                header.insert("x5c".into(), json!([STANDARD.encode(certificate)]));
+                self.choose_signer(defect, Signer::Rsa(rogue))?;
+            }
             Defect::CritHeader => {
                 header.insert("crit".into(), json!(["mintcheck-critical"]));
                 header.insert("mintcheck-critical".into(), json!(true));
             }
-            Defect::CorruptedSignature | Defect::StrippedSignature | Defect::Malformed(_) => {
+            Defect::CorruptedSignature
+            | Defect::StrippedSignature
+            | Defect::TruncatedSignature
+            | Defect::Malformed(_) => {
                 if let Some(first) = self.envelope.replace(defect.clone()) {
                     return Err(ForgeError::Conflict {
                         first,
@@ -476,6 +491,16 @@ impl<'a> Plan<'a> {
         }
         Ok(())
     }
+}
+
+/// A self-signed certificate (DER) for `key`, named after its `kid`.
+fn self_signed_der(key: &SigningKey) -> Result<Vec<u8>, rcgen::Error> {
+    let pair = rcgen::KeyPair::from_pem(key.private_pem())?;
+    let mut params = rcgen::CertificateParams::new(vec![format!("{}.example.invalid", key.kid())])?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, key.kid());
+    Ok(params.self_signed(&pair)?.der().to_vec())
 }
 
 /// A value of another JSON type that no lax parser would coerce back.
@@ -562,6 +587,10 @@ fn break_envelope(defect: &Defect, signing_input: &str, mut signature: Vec<u8>) 
             format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
         }
         Defect::StrippedSignature => format!("{signing_input}."),
+        Defect::TruncatedSignature => {
+            signature.truncate(signature.len() / 2);
+            format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+        }
         Defect::Malformed(Malformation::TwoSegments) => signing_input.to_owned(),
         Defect::Malformed(Malformation::BadBase64) => {
             // A base64 text of length 4k+1 cannot be decoded by any decoder, lenient or not.

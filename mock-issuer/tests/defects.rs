@@ -51,9 +51,11 @@ fn expected_reasons(defect: &Defect) -> std::collections::BTreeSet<Reason> {
         Defect::BadSignature
         | Defect::CorruptedSignature
         | Defect::StrippedSignature
+        | Defect::TruncatedSignature
         | Defect::JkuInjection
         | Defect::JwkInjection
-        | Defect::X5uInjection => reasons([Reason::BadSignature]),
+        | Defect::X5uInjection
+        | Defect::X5cInjection => reasons([Reason::BadSignature]),
         Defect::WrongIssuer => reasons([Reason::WrongIssuer]),
         Defect::WrongAudience => reasons([Reason::WrongAudience]),
         Defect::AudienceArray => reasons([Reason::AudienceNotString]),
@@ -66,7 +68,9 @@ fn expected_reasons(defect: &Defect) -> std::collections::BTreeSet<Reason> {
         Defect::UnknownKid => reasons([Reason::UnknownKid]),
         Defect::NoKid => reasons([Reason::NoKid]),
         Defect::AlgNone(spelling) => reasons([Reason::DisallowedAlg(spelling.clone())]),
-        Defect::Hs256PublicKey(_) => reasons([Reason::DisallowedAlg("HS256".into())]),
+        Defect::Hs256PublicKey(_) | Defect::Hs256EmptyKey => {
+            reasons([Reason::DisallowedAlg("HS256".into())])
+        }
         Defect::CritHeader => reasons([Reason::UnsupportedCritical]),
         Defect::Malformed(_) => reasons([Reason::Malformed]),
         Defect::Oversized => reasons([Reason::Oversized]),
@@ -170,6 +174,22 @@ async fn the_attacks_are_real_attacks() {
             "{form:?}"
         );
     }
+    // hs256-empty-key verifies under HMAC with the empty secret.
+    let token = issuer
+        .token(Profile::Github)
+        .defect(Defect::Hs256EmptyKey)
+        .sign()
+        .unwrap();
+    let (message, signature) = message_and_signature(token.as_str());
+    assert!(
+        jsonwebtoken::crypto::verify(
+            &signature,
+            message.as_bytes(),
+            &DecodingKey::from_secret(&[]),
+            Algorithm::HS256
+        )
+        .unwrap()
+    );
     // The jku document and the embedded jwk hold the key that really signed the token.
     let token = issuer
         .token(Profile::Github)
@@ -208,6 +228,31 @@ async fn the_attacks_are_real_attacks() {
         .sign()
         .unwrap();
     assert_eq!(token.header["jwk"], *issuer.keys().rogue.jwk());
+
+    // The x5c certificate (standard base64 DER) certifies the rogue key, which signed.
+    let token = issuer
+        .token(Profile::Github)
+        .defect(Defect::X5cInjection)
+        .sign()
+        .unwrap();
+    let chain = token.header["x5c"].as_array().unwrap();
+    assert_eq!(chain.len(), 1);
+    let certificate = base64::engine::general_purpose::STANDARD
+        .decode(chain[0].as_str().unwrap())
+        .unwrap();
+    let rogue = issuer.keys().rogue.public_der();
+    assert!(
+        certificate.windows(rogue.len()).any(|w| w == rogue),
+        "the certificate holds the rogue public key"
+    );
+    let (message, signature) = message_and_signature(token.as_str());
+    let rogue_jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(issuer.keys().rogue.jwk().clone()).unwrap();
+    let rogue_key = DecodingKey::from_jwk(&rogue_jwk).unwrap();
+    assert!(
+        jsonwebtoken::crypto::verify(&signature, message.as_bytes(), &rogue_key, Algorithm::RS256)
+            .unwrap()
+    );
 }
 
 #[test]
@@ -347,6 +392,16 @@ fn malformed_tokens_have_the_promised_shape() {
         .unwrap()
         .compact;
     assert!(stripped.ends_with('.') && stripped.matches('.').count() == 2);
+    let truncated = forger
+        .token(Profile::Github)
+        .defect(Defect::TruncatedSignature)
+        .sign()
+        .unwrap()
+        .compact;
+    let signature = URL_SAFE_NO_PAD
+        .decode(truncated.rsplit('.').next().unwrap())
+        .unwrap();
+    assert_eq!(signature.len(), 128, "half of a 2048-bit RSA signature");
     let none = forger
         .token(Profile::Github)
         .defect(Defect::AlgNone("nOnE".into()))
@@ -378,13 +433,25 @@ fn malformed_tokens_have_the_promised_shape() {
 fn a_seed_makes_the_random_parts_repeatable() {
     let forger = mock_issuer::Forger::new(&mock_issuer::KeySet::embedded());
     let forge = |seed: u64| {
-        forger.token(Profile::Github).at(1_767_225_600.0).seed(seed).defect(Defect::UnknownKid).sign().unwrap()
+        forger
+            .token(Profile::Github)
+            .at(1_767_225_600.0)
+            .seed(seed)
+            .defect(Defect::UnknownKid)
+            .sign()
+            .unwrap()
     };
     let (a, b, c) = (forge(7), forge(7), forge(8));
     assert_eq!(a.claims["jti"], b.claims["jti"]);
     assert_eq!(a.header["kid"], b.header["kid"]);
-    assert_eq!(a.compact, b.compact, "RSASSA-PKCS1-v1_5 is deterministic, so the whole token repeats");
+    assert_eq!(
+        a.compact, b.compact,
+        "RSASSA-PKCS1-v1_5 is deterministic, so the whole token repeats"
+    );
     assert_ne!(a.claims["jti"], c.claims["jti"]);
     let unseeded = forger.token(Profile::Github).sign().unwrap();
-    assert_ne!(unseeded.claims["jti"], forger.token(Profile::Github).sign().unwrap().claims["jti"]);
+    assert_ne!(
+        unseeded.claims["jti"],
+        forger.token(Profile::Github).sign().unwrap().claims["jti"]
+    );
 }

@@ -29,6 +29,8 @@ mod names;
 mod payload;
 mod pending;
 mod repr;
+#[cfg(feature = "sabotage")]
+pub mod sabotage;
 mod state;
 mod upload;
 mod verify;
@@ -39,3 +41,6 @@ pub use fixture::{Applied, FixtureDocument, FixtureError, FixtureTarget};
 pub use http::{MINT_BODY_LIMIT, UPLOAD_BODY_LIMIT, app};
 pub use state::{Registry, RegistryConfig};
 pub use upload::NON_USER_CANNOT_CREATE;
+
+#[cfg(feature = "sabotage")]
+pub use sabotage::Sabotage;

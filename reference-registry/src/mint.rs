@@ -57,7 +57,16 @@ pub async fn mint(registry: &Registry, body: &[u8], host: &str) -> Result<Minted
             state.audience.clone(),
         )
     };
-    let verified = verify::verify(jwt, &issuer, &keys, &audience, || registry.now()).await?; // step 5
+    let verified = verify::verify(
+        jwt,
+        &issuer,
+        &keys,
+        &audience,
+        || registry.now(),
+        #[cfg(feature = "sabotage")]
+        registry.sabotaged(),
+    )
+    .await?; // step 5
 
     // Steps 6 to 9 under one lock: the jti checks and the claim are atomic (R-JTI-4).
     let now = registry.now();
@@ -70,12 +79,16 @@ pub async fn mint(registry: &Registry, body: &[u8], host: &str) -> Result<Minted
         .get("jti")
         .and_then(Value::as_str)
         .filter(|j| !j.is_empty());
+    #[cfg(feature = "sabotage")]
+    let jti = jti.filter(|_| !registry.sabotaged().skip_replay_store);
     let token = Token {
         claims: &verified.claims,
         issuer: &verified.issuer,
         provider: trusted.provider,
         canonical_issuer: &canonical_issuer,
         jti_recorded: jti.is_some_and(|jti| state.jti_recorded(trusted.provider, jti, now)),
+        #[cfg(feature = "sabotage")]
+        sabotage: registry.sabotaged(),
     };
     pending::reify(&mut state, &token)?; // step 6
     let identities: Vec<&Identity> = state.publishers.iter().map(|p| &p.identity).collect();

@@ -50,6 +50,8 @@ struct Inner {
     state: Mutex<State>,
     /// The key-fetching client and the CA bundle it was built for; reused while it fits.
     http: Mutex<(Option<String>, reqwest::Client)>,
+    #[cfg(feature = "sabotage")]
+    sabotage: Mutex<crate::sabotage::Sabotage>,
 }
 
 impl Registry {
@@ -64,6 +66,8 @@ impl Registry {
             config,
             state: Mutex::new(state),
             http: Mutex::new((None, http)),
+            #[cfg(feature = "sabotage")]
+            sabotage: Mutex::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -76,6 +80,26 @@ impl Registry {
         let state = State::build(document, &self.inner.config, http)?;
         *self.lock() = state;
         Ok(())
+    }
+
+    /// Breaks the checks `sabotage` names, from the next request on: for testing test suites
+    /// only (see [`crate::sabotage`]).
+    #[cfg(feature = "sabotage")]
+    pub fn sabotage(&self, sabotage: crate::sabotage::Sabotage) {
+        *self
+            .inner
+            .sabotage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = sabotage;
+    }
+
+    #[cfg(feature = "sabotage")]
+    pub(crate) fn sabotaged(&self) -> crate::sabotage::Sabotage {
+        *self
+            .inner
+            .sabotage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn config(&self) -> &RegistryConfig {

@@ -30,6 +30,13 @@ pub async fn handle(
     };
     match outcome {
         Ok(minted) => json_out::response(StatusCode::OK, &minted.body()),
+        #[cfg(feature = "sabotage")]
+        Err(error)
+            if error.code == ErrorCode::InvalidPayload
+                && registry.sabotaged().invalid_payload_500 =>
+        {
+            json_out::response(StatusCode::INTERNAL_SERVER_ERROR, &error.envelope())
+        }
         // R-RESP-6: every failure is 422, whose standard reason phrase R-RESP-7 wants.
         Err(error) => json_out::response(StatusCode::UNPROCESSABLE_ENTITY, &error.envelope()),
     }

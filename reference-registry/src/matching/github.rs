@@ -34,14 +34,21 @@ pub fn lookup<'p>(
         .and_then(workflow_filename)
         .ok_or("Could not job extract workflow filename from OIDC claims")?;
     let owner_id = string(claims, "repository_owner_id").ok_or(NOT_FOUND)?;
+    let repository_ok =
+        |p: &GithubIdentity| p.repository_owner == owner && p.repository_name == name;
+    #[cfg(feature = "sabotage")]
+    let repository_ok = |p: &GithubIdentity| {
+        repository_ok(p)
+            || (token.sabotage.repository_case_insensitive
+                && eq_ignore_case(&p.repository_owner, owner)
+                && eq_ignore_case(&p.repository_name, name))
+    };
+    let owner_id_ok = |p: &GithubIdentity| p.repository_owner_id == owner_id;
+    #[cfg(feature = "sabotage")]
+    let owner_id_ok = |p: &GithubIdentity| token.sabotage.skip_owner_id || owner_id_ok(p);
     let matching: Vec<(usize, &GithubIdentity)> = candidates
         .iter()
-        .filter(|(_, p)| {
-            p.repository_owner == owner
-                && p.repository_name == name
-                && p.repository_owner_id == owner_id
-                && p.workflow_filename == workflow
-        })
+        .filter(|(_, p)| repository_ok(p) && owner_id_ok(p) && p.workflow_filename == workflow)
         .copied()
         .collect();
     let environment = string(claims, "environment").map(str::to_lowercase);
@@ -69,10 +76,10 @@ pub fn verify(p: &GithubIdentity, token: &Token<'_>) -> Result<(), Failure> {
         string(claims, "repository_owner") == Some(&p.repository_owner),
         "repository_owner",
     )?;
-    required(
-        string(claims, "repository_owner_id") == Some(&p.repository_owner_id),
-        "repository_owner_id",
-    )?;
+    let owner_id_ok = string(claims, "repository_owner_id") == Some(&p.repository_owner_id);
+    #[cfg(feature = "sabotage")]
+    let owner_id_ok = owner_id_ok || token.sabotage.skip_owner_id;
+    required(owner_id_ok, "repository_owner_id")?;
 
     let job_workflow_ref = string(claims, "job_workflow_ref").unwrap_or_default();
     if job_workflow_ref.is_empty() {

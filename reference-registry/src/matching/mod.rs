@@ -21,6 +21,8 @@ pub struct Token<'a> {
     pub canonical_issuer: &'a str,
     /// Whether the token's `jti` is in the replay store (R-JTI-2).
     pub jti_recorded: bool,
+    #[cfg(feature = "sabotage")]
+    pub sabotage: crate::sabotage::Sabotage,
 }
 
 #[derive(Debug, PartialEq, Eq)]

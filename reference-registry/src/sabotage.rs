@@ -1,0 +1,38 @@
+//! Deliberately broken variants of the reference registry, for testing test suites: a suite
+//! that passes against a sabotaged registry cannot catch that fault. Only with the `sabotage`
+//! cargo feature, and off unless [`Registry::sabotage`](crate::Registry::sabotage) is called.
+//! Never enable in a real deployment.
+//!
+//! Each field breaks one check; every hook that reads one is marked
+//! `#[cfg(feature = "sabotage")]`.
+
+use serde_json::{Map, Value};
+
+/// Which checks to break. [`Sabotage::default`] breaks none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sabotage {
+    /// Accept an `exp` in the past (R-TIME-2).
+    pub skip_expiry: bool,
+    /// Accept any `aud` (R-CLAIM-2).
+    pub skip_audience: bool,
+    /// Never record or refuse a `jti` (R-JTI-1..3).
+    pub skip_replay_store: bool,
+    /// Match GitHub publishers whatever `repository_owner_id` says (R-GH-2, R-GH-4).
+    pub skip_owner_id: bool,
+    /// Look up GitHub repositories ignoring case (R-GH-3).
+    pub repository_case_insensitive: bool,
+    /// Accept an unsigned token: `alg: none`, no signature check (R-SIG-3).
+    pub accept_alg_none: bool,
+    /// Skip the signature check; `kid` must still name a known key (R-SIG-5).
+    pub skip_signature: bool,
+    /// Answer `invalid-payload` with 500 instead of 422 (R-RESP-6).
+    pub invalid_payload_500: bool,
+}
+
+impl Sabotage {
+    /// Whether the token's signature (and its `alg`) go unchecked.
+    pub(crate) fn skips_signature(&self, header: &Map<String, Value>) -> bool {
+        self.skip_signature
+            || (self.accept_alg_none && header.get("alg").and_then(Value::as_str) == Some("none"))
+    }
+}

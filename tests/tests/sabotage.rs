@@ -1,0 +1,290 @@
+//! The suite proves it can catch faults: it runs against deliberately broken variants of the
+//! reference registry (`reference-registry`'s `sabotage` feature) and each variant must fail
+//! exactly the scenarios listed for it, as plain failures, and pass every other one.
+//!
+//! A sabotaged registry runs as a remote target on a loopback port, told each scenario's
+//! fixture through its control endpoint, so every scenario still starts from fresh state.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use mintcheck::runner::{self, Outcome, RunOptions, Verdict};
+use mintcheck::scenario::{Level, load_dir};
+use mintcheck::target::Target;
+use reference_registry::{Registry, RegistryConfig, Sabotage};
+
+const CONTROL_TOKEN: &str = "sabotage-control-token";
+
+fn scenarios_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
+}
+
+/// As `suite.rs`: `pypi-exact`, `info` judged.
+fn options() -> RunOptions {
+    RunOptions {
+        level: Level::PypiExact,
+        judge_info: true,
+        issuer_tls: false,
+        ..RunOptions::default()
+    }
+}
+
+/// The whole suite against a reference registry broken as `sabotage` says.
+async fn run_suite(sabotage: Sabotage) -> Vec<Outcome> {
+    let registry = Registry::new(RegistryConfig {
+        control_token: Some(CONTROL_TOKEN.to_owned()),
+        ..RegistryConfig::default()
+    });
+    registry.sabotage(sabotage);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, reference_registry::app(registry)).await;
+    });
+    let scenarios = load_dir(&scenarios_dir()).expect("the suite loads");
+    let target = Target::remote(format!("http://{addr}"), CONTROL_TOKEN);
+    let outcomes = runner::run(scenarios, &target, &options(), |_| {}).await;
+    server.abort();
+    outcomes
+}
+
+fn describe(outcome: &Outcome) -> String {
+    let mismatches: Vec<String> = outcome
+        .steps
+        .iter()
+        .flat_map(|s| {
+            s.mismatches.iter().map(|m| {
+                format!(
+                    "[{} at {}: expected {} got {}]",
+                    s.name, m.at, m.expected, m.actual
+                )
+            })
+        })
+        .collect();
+    format!(
+        "{}: {:?} {}",
+        outcome.id,
+        outcome.verdict,
+        mismatches.join(" ")
+    )
+}
+
+/// Runs the suite against `sabotage` and asserts that exactly `caught` fail (each a plain
+/// `fail`) and every other scenario passes.
+async fn assert_caught_by(sabotage: Sabotage, caught: &[&str]) {
+    let outcomes = run_suite(sabotage).await;
+    let expected: BTreeSet<&str> = caught.iter().copied().collect();
+    assert_eq!(expected.len(), caught.len(), "a scenario is listed twice");
+    let known: BTreeSet<&str> = outcomes.iter().map(|o| o.id.as_str()).collect();
+    let unknown: Vec<&&str> = expected.difference(&known).collect();
+    assert!(unknown.is_empty(), "no such scenarios: {unknown:?}");
+
+    let mut problems = Vec::new();
+    for outcome in &outcomes {
+        let should_fail = expected.contains(outcome.id.as_str());
+        match (&outcome.verdict, should_fail) {
+            (Verdict::Pass, false) | (Verdict::Fail, true) => {}
+            (Verdict::Pass, true) => problems.push(format!("{}: passed, must fail", outcome.id)),
+            (_, true) => problems.push(format!("must fail, not: {}", describe(outcome))),
+            (_, false) => problems.push(format!("must pass, not: {}", describe(outcome))),
+        }
+    }
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.verdict != Verdict::Pass)
+        .map(|o| o.id.as_str())
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{sabotage:?}:\n{}\n(not passing: {failed:#?})",
+        problems.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsabotaged_over_the_control_endpoint_passes_everything() {
+    assert_caught_by(Sabotage::default(), &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipping_the_expiry_check_is_caught() {
+    let sabotage = Sabotage {
+        skip_expiry: true,
+        ..Sabotage::default()
+    };
+    assert_caught_by(
+        sabotage,
+        &[
+            "attacks/claim-types/exp-zero",
+            "endpoints/error-envelope-exact",
+            "signature/expired",
+            "time/exp-outside-leeway",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipping_the_audience_check_is_caught() {
+    let sabotage = Sabotage {
+        skip_audience: true,
+        ..Sabotage::default()
+    };
+    assert_caught_by(
+        sabotage,
+        &[
+            "attacks/claim-types/aud-empty-array",
+            "attacks/claim-types/aud-empty-object",
+            "attacks/claim-types/aud-true",
+            "attacks/claim-types/aud-zero",
+            "claims/audience-array",
+            "claims/audience-testpypi",
+            "signature/wrong-audience",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipping_the_replay_store_is_caught() {
+    let sabotage = Sabotage {
+        skip_replay_store: true,
+        ..Sabotage::default()
+    };
+    assert_caught_by(
+        sabotage,
+        &[
+            "activestate/replay",
+            "pending/replayed-jti-during-pending-lookup",
+            "replay/concurrent",
+            "replay/sequential",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipping_the_owner_id_check_is_caught() {
+    let sabotage = Sabotage {
+        skip_owner_id: true,
+        ..Sabotage::default()
+    };
+    assert_caught_by(sabotage, &["github/claims/owner-id-drift"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_insensitive_repository_lookup_is_caught() {
+    let sabotage = Sabotage {
+        repository_case_insensitive: true,
+        ..Sabotage::default()
+    };
+    assert_caught_by(
+        sabotage,
+        &[
+            "github/claims/repository-case",
+            "github/claims/repository-name-case",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_alg_none_is_caught() {
+    let sabotage = Sabotage {
+        accept_alg_none: true,
+        ..Sabotage::default()
+    };
+    assert_caught_by(sabotage, &["signature/alg-none"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipping_the_signature_check_is_caught() {
+    let sabotage = Sabotage {
+        skip_signature: true,
+        ..Sabotage::default()
+    };
+    assert_caught_by(
+        sabotage,
+        &[
+            "attacks/alg-absent",
+            "attacks/alg-none-capitalised",
+            "attacks/alg-none-mixed-case",
+            "attacks/alg-none-upper-case",
+            "attacks/es256-zero-signature",
+            "attacks/hs256-empty-key",
+            "attacks/hs256-public-key-der",
+            "attacks/hs256-public-key-jwk",
+            "attacks/hs256-public-key-pem-no-newline",
+            "attacks/jku-injection",
+            "attacks/jwk-injection",
+            "attacks/signature-corrupted",
+            "attacks/signature-stripped",
+            "attacks/signature-truncated",
+            "attacks/x5c-injection",
+            "attacks/x5u-injection",
+            "signature/alg-none",
+            "signature/bad-signature",
+            "signature/hs256-public-key",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answering_invalid_payload_with_500_is_caught() {
+    let sabotage = Sabotage {
+        invalid_payload_500: true,
+        ..Sabotage::default()
+    };
+    assert_caught_by(
+        sabotage,
+        &[
+            "attacks/b64-false",
+            "attacks/claim-types/iss-empty-array",
+            "attacks/claim-types/iss-empty-object",
+            "attacks/claim-types/iss-true",
+            "attacks/claim-types/iss-zero",
+            "attacks/crit-unknown-extension",
+            "attacks/json-serialization-flattened",
+            "attacks/json-serialization-general",
+            "attacks/jwe-five-segments",
+            "attacks/kid/array",
+            "attacks/kid/number",
+            "attacks/kid/object",
+            "attacks/malformed/bad-base64",
+            "attacks/malformed/header-not-json",
+            "attacks/malformed/payload-not-object",
+            "enablement/unknown-issuer-while-disabled",
+            "issuer/iss-as-array",
+            "issuer/trailing-slash",
+            "issuer/unknown",
+            "jwt/no-iss-member",
+            "jwt/null-iss",
+            "jwt/two-segments",
+            "payload/empty-token",
+            "payload/not-json",
+            "payload/token-null",
+            "pending/invalid-name",
+            "pending/registration-disabled",
+            "pending/stdlib-name",
+        ],
+    )
+    .await;
+}
+
+/// Does not compile once `Sabotage` gains a field: give the new variant a test above.
+#[allow(dead_code)]
+fn every_variant_has_a_test(sabotage: Sabotage) {
+    let Sabotage {
+        skip_expiry: _,
+        skip_audience: _,
+        skip_replay_store: _,
+        skip_owner_id: _,
+        repository_case_insensitive: _,
+        accept_alg_none: _,
+        skip_signature: _,
+        invalid_payload_500: _,
+    } = sabotage;
+}
