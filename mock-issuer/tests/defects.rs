@@ -6,7 +6,7 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Expectation, Reason, WIDGETRY, reasons, verify};
+use common::{Expectation, Reason, WIDGETRY, fetch_json, reasons, verify};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use mock_issuer::defect::every_defect;
 use mock_issuer::time::unix_now;
@@ -20,23 +20,9 @@ struct Fetched {
 
 async fn discover(issuer: &MockIssuer) -> Fetched {
     let client = reqwest::Client::new();
-    let discovery: Value = client
-        .get(issuer.discovery_url())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = fetch_json(&client, issuer.discovery_url()).await;
     let jwks_uri = discovery["jwks_uri"].as_str().expect("jwks_uri").to_owned();
-    let jwks = client
-        .get(&jwks_uri)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = fetch_json(&client, &jwks_uri).await;
     Fetched {
         issuer: discovery["issuer"].as_str().unwrap().to_owned(),
         jwks,

@@ -6,7 +6,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{Expectation, Reason, WIDGETRY, reasons, verify};
+use common::{Expectation, Reason, WIDGETRY, fetch_json, reasons, verify};
 use mock_issuer::time::unix_now;
 use mock_issuer::{Endpoint, IssuerMode, JwksFault, MockIssuer, Profile, Provider, TokenSpec};
 use serde_json::{Value, json};
@@ -289,36 +289,19 @@ async fn tls_with_the_generated_ca_and_virtual_issuers_by_host() {
             ("platform.activestate.com", addr),
         ],
     );
-    let discovery: Value = client
-        .get(issuer.discovery_url())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = fetch_json(&client, issuer.discovery_url()).await;
     assert_eq!(discovery["issuer"], issuer.issuer());
-    let jwks: Value = client
-        .get(discovery["jwks_uri"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = fetch_json(&client, discovery["jwks_uri"].as_str().unwrap()).await;
     assert_eq!(jwks, issuer.jwks());
 
     let port = addr.port();
-    let github: Value = client
-        .get(format!(
+    let github: Value = fetch_json(
+        &client,
+        format!(
             "https://token.actions.githubusercontent.com:{port}/.well-known/openid-configuration"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     assert_eq!(
         github["issuer"],
         "https://token.actions.githubusercontent.com"
@@ -328,24 +311,10 @@ async fn tls_with_the_generated_ca_and_virtual_issuers_by_host() {
         jwks_uri,
         format!("https://token.actions.githubusercontent.com:{port}/.well-known/jwks")
     );
-    let via_host: Value = client
-        .get(jwks_uri)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let via_host: Value = fetch_json(&client, jwks_uri).await;
     assert_eq!(via_host, issuer.jwks());
 
-    let activestate: Value = client
-        .get(format!("https://platform.activestate.com:{port}/api/v1/oauth/oidc/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let activestate: Value = fetch_json(&client, format!("https://platform.activestate.com:{port}/api/v1/oauth/oidc/.well-known/openid-configuration")).await;
     assert_eq!(
         activestate["issuer"],
         Provider::ActiveState.canonical_issuer()
@@ -461,14 +430,7 @@ async fn key_lifecycle_and_faults_over_the_admin_api() {
         .await
         .unwrap();
     assert!(job["request_token"].is_string());
-    let log: Value = client
-        .get(admin("log"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Value = fetch_json(&client, admin("log")).await;
     let jwks_hits = log
         .as_array()
         .unwrap()

@@ -272,6 +272,16 @@ pub fn verify(token: &str, expect: &Expectation) -> BTreeSet<Reason> {
     reasons
 }
 
+/// GET `url` and parse the answer as JSON; panics (fails the test) on any error.
+pub async fn fetch_json(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .expect("the request is answered");
+    response.json().await.expect("the answer is JSON")
+}
+
 pub fn reasons<const N: usize>(list: [Reason; N]) -> BTreeSet<Reason> {
     list.into_iter().collect()
 }
