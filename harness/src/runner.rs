@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use mock_issuer::ForgedToken;
+
 use crate::check::{Judge, Mismatch, Response, check_issuer_requests};
 use crate::expectations::Expectations;
 use crate::issuers::Issuers;
@@ -256,9 +258,10 @@ async fn execute(
             };
         }
     };
-    for (index, step) in scenario.file.steps.iter().enumerate() {
+    let now = mock_issuer::time::unix_now();
+    for index in 0..scenario.file.steps.len() {
         if let Some(verdict) =
-            check_twin(scenario, index, step, target, options, http, records).await
+            check_twin(scenario, index, target, options, http, now, records).await
         {
             return verdict;
         }
@@ -300,7 +303,10 @@ async fn execute(
             &prepared.base_url,
             &issuers,
             &results,
-            token_seed(options.seed, &scenario.id, index, false),
+            Forging {
+                seed: token_seed(options.seed, &scenario.id, index, false),
+                now,
+            },
         ) {
             Ok(built) => built,
             Err(message) => return error(message),
@@ -362,12 +368,13 @@ async fn execute(
 async fn check_twin(
     scenario: &Scenario,
     index: usize,
-    step: &Step,
     target: &Target,
     options: &RunOptions,
     http: &reqwest::Client,
+    now: f64,
     records: &mut Vec<StepRecord>,
 ) -> Option<Verdict> {
+    let step = &scenario.file.steps[index];
     let spec = step
         .token
         .as_ref()
@@ -408,11 +415,38 @@ async fn check_twin(
         &prepared.base_url,
         &issuers,
         &Results::default(),
-        token_seed(options.seed, &scenario.id, index, true),
+        Forging {
+            seed: token_seed(options.seed, &scenario.id, index, true),
+            now,
+        },
     ) {
         Ok(built) => built,
         Err(message) => return error(message),
     };
+    let real = Forging {
+        seed: token_seed(options.seed, &scenario.id, index, false),
+        now,
+    };
+    let compared = forge(spec, &issuers, real).and_then(|token| {
+        let twin = forge(
+            twin.token.as_ref().expect("the twin has a token"),
+            &issuers,
+            Forging {
+                seed: real.seed,
+                now,
+            },
+        )?;
+        Ok(undeclared_difference(&token, &twin, &spec.defects))
+    });
+    match compared {
+        Ok(None) => {}
+        Ok(Some(difference)) => {
+            return error(format!(
+                "the token differs from its positive twin in {difference}, which none of its defects changes, so the refusal would not isolate the defect"
+            ));
+        }
+        Err(message) => return error(message),
+    }
     record.name = name.clone();
     let response = match transport::send(http, &outgoing, options.request_timeout).await {
         Ok(response) => response,
@@ -485,6 +519,57 @@ async fn send_concurrently(
     Ok((response, mismatches))
 }
 
+/// How a step's token is made: its seed, and the moment it is made at. One moment per
+/// scenario, so a token and its positive twin differ only where the defects say.
+#[derive(Clone, Copy)]
+struct Forging {
+    seed: u64,
+    now: f64,
+}
+
+fn forge(
+    spec: &mock_issuer::TokenSpec,
+    issuers: &Issuers,
+    forging: Forging,
+) -> Result<ForgedToken, String> {
+    let profile = spec.profile();
+    spec.apply(issuers.token(profile).seed(forging.seed).at(forging.now))
+        .sign()
+        .map_err(|e| format!("forging the token: {e}"))
+}
+
+/// The token differs from its twin only in what its defects declare they change (plus
+/// `jti`, which each token has its own); anything else would make the refusal prove
+/// something other than the defect. Returns the first undeclared difference.
+fn undeclared_difference(
+    token: &ForgedToken,
+    twin: &ForgedToken,
+    defects: &[mock_issuer::Defect],
+) -> Option<String> {
+    let touched: Vec<_> = defects.iter().map(mock_issuer::Defect::touches).collect();
+    let parts = [
+        ("claim", &token.claims, &twin.claims),
+        ("header parameter", &token.header, &twin.header),
+    ];
+    for (what, mine, theirs) in parts {
+        let (mine, theirs) = (mine.as_object()?, theirs.as_object()?);
+        for key in mine.keys().chain(theirs.keys()) {
+            let declared = touched.iter().any(|t| {
+                let names = if what == "claim" {
+                    &t.claims
+                } else {
+                    &t.header
+                };
+                names.contains(key)
+            });
+            if mine.get(key) != theirs.get(key) && !declared && !(what == "claim" && key == "jti") {
+                return Some(format!("{what} {key}"));
+            }
+        }
+    }
+    None
+}
+
 /// The seed of one step's token: the run seed mixed with the scenario ID (FNV-1a), the step
 /// index and whether it is the positive twin (which needs its own `jti`).
 fn token_seed(run_seed: u64, scenario_id: &str, step: usize, twin: bool) -> u64 {
@@ -504,7 +589,7 @@ fn build_request(
     base_url: &str,
     issuers: &Issuers,
     results: &Results,
-    seed: u64,
+    forging: Forging,
 ) -> Result<(StepRecord, Outgoing), String> {
     let mut record = StepRecord {
         name: String::new(),
@@ -534,11 +619,7 @@ fn build_request(
         Action::Mint | Action::MintConcurrent => {
             let body = match (&step.token, &step.body) {
                 (Some(spec), _) => {
-                    let profile = spec.profile();
-                    let forged = spec
-                        .apply(issuers.token(profile).seed(seed))
-                        .sign()
-                        .map_err(|e| format!("forging the token: {e}"))?;
+                    let forged = forge(spec, issuers, forging)?;
                     record.token = Some(
                         json!({"jwt": forged.compact, "header": forged.header, "claims": forged.claims}),
                     );
@@ -603,4 +684,73 @@ fn build_request(
             .map(|b| String::from_utf8_lossy(b).into_owned());
     }
     Ok((record, outgoing))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mock_issuer::Defect;
+
+    fn token(claims: Value, header: Value) -> ForgedToken {
+        ForgedToken {
+            compact: String::new(),
+            header,
+            claims,
+        }
+    }
+
+    #[test]
+    fn a_token_may_differ_from_its_twin_only_where_its_defects_say() {
+        let twin = token(
+            json!({"jti": "a", "repository": "o/r", "exp": 10}),
+            json!({"kid": "k"}),
+        );
+        let expired = token(
+            json!({"jti": "b", "repository": "o/r", "exp": 1}),
+            json!({"kid": "k"}),
+        );
+        assert_eq!(
+            undeclared_difference(&expired, &twin, &[Defect::Expired]),
+            None,
+            "exp is declared, jti is the token's own"
+        );
+        let renamed = token(
+            json!({"jti": "a", "repository": "o/x", "exp": 10}),
+            json!({"kid": "k"}),
+        );
+        assert_eq!(
+            undeclared_difference(&renamed, &twin, &[Defect::Expired]),
+            Some("claim repository".into())
+        );
+        assert_eq!(
+            undeclared_difference(&renamed, &twin, &[Defect::RenamedRepository]),
+            None
+        );
+        let no_kid = token(
+            json!({"jti": "a", "repository": "o/r", "exp": 10}),
+            json!({}),
+        );
+        assert_eq!(
+            undeclared_difference(&no_kid, &twin, &[Defect::BadSignature]),
+            Some("header parameter kid".into())
+        );
+        assert_eq!(
+            undeclared_difference(&no_kid, &twin, &[Defect::NoKid]),
+            None
+        );
+    }
+
+    #[test]
+    fn token_seeds_differ_per_scenario_step_and_twin() {
+        let seeds = [
+            token_seed(1, "a/b", 0, false),
+            token_seed(1, "a/b", 0, true),
+            token_seed(1, "a/b", 1, false),
+            token_seed(1, "a/c", 0, false),
+            token_seed(2, "a/b", 0, false),
+        ];
+        let distinct: std::collections::BTreeSet<_> = seeds.iter().collect();
+        assert_eq!(distinct.len(), seeds.len());
+        assert_eq!(token_seed(1, "a/b", 0, false), seeds[0], "deterministic");
+    }
 }

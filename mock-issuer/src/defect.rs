@@ -101,6 +101,57 @@ pub enum Defect {
     DuplicateClaim(String),
 }
 
+/// What a defect may change compared with the same token without it: claims and header
+/// parameters by name. The signature and the compact text always may. A token and its
+/// positive twin must differ in nothing else (besides their own `jti`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Touches {
+    pub claims: Vec<String>,
+    pub header: Vec<String>,
+}
+
+impl Defect {
+    pub fn touches(&self) -> Touches {
+        let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        let claims = |list: &[&str]| Touches { claims: names(list), header: Vec::new() };
+        let header = |list: &[&str]| Touches { claims: Vec::new(), header: names(list) };
+        match self {
+            Defect::Expired => claims(&["exp", "iat", "nbf"]),
+            Defect::NotYetValid => claims(&["nbf"]),
+            Defect::IssuedInFuture => claims(&["iat", "exp"]),
+            Defect::WrongIssuer => claims(&["iss"]),
+            Defect::WrongAudience | Defect::AudienceArray => claims(&["aud"]),
+            Defect::MissingClaim(name) | Defect::NullClaim(name) | Defect::WrongTypeClaim(name) => {
+                Touches { claims: vec![name.clone()], header: Vec::new() }
+            }
+            Defect::RenamedRepository => claims(&[
+                "repository",
+                "sub",
+                "workflow_ref",
+                "job_workflow_ref",
+                "project_path",
+                "ci_config_ref_uri",
+                "project",
+            ]),
+            Defect::OwnerIdDrift => claims(&["repository_owner_id"]),
+            Defect::Oversized => claims(&["mintcheck_padding"]),
+            Defect::UnknownKid | Defect::NoKid => header(&["kid"]),
+            Defect::AlgNone(_) | Defect::Hs256PublicKey(_) | Defect::Hs256EmptyKey => header(&["alg"]),
+            Defect::JkuInjection => header(&["jku"]),
+            Defect::JwkInjection => header(&["jwk"]),
+            Defect::X5uInjection => header(&["x5u"]),
+            Defect::X5cInjection => header(&["x5c"]),
+            Defect::CritHeader => header(&["crit", "mintcheck-critical"]),
+            Defect::BadSignature
+            | Defect::CorruptedSignature
+            | Defect::StrippedSignature
+            | Defect::TruncatedSignature
+            | Defect::Malformed(_)
+            | Defect::DuplicateClaim(_) => Touches::default(),
+        }
+    }
+}
+
 /// The size an `oversized` token reaches: over 1 MiB, past any sane body limit.
 pub const OVERSIZED_TOKEN_BYTES: usize = 1024 * 1024 + 1;
 
