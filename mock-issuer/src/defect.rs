@@ -113,8 +113,14 @@ pub struct Touches {
 impl Defect {
     pub fn touches(&self) -> Touches {
         let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
-        let claims = |list: &[&str]| Touches { claims: names(list), header: Vec::new() };
-        let header = |list: &[&str]| Touches { claims: Vec::new(), header: names(list) };
+        let claims = |list: &[&str]| Touches {
+            claims: names(list),
+            header: Vec::new(),
+        };
+        let header = |list: &[&str]| Touches {
+            claims: Vec::new(),
+            header: names(list),
+        };
         match self {
             Defect::Expired => claims(&["exp", "iat", "nbf"]),
             Defect::NotYetValid => claims(&["nbf"]),
@@ -122,7 +128,10 @@ impl Defect {
             Defect::WrongIssuer => claims(&["iss"]),
             Defect::WrongAudience | Defect::AudienceArray => claims(&["aud"]),
             Defect::MissingClaim(name) | Defect::NullClaim(name) | Defect::WrongTypeClaim(name) => {
-                Touches { claims: vec![name.clone()], header: Vec::new() }
+                Touches {
+                    claims: vec![name.clone()],
+                    header: Vec::new(),
+                }
             }
             Defect::RenamedRepository => claims(&[
                 "repository",
@@ -136,7 +145,9 @@ impl Defect {
             Defect::OwnerIdDrift => claims(&["repository_owner_id"]),
             Defect::Oversized => claims(&["mintcheck_padding"]),
             Defect::UnknownKid | Defect::NoKid => header(&["kid"]),
-            Defect::AlgNone(_) | Defect::Hs256PublicKey(_) | Defect::Hs256EmptyKey => header(&["alg"]),
+            Defect::AlgNone(_) | Defect::Hs256PublicKey(_) | Defect::Hs256EmptyKey => {
+                header(&["alg"])
+            }
             Defect::JkuInjection => header(&["jku"]),
             Defect::JwkInjection => header(&["jwk"]),
             Defect::X5uInjection => header(&["x5u"]),

@@ -445,19 +445,40 @@ fn a_seed_makes_the_random_parts_repeatable() {
 #[test]
 fn each_defect_changes_only_what_it_declares() {
     let forger = mock_issuer::Forger::new(&mock_issuer::KeySet::embedded());
-    let twin = forger.token(Profile::Github).at(1_767_225_600.0).seed(1).sign().unwrap();
+    let twin = forger
+        .token(Profile::Github)
+        .at(1_767_225_600.0)
+        .seed(1)
+        .sign()
+        .unwrap();
     for defect in every_defect() {
-        let token = forger.token(Profile::Github).at(1_767_225_600.0).seed(1).defect(defect.clone()).sign().unwrap();
+        let token = forger
+            .token(Profile::Github)
+            .at(1_767_225_600.0)
+            .seed(1)
+            .defect(defect.clone())
+            .sign()
+            .unwrap();
         let touches = defect.touches();
         let changed = |a: &Value, b: &Value| -> Vec<String> {
             let (a, b) = (a.as_object().unwrap(), b.as_object().unwrap());
-            a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).cloned().collect()
+            a.keys()
+                .chain(b.keys())
+                .filter(|k| a.get(*k) != b.get(*k))
+                .cloned()
+                .collect()
         };
         for key in changed(&token.claims, &twin.claims) {
-            assert!(touches.claims.contains(&key), "{defect} changed claim {key} without declaring it");
+            assert!(
+                touches.claims.contains(&key),
+                "{defect} changed claim {key} without declaring it"
+            );
         }
         for key in changed(&token.header, &twin.header) {
-            assert!(touches.header.contains(&key), "{defect} changed header {key} without declaring it");
+            assert!(
+                touches.header.contains(&key),
+                "{defect} changed header {key} without declaring it"
+            );
         }
     }
 }
