@@ -10,10 +10,12 @@ use mock_issuer::{
 };
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
-use crate::scenario::model::{FixtureSpec, IssuerChange};
+use crate::scenario::model::{CustomIssuer, FixtureSpec, IssuerChange};
 
 pub struct Issuers {
     by_provider: Vec<(Provider, MockIssuer)>,
+    /// Custom issuers (`canonical: false` in the fixture), one mock each.
+    custom: Vec<(Provider, MockIssuer)>,
     /// The audience forged tokens carry: the fixture's, else `pypi`.
     audience: String,
 }
@@ -21,23 +23,39 @@ pub struct Issuers {
 impl Issuers {
     /// One mock per provider; with `tls`, all serve https with certificates from `ca` (or
     /// from one CA generated here), so the fixture document's `ca_pem` covers them all.
-    pub async fn start(tls: bool, ca: Option<&Arc<TestCa>>) -> Result<Issuers, IssuerError> {
+    pub async fn start(
+        tls: bool,
+        ca: Option<&Arc<TestCa>>,
+        custom: &[CustomIssuer],
+    ) -> Result<Issuers, IssuerError> {
         let ca = match (tls, ca) {
             (false, _) => None,
             (true, Some(ca)) => Some(ca.clone()),
             (true, None) => Some(Arc::new(TestCa::generate()?)),
         };
-        let mut by_provider = Vec::new();
-        for provider in Provider::ALL {
-            let mut builder = MockIssuer::builder().issuer_mode(IssuerMode::Canonical(provider));
+        let start = |mode: IssuerMode| {
+            let mut builder = MockIssuer::builder().issuer_mode(mode);
             if let Some(ca) = &ca {
                 builder = builder.ca(ca.clone());
             }
-            let issuer = builder.start().await?;
-            by_provider.push((provider, issuer));
+            builder.start()
+        };
+        let mut by_provider = Vec::new();
+        for provider in Provider::ALL {
+            by_provider.push((provider, start(IssuerMode::Canonical(provider)).await?));
+        }
+        let mut customs = Vec::new();
+        for custom in custom {
+            let provider =
+                provider_named(&custom.provider).expect("the loader checks provider names");
+            customs.push((
+                provider,
+                start(IssuerMode::Custom(custom.issuer.clone())).await?,
+            ));
         }
         Ok(Issuers {
             by_provider,
+            custom: customs,
             audience: "pypi".to_owned(),
         })
     }
@@ -53,9 +71,7 @@ impl Issuers {
 
     /// Applies an `issuer` step: key lifecycle or a JWKS fault at one provider's mock.
     pub fn change(&self, change: &IssuerChange) -> Result<(), String> {
-        let provider = Provider::ALL
-            .into_iter()
-            .find(|p| p.name() == change.provider)
+        let provider = provider_named(&change.provider)
             .ok_or_else(|| format!("unknown provider {:?}", change.provider))?;
         let issuer = self.for_provider(provider);
         let failed = |e: IssuerError| e.to_string();
@@ -132,13 +148,14 @@ impl Issuers {
                 other => unreachable!("the loader rejects unknown flag {other:?}"),
             }
         }
-        document.issuers = self
-            .by_provider
-            .iter()
-            .map(|(provider, issuer)| fx::Issuer {
+        let canonical = self.by_provider.iter().map(|entry| (entry, true));
+        let custom = self.custom.iter().map(|entry| (entry, false));
+        document.issuers = canonical
+            .chain(custom)
+            .map(|((provider, issuer), canonical)| fx::Issuer {
                 provider: registry_provider(*provider),
                 issuer: issuer.issuer().to_owned(),
-                canonical: true,
+                canonical,
                 discovery_url: Some(issuer.discovery_url()),
                 jwks_url: Some(issuer.jwks_url()),
                 jwks: Some(issuer.jwks()),
@@ -162,6 +179,11 @@ impl Issuers {
         document.used_jtis = spec.used_jtis.clone();
         document
     }
+}
+
+/// The provider of a spec `<svc>` name.
+pub fn provider_named(name: &str) -> Option<Provider> {
+    Provider::ALL.into_iter().find(|p| p.name() == name)
 }
 
 fn registry_provider(provider: Provider) -> fx::Provider {

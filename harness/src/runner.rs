@@ -250,7 +250,13 @@ async fn execute(
     judge: &Judge,
     records: &mut Vec<StepRecord>,
 ) -> Verdict {
-    let issuers = match Issuers::start(options.issuer_tls, options.issuer_ca.as_ref()).await {
+    let issuers = match Issuers::start(
+        options.issuer_tls,
+        options.issuer_ca.as_ref(),
+        &scenario.file.fixture.custom_issuers,
+    )
+    .await
+    {
         Ok(issuers) => issuers.with_audience(scenario.file.fixture.audience.as_deref()),
         Err(err) => {
             return Verdict::Error {
@@ -389,7 +395,13 @@ async fn check_twin(
             message: format!("step {name}: {message}"),
         })
     };
-    let issuers = match Issuers::start(options.issuer_tls, options.issuer_ca.as_ref()).await {
+    let issuers = match Issuers::start(
+        options.issuer_tls,
+        options.issuer_ca.as_ref(),
+        &scenario.file.fixture.custom_issuers,
+    )
+    .await
+    {
         Ok(issuers) => issuers.with_audience(scenario.file.fixture.audience.as_deref()),
         Err(err) => return error(format!("starting the mock issuers: {err}")),
     };

@@ -233,6 +233,30 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
             ));
         }
     }
+    for (i, custom) in file.fixture.custom_issuers.iter().enumerate() {
+        let key = |field: &str| format!("fixture.custom_issuers[{i}].{field}");
+        if crate::issuers::provider_named(&custom.provider).is_none() {
+            return Err((
+                key("provider"),
+                format!(
+                    "{:?} is not github, gitlab, google or activestate",
+                    custom.provider
+                ),
+            ));
+        }
+        let canonical = mock_issuer::Provider::ALL
+            .iter()
+            .any(|p| p.canonical_issuer() == custom.issuer);
+        if custom.issuer.is_empty() || canonical {
+            return Err((
+                key("issuer"),
+                format!(
+                    "{:?}: a custom issuer is a non-empty string other than a canonical issuer",
+                    custom.issuer
+                ),
+            ));
+        }
+    }
     if file.steps.is_empty() {
         return Err((
             "step".into(),

@@ -88,6 +88,20 @@ pub struct FixtureSpec {
     pub pending_publishers: Vec<PendingPublisher>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub used_jtis: Vec<UsedJti>,
+    /// Issuers an organisation registered (a self-managed GitLab, say): each is served by a
+    /// mock of its own and trusted as a custom issuer of its provider type (R-ISS-4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_issuers: Vec<CustomIssuer>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomIssuer {
+    /// `github`, `gitlab`, `google` or `activestate`: how its tokens are matched.
+    pub provider: String,
+    /// The exact `iss` its tokens carry, e.g. `https://gitlab.acme.example`; tokens name it
+    /// with `claims = { iss = "..." }`.
+    pub issuer: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
