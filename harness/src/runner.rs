@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use regex::Regex;
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -16,6 +15,7 @@ use mock_issuer::ForgedToken;
 use crate::check::{Judge, Mismatch, Response, check_issuer_requests};
 use crate::expectations::Expectations;
 use crate::issuers::Issuers;
+use crate::scenario::load::STEP_REFERENCE;
 use crate::scenario::model::{Action, Level, Scenario, Step};
 use crate::target::{Target, TargetError};
 use crate::transport::{self, Outgoing};
@@ -226,9 +226,8 @@ struct Results(HashMap<String, HashMap<&'static str, String>>);
 
 impl Results {
     fn substitute(&self, text: &str) -> Result<String, String> {
-        let reference = Regex::new(r"\$\{steps\.([A-Za-z0-9_-]+)\.([a-z_]+)\}").expect("regex");
         let mut missing = None;
-        let replaced = reference.replace_all(text, |c: &regex::Captures| {
+        let replaced = STEP_REFERENCE.replace_all(text, |c: &regex::Captures| {
             let value = self.0.get(&c[1]).and_then(|fields| fields.get(&c[2]));
             value.cloned().unwrap_or_else(|| {
                 missing = Some(format!("{} has no value (fields: jwt, token)", &c[0]));

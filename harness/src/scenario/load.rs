@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use regex::Regex;
 
@@ -517,10 +518,15 @@ fn check_text(matcher: &TextMatch) -> Result<(), String> {
     Ok(())
 }
 
+/// `${steps.NAME.FIELD}`: the loader checks these references and the runner fills them in,
+/// so both read them with this one pattern (compiled once).
+pub static STEP_REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\$\{steps\.([A-Za-z0-9_-]+)\.([A-Za-z_]+)\}").expect("a valid pattern")
+});
+
 /// `(step name, field)` of every `${steps.NAME.FIELD}` in a text.
 pub fn references(text: &str) -> Vec<(String, String)> {
-    let reference = Regex::new(r"\$\{steps\.([A-Za-z0-9_-]+)\.([A-Za-z_]+)\}").expect("regex");
-    reference
+    STEP_REFERENCE
         .captures_iter(text)
         .map(|c| (c[1].to_owned(), c[2].to_owned()))
         .collect()
