@@ -115,7 +115,7 @@ impl Issuers {
     }
 
     /// Requests to `endpoint` (a [`crate::scenario::model::ISSUER_ENDPOINTS`] name) over all
-    /// mock issuers.
+    /// mock issuers, canonical and custom.
     pub fn hits(&self, endpoint: &str) -> usize {
         let endpoint = match endpoint {
             "discovery" => Endpoint::Discovery,
@@ -124,8 +124,10 @@ impl Issuers {
             "attacker-x5u" => Endpoint::AttackerX5u,
             _ => return 0,
         };
+        // Custom issuers count too: a target fetching their keys is fetching keys.
         self.by_provider
             .iter()
+            .chain(&self.custom)
             .map(|(_, issuer)| issuer.hits(endpoint))
             .sum()
     }
