@@ -4,7 +4,9 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::scenario::model::{Expect, JsonMatch, Level, TextMatch};
+use std::sync::LazyLock;
+
+use crate::scenario::model::{Answer, Expect, JsonMatch, Level, Step, TextMatch};
 
 /// The codes of spec §4.1; a core harness rejects any other.
 pub const ERROR_CODES: [&str; 6] = [
@@ -67,6 +69,19 @@ impl Judge {
 
     fn judged(&self, level: Option<Level>) -> bool {
         self.judges(level.unwrap_or(self.scenario_level))
+    }
+
+    /// Judges a step's answer: by its grade where the run's level has one, else by `expect`.
+    pub fn check_step(&self, step: &Step, response: &Response) -> Vec<Mismatch> {
+        let graded = step.grade.as_ref().and_then(|grade| match self.run_level {
+            Level::Core => Some(grade.core),
+            Level::PypiExact => grade.pypi_exact,
+            Level::Info => None,
+        });
+        match graded {
+            Some(answer) => answer_mismatches(answer, response),
+            None => self.check(&step.expect, response),
+        }
     }
 
     pub fn check(&self, expect: &Expect, response: &Response) -> Vec<Mismatch> {
@@ -208,6 +223,48 @@ pub fn check_issuer_requests(expect: &Expect, count: impl Fn(&str) -> usize) -> 
     }
     mismatches
 }
+
+/// Whether a response is one of the answers a grade allows; see [`Answer`].
+fn answer_mismatches(answer: Answer, response: &Response) -> Vec<Mismatch> {
+    let json = response.json();
+    let accepted = || {
+        let json = json.as_ref()?;
+        let token = json.get("token").and_then(Value::as_str)?;
+        let well_formed = response.status == 200
+            && json.get("success") == Some(&Value::Bool(true))
+            && SUCCESS_TOKEN.is_match(token);
+        well_formed.then_some(())
+    };
+    let rejected = || match response.status {
+        422 => envelope_problem(json.as_ref()).map_or(Some(()), |_| None),
+        400..=499 => Some(()),
+        _ => None,
+    };
+    let ok = match answer {
+        Answer::Accept => accepted().is_some(),
+        Answer::Reject => rejected().is_some(),
+        Answer::Either => accepted().or_else(rejected).is_some(),
+    };
+    if ok {
+        return Vec::new();
+    }
+    let accept = "200 with the success envelope (R-RESP-3)";
+    let reject = "a 4xx refusal (a 422 being the error envelope of R-RESP-6)";
+    let expected = match answer {
+        Answer::Accept => accept.to_owned(),
+        Answer::Reject => reject.to_owned(),
+        Answer::Either => format!("{accept} or {reject}"),
+    };
+    vec![Mismatch {
+        at: format!("answer (graded {})", answer.name()),
+        expected,
+        actual: format!("HTTP {}: {}", response.status, shorten(&response.body)),
+    }]
+}
+
+/// R-RESP-3's pattern for a minted token.
+static SUCCESS_TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("^pypi-[A-Za-z0-9_-]+$").expect("the pattern compiles"));
 
 /// R-RESP-7: at pypi-exact the envelope is exactly `{"errors":[{"code","description"}],
 /// "message":"Token request failed"}`. Returns where it differs.
@@ -429,6 +486,103 @@ mod tests {
     }
 
     const ENVELOPE: &str = r#"{"errors":[{"code":"invalid-token","description":"malformed or invalid token"}],"message":"Token request failed"}"#;
+
+    fn graded_step(grade: &str) -> Step {
+        toml::from_str(&format!(
+            "action = \"mint\"\nbody = \"{{}}\"\ngrade = {grade}\nexpect = {{ status = 422, code = \"invalid-token\" }}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_grade_replaces_expect_only_at_its_levels() {
+        let minted = response(
+            200,
+            json!({"success": true, "token": "pypi-AgE", "expires": 1}),
+        );
+        let refused = response(422, serde_json::from_str(ENVELOPE).unwrap());
+        let core_only = graded_step("{ core = \"either\", reason = \"r\" }");
+        assert!(
+            judge(Level::Core)
+                .check_step(&core_only, &minted)
+                .is_empty()
+        );
+        assert!(
+            judge(Level::Core)
+                .check_step(&core_only, &refused)
+                .is_empty()
+        );
+        assert_eq!(
+            judge(Level::PypiExact).check_step(&core_only, &minted)[0].at,
+            "status",
+            "pypi-exact judges expect"
+        );
+        let both = graded_step("{ core = \"accept\", pypi-exact = \"reject\", reason = \"r\" }");
+        assert!(judge(Level::Core).check_step(&both, &minted).is_empty());
+        assert!(!judge(Level::Core).check_step(&both, &refused).is_empty());
+        assert!(
+            judge(Level::PypiExact)
+                .check_step(&both, &refused)
+                .is_empty()
+        );
+        assert!(
+            !judge(Level::PypiExact)
+                .check_step(&both, &minted)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn graded_answers_must_still_be_well_formed() {
+        let cases = [
+            (Answer::Either, response(500, json!({})), false),
+            (
+                Answer::Either,
+                response(422, json!({"detail": "no"})),
+                false,
+            ),
+            (
+                Answer::Either,
+                response(200, json!({"success": true, "token": "abc"})),
+                false,
+            ),
+            (Answer::Either, response(413, json!({})), true),
+            (
+                Answer::Reject,
+                response(
+                    422,
+                    json!({"message": "m", "errors": [{"code": "invalid-token", "description": "d"}]}),
+                ),
+                true,
+            ),
+            (
+                Answer::Reject,
+                response(200, json!({"success": true, "token": "pypi-x"})),
+                false,
+            ),
+            (
+                Answer::Accept,
+                response(200, json!({"success": true, "token": "pypi-x"})),
+                true,
+            ),
+            (
+                Answer::Accept,
+                response(200, json!({"success": false, "token": "pypi-x"})),
+                false,
+            ),
+            (Answer::Accept, response(403, json!({})), false),
+        ];
+        for (answer, response, ok) in cases {
+            let found = answer_mismatches(answer, &response);
+            assert_eq!(
+                found.is_empty(),
+                ok,
+                "{answer:?} {} {}",
+                response.status,
+                response.body
+            );
+        }
+    }
 
     #[test]
     fn status_code_and_description_are_compared() {

@@ -1,7 +1,7 @@
 //! Runs scenarios against a target: fresh mock issuers and fresh target state per
 //! scenario, then the steps in order, each judged as soon as its answer arrives.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use mock_issuer::ForgedToken;
+use mock_issuer::{ForgedToken, TokenSpec};
 
 use crate::check::{Judge, Mismatch, Response, check_issuer_requests};
 use crate::expectations::Expectations;
@@ -326,7 +326,7 @@ async fn execute(
             _ => transport::send(http, &outgoing, options.request_timeout)
                 .await
                 .map(|response| {
-                    let mismatches = judge.check(&step.expect, &response);
+                    let mismatches = judge.check_step(step, &response);
                     (response, mismatches)
                 }),
         };
@@ -380,14 +380,7 @@ async fn check_twin(
     records: &mut Vec<StepRecord>,
 ) -> Option<Verdict> {
     let step = &scenario.file.steps[index];
-    let spec = step
-        .token
-        .as_ref()
-        .filter(|spec| !spec.defects.is_empty())?;
-    if step.expect.status == Some(200) || step.expect.successes.is_some() || step.no_twin.is_some()
-    {
-        return None;
-    }
+    let (spec, twin_spec) = positive_twin(step)?;
     let name = format!("{} (positive twin)", scenario.step_name(index));
     let error = |message: String| {
         Some(Verdict::Error {
@@ -417,10 +410,7 @@ async fn check_twin(
         Err(TargetError::Fault(message)) => return error(message),
     };
     let mut twin = step.clone();
-    twin.token = Some(mock_issuer::TokenSpec {
-        defects: Vec::new(),
-        ..spec.clone()
-    });
+    twin.token = Some(twin_spec.clone());
     let (mut record, outgoing) = match build_request(
         &twin,
         &prepared.base_url,
@@ -447,7 +437,7 @@ async fn check_twin(
             header: sent["header"].clone(),
             claims: sent["claims"].clone(),
         };
-        undeclared_difference(&token, &twin, &spec.defects)
+        undeclared_difference(&token, &twin, &Declared::of(spec, &twin_spec))
     });
     match compared {
         Ok(None) => {}
@@ -470,15 +460,21 @@ async fn check_twin(
     if status == 200 {
         return None;
     }
+    let twin_described = if step.twin.is_some() {
+        "the step's `twin` token".to_owned()
+    } else {
+        format!(
+            "the same token without {}",
+            spec.defects
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     let reason = format!(
-        "step {}'s refusal proves nothing: its positive twin (the same token without {}) got HTTP {} instead of 200",
+        "step {}'s refusal proves nothing: its positive twin ({twin_described}) got HTTP {status} instead of 200",
         scenario.step_name(index),
-        spec.defects
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-        status
     );
     Some(Verdict::Inconclusive { reason })
 }
@@ -549,31 +545,79 @@ fn forge(
         .map_err(|e| format!("forging the token: {e}"))
 }
 
-/// The token differs from its twin only in what its defects declare they change (plus
-/// `jti`, which each token has its own); anything else would make the refusal prove
-/// something other than the defect. Returns the first undeclared difference.
+/// A refusal step's token and the positive twin it is compared with: the step's `twin`,
+/// else its token without defects. None when the step needs no twin.
+fn positive_twin(step: &Step) -> Option<(&TokenSpec, TokenSpec)> {
+    if step.expect.status == Some(200) || step.expect.successes.is_some() || step.no_twin.is_some()
+    {
+        return None;
+    }
+    let spec = step.token.as_ref()?;
+    match &step.twin {
+        Some(twin) => Some((spec, twin.clone())),
+        None if !spec.defects.is_empty() => Some((
+            spec,
+            TokenSpec {
+                defects: Vec::new(),
+                ..spec.clone()
+            },
+        )),
+        None => None,
+    }
+}
+
+/// The claims and header parameters a token may differ from its twin in: those its defects
+/// touch and those either spec sets or removes by name.
+#[derive(Default)]
+struct Declared {
+    claims: BTreeSet<String>,
+    header: BTreeSet<String>,
+}
+
+impl Declared {
+    fn of(token: &TokenSpec, twin: &TokenSpec) -> Declared {
+        let mut declared = Declared::default();
+        for spec in [token, twin] {
+            for touched in spec.defects.iter().map(mock_issuer::Defect::touches) {
+                declared
+                    .claims
+                    .extend(touched.claims.iter().map(|c| c.to_string()));
+                declared
+                    .header
+                    .extend(touched.header.iter().map(|h| h.to_string()));
+            }
+            declared.claims.extend(spec.claims.keys().cloned());
+            declared.claims.extend(spec.times.keys().cloned());
+            declared.claims.extend(spec.remove.iter().cloned());
+            declared.header.extend(spec.header.keys().cloned());
+            declared.header.extend(spec.remove_header.iter().cloned());
+        }
+        declared
+    }
+}
+
+/// The token differs from its twin only where declared (plus `jti`, which each token has
+/// its own); anything else would make the refusal prove something other than its cause.
+/// Returns the first undeclared difference.
 fn undeclared_difference(
     token: &ForgedToken,
     twin: &ForgedToken,
-    defects: &[mock_issuer::Defect],
+    declared: &Declared,
 ) -> Option<String> {
-    let touched: Vec<_> = defects.iter().map(mock_issuer::Defect::touches).collect();
     let parts = [
-        ("claim", &token.claims, &twin.claims),
-        ("header parameter", &token.header, &twin.header),
+        ("claim", &token.claims, &twin.claims, &declared.claims),
+        (
+            "header parameter",
+            &token.header,
+            &twin.header,
+            &declared.header,
+        ),
     ];
-    for (what, mine, theirs) in parts {
+    for (what, mine, theirs, names) in parts {
         let (mine, theirs) = (mine.as_object()?, theirs.as_object()?);
         for key in mine.keys().chain(theirs.keys()) {
-            let declared = touched.iter().any(|t| {
-                let names = if what == "claim" {
-                    &t.claims
-                } else {
-                    &t.header
-                };
-                names.contains(key)
-            });
-            if mine.get(key) != theirs.get(key) && !declared && !(what == "claim" && key == "jti") {
+            let exempt = names.contains(key) || (what == "claim" && key == "jti");
+            if mine.get(key) != theirs.get(key) && !exempt {
                 return Some(format!("{what} {key}"));
             }
         }
@@ -710,6 +754,14 @@ mod tests {
         }
     }
 
+    fn declared(defects: &[Defect]) -> Declared {
+        let spec = TokenSpec {
+            defects: defects.to_vec(),
+            ..TokenSpec::default()
+        };
+        Declared::of(&spec, &TokenSpec::default())
+    }
+
     #[test]
     fn a_token_may_differ_from_its_twin_only_where_its_defects_say() {
         let twin = token(
@@ -721,7 +773,7 @@ mod tests {
             json!({"kid": "k"}),
         );
         assert_eq!(
-            undeclared_difference(&expired, &twin, &[Defect::Expired]),
+            undeclared_difference(&expired, &twin, &declared(&[Defect::Expired])),
             None,
             "exp is declared, jti is the token's own"
         );
@@ -730,11 +782,11 @@ mod tests {
             json!({"kid": "k"}),
         );
         assert_eq!(
-            undeclared_difference(&renamed, &twin, &[Defect::Expired]),
+            undeclared_difference(&renamed, &twin, &declared(&[Defect::Expired])),
             Some("claim repository".into())
         );
         assert_eq!(
-            undeclared_difference(&renamed, &twin, &[Defect::RenamedRepository]),
+            undeclared_difference(&renamed, &twin, &declared(&[Defect::RenamedRepository])),
             None
         );
         let no_kid = token(
@@ -742,12 +794,42 @@ mod tests {
             json!({}),
         );
         assert_eq!(
-            undeclared_difference(&no_kid, &twin, &[Defect::BadSignature]),
+            undeclared_difference(&no_kid, &twin, &declared(&[Defect::BadSignature])),
             Some("header parameter kid".into())
         );
         assert_eq!(
-            undeclared_difference(&no_kid, &twin, &[Defect::NoKid]),
+            undeclared_difference(&no_kid, &twin, &declared(&[Defect::NoKid])),
             None
+        );
+    }
+
+    #[test]
+    fn an_explicit_twin_may_differ_where_either_spec_names_a_claim() {
+        let step: TokenSpec =
+            serde_json::from_value(json!({"claims": {"environment": "staging"}})).unwrap();
+        let twin: TokenSpec = serde_json::from_value(json!({"remove": ["repository"]})).unwrap();
+        let names = Declared::of(&step, &twin);
+        let base = token(
+            json!({"environment": "pypi", "repository": "o/r"}),
+            json!({}),
+        );
+        let other_env = token(
+            json!({"environment": "staging", "repository": "o/r"}),
+            json!({}),
+        );
+        assert_eq!(undeclared_difference(&other_env, &base, &names), None);
+        let other_repo = token(
+            json!({"environment": "pypi", "repository": "o/x"}),
+            json!({}),
+        );
+        assert_eq!(undeclared_difference(&other_repo, &base, &names), None);
+        let other_sha = token(
+            json!({"environment": "pypi", "repository": "o/r", "sha": "1"}),
+            json!({}),
+        );
+        assert_eq!(
+            undeclared_difference(&other_sha, &base, &names),
+            Some("claim sha".into())
         );
     }
 

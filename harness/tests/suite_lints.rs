@@ -10,7 +10,8 @@ use std::process::Command;
 
 use mintcheck::export::{self, Freshness};
 use mintcheck::scenario::model::{
-    CountRange, Expect, FixtureSpec, ISSUER_ENDPOINTS, JsonMatch, Step, TextMatch, UploadSpec,
+    Answer, CountRange, Expect, FixtureSpec, Grade, ISSUER_ENDPOINTS, JsonMatch, Step, TextMatch,
+    UploadSpec,
 };
 use mintcheck::scenario::{Action, Level, Scenario, ScenarioFile, load::FLAGS, load_dir};
 use mock_issuer::{Defect, Profile, RelativeTime, TokenSpec};
@@ -316,6 +317,46 @@ fn the_schema_accepts_what_the_loader_accepts() {
             false,
         ),
         (
+            step(
+                "action = \"mint\"\ntoken = { claims = { environment = \"x\" } }\ntwin = {}\ngrade = { core = \"either\", pypi-exact = \"reject\", reason = \"why\" }\nexpect = { status = 422 }",
+            ),
+            true,
+        ),
+        (
+            step(
+                "action = \"mint\"\ntoken = {}\ntwin = { defects = [\"expired\"] }\nexpect = { status = 422 }",
+            ),
+            false,
+        ),
+        (
+            step(
+                "action = \"mint\"\ntoken = {}\ntwin = {}\nno_twin = \"x\"\nexpect = { status = 422 }",
+            ),
+            false,
+        ),
+        (
+            step("action = \"mint\"\nbody = \"{}\"\ntwin = {}\nexpect = { status = 422 }"),
+            false,
+        ),
+        (
+            step(
+                "action = \"audience\"\ngrade = { core = \"either\", reason = \"why\" }\nexpect = { status = 200 }",
+            ),
+            false,
+        ),
+        (
+            step(
+                "action = \"mint\"\ntoken = {}\ngrade = { core = \"maybe\", reason = \"why\" }\nexpect = { status = 422 }",
+            ),
+            false,
+        ),
+        (
+            step(
+                "action = \"mint\"\ntoken = {}\ngrade = { core = \"accept\" }\nexpect = { status = 422 }",
+            ),
+            false,
+        ),
+        (
             step("action = \"mint-concurrent\"\ntoken = {}\ncount = 8\nexpect = { successes = 1 }"),
             true,
         ),
@@ -502,7 +543,7 @@ fn strings<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
 #[test]
 fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
     let schema = schema();
-    let structs: [(&str, BTreeSet<String>); 16] = [
+    let structs: [(&str, BTreeSet<String>); 17] = [
         ("", serde_fields::<ScenarioFile>()),
         ("/$defs/fixture", serde_fields::<FixtureSpec>()),
         ("/$defs/publisher", serde_fields::<Publisher>()),
@@ -525,6 +566,7 @@ fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
         ("/$defs/count_range", serde_fields::<CountRange>()),
         ("/$defs/text_match", serde_fields::<TextMatch>()),
         ("/$defs/json_match", serde_fields::<JsonMatch>()),
+        ("/$defs/grade", serde_fields::<Grade>()),
     ];
     for (pointer, fields) in structs {
         assert_eq!(schema_keys(&schema, pointer), fields, "keys of {pointer:?}");
@@ -544,6 +586,7 @@ fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
             serde_variants::<Action>(),
         ),
         ("/$defs/level/enum", serde_variants::<Level>()),
+        ("/$defs/answer/enum", serde_variants::<Answer>()),
         ("/$defs/provider/enum", providers.clone()),
         ("/$defs/fixture/properties/flags/items/enum", strings(FLAGS)),
         (
@@ -746,6 +789,66 @@ fn duplicate_lint_catches_a_copy_under_another_title() {
     assert_eq!(
         duplicates(&load_dir(dir.path()).unwrap()),
         [("a".to_owned(), "b".to_owned())]
+    );
+}
+
+// --- every refusal of a forged token has a positive twin ---
+
+/// `ID step N` of each mint step that refuses a forged token without saying what would have
+/// minted instead: no defects (whose removal is the twin), no `twin`, no `no_twin`.
+fn refusals_without_twin(scenarios: &[Scenario]) -> Vec<String> {
+    let mut missing = Vec::new();
+    for scenario in scenarios {
+        for (index, step) in scenario.file.steps.iter().enumerate() {
+            let refusal = step.action == Action::Mint && step.expect.status != Some(200);
+            let twinned = step
+                .token
+                .as_ref()
+                .is_none_or(|token| !token.defects.is_empty())
+                || step.twin.is_some()
+                || step.no_twin.is_some();
+            if refusal && !twinned {
+                missing.push(format!("{} step {}", scenario.id, index + 1));
+            }
+        }
+    }
+    missing
+}
+
+#[test]
+fn every_refusal_of_a_forged_token_has_a_positive_twin() {
+    let missing = refusals_without_twin(&load_dir(&suite()).unwrap());
+    assert!(
+        missing.is_empty(),
+        "refusals with no defects, `twin` or `no_twin` (a refusal proves something only next to what would have minted): {missing:?}"
+    );
+}
+
+#[test]
+fn twin_lint_catches_a_refusal_with_nothing_to_compare() {
+    let refusal = |extra: &str| {
+        MINIMAL.replace(
+            "action = \"audience\"\nexpect = { status = 200 }",
+            &format!(
+                "action = \"mint\"\ntoken = {{ claims = {{ environment = \"x\" }} }}\n{extra}expect = {{ status = 422 }}"
+            ),
+        )
+    };
+    let dir = folder(&[
+        ("bare.toml", &refusal("")),
+        ("twin.toml", &refusal("twin = {}\n")),
+        (
+            "reason.toml",
+            &refusal("no_twin = \"the fixture refuses\"\n"),
+        ),
+        (
+            "graded.toml",
+            &refusal("grade = { core = \"accept\", reason = \"r\" }\n"),
+        ),
+    ]);
+    assert_eq!(
+        refusals_without_twin(&load_dir(dir.path()).unwrap()),
+        ["bare step 1", "graded step 1"]
     );
 }
 

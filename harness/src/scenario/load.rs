@@ -326,6 +326,36 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
                     "say why the step has no positive twin".into(),
                 ));
             }
+            _ if step.twin.is_some() && step.token.is_none() => {
+                return Err((
+                    key("twin"),
+                    "a twin is the positive version of the step's `token`; this step has none"
+                        .into(),
+                ));
+            }
+            _ if step.twin.is_some() && step.no_twin.is_some() => {
+                return Err((key("twin"), "give `twin` or `no_twin`, not both".into()));
+            }
+            _ if step
+                .twin
+                .as_ref()
+                .is_some_and(|twin| !twin.defects.is_empty()) =>
+            {
+                return Err((
+                    key("twin.defects"),
+                    "a positive twin must mint, so it has no defects".into(),
+                ));
+            }
+            _ if step
+                .grade
+                .as_ref()
+                .is_some_and(|grade| grade.reason.trim().is_empty()) =>
+            {
+                return Err((
+                    key("grade.reason"),
+                    "say why more than one answer is right".into(),
+                ));
+            }
             Action::Upload if step.upload.is_none() => {
                 return Err((
                     key("upload"),
@@ -544,10 +574,12 @@ fn check_keys_fit_action(step: &Step) -> Result<(), (&'static str, String)> {
         ("count", step.count.is_some()),
         ("expect.successes", step.expect.successes.is_some()),
         ("issuer", step.issuer.is_some()),
+        ("twin", step.twin.is_some()),
+        ("grade", step.grade.is_some()),
     ];
     let allowed: &[&str] = match step.action {
         Action::Audience => &[],
-        Action::Mint => &["token", "body", "content_type", "path"],
+        Action::Mint => &["token", "body", "content_type", "path", "twin", "grade"],
         Action::MintConcurrent => &[
             "token",
             "body",
@@ -638,6 +670,38 @@ mod tests {
                     "status = 200, json = { value = { a = \"$type:int\" } }",
                 ),
                 "key `step[0].expect.json`: \"$type:int\": the types are",
+            ),
+            (
+                MINIMAL.replace("action = \"audience\"", "action = \"audience\"\ntwin = {}"),
+                "key `step[0].twin`: `twin` does not apply to audience steps",
+            ),
+            (
+                MINIMAL.replace(
+                    "action = \"audience\"",
+                    "action = \"mint\"\nbody = \"{}\"\ntwin = {}",
+                ),
+                "key `step[0].twin`: a twin is the positive version of the step's `token`",
+            ),
+            (
+                MINIMAL.replace(
+                    "action = \"audience\"",
+                    "action = \"mint\"\ntoken = {}\ntwin = { defects = [\"expired\"] }",
+                ),
+                "key `step[0].twin.defects`: a positive twin must mint",
+            ),
+            (
+                MINIMAL.replace(
+                    "action = \"audience\"",
+                    "action = \"mint\"\ntoken = {}\ntwin = {}\nno_twin = \"x\"",
+                ),
+                "key `step[0].twin`: give `twin` or `no_twin`, not both",
+            ),
+            (
+                MINIMAL.replace(
+                    "action = \"audience\"",
+                    "action = \"mint\"\ntoken = {}\ngrade = { core = \"either\", reason = \" \" }",
+                ),
+                "key `step[0].grade.reason`: say why more than one answer is right",
             ),
             (
                 MINIMAL.replace("status = 200", "status = 200, successes = 1"),

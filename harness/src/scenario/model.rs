@@ -163,6 +163,14 @@ pub struct Step {
     /// checked against the same token without them, which must mint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_twin: Option<String>,
+    /// The positive twin, spelled out: a token that differs from `token` only where the
+    /// step's refusal is caused and that must mint against a fresh copy of the fixture.
+    /// Needed by refusals whose cause is a claim value rather than a defect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twin: Option<TokenSpec>,
+    /// How the step is judged where the spec allows more than one answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Grade>,
     /// For `mint-concurrent`: how many identical requests are sent at once (default 8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
@@ -171,6 +179,45 @@ pub struct Step {
     pub issuer: Option<IssuerChange>,
     #[serde(default)]
     pub expect: Expect,
+}
+
+/// A legitimate divergence (spec §2, §17): what a run at a level accepts instead of the
+/// step's `expect`. `core` applies to core runs; `pypi-exact`, if given, to pypi-exact runs
+/// (otherwise those judge `expect` exactly).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grade {
+    pub core: Answer,
+    #[serde(
+        default,
+        rename = "pypi-exact",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pypi_exact: Option<Answer>,
+    /// Why more than one answer is right.
+    pub reason: String,
+}
+
+/// The answers a graded step may get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Answer {
+    /// 200 with the success envelope.
+    Accept,
+    /// A 4xx refusal; a 422 must be the error envelope with a code of the spec.
+    Reject,
+    /// Either of those: never a 5xx, never a malformed 200 or 422.
+    Either,
+}
+
+impl Answer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Answer::Accept => "accept",
+            Answer::Reject => "reject",
+            Answer::Either => "either",
+        }
+    }
 }
 
 /// A change to the mock issuer of one provider. Keys are `mintcheck-primary` (signs and is
