@@ -4,6 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::keys::RsaAlgorithm;
+use crate::profile::Provider;
+
 /// How the HS256 attack turns the published RSA public key into an HMAC secret.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PublicKeyForm {
@@ -42,14 +45,17 @@ pub enum Malformation {
     BadBase64,
     HeaderNotJson,
     PayloadNotObject,
+    /// A valid token with a space before it and a newline after it (R-PAYLOAD-4: not trimmed).
+    WhitespaceAround,
 }
 
 impl Malformation {
-    const ALL: [Malformation; 4] = [
+    const ALL: [Malformation; 5] = [
         Malformation::TwoSegments,
         Malformation::BadBase64,
         Malformation::HeaderNotJson,
         Malformation::PayloadNotObject,
+        Malformation::WhitespaceAround,
     ];
 
     fn name(self) -> &'static str {
@@ -58,6 +64,7 @@ impl Malformation {
             Malformation::BadBase64 => "bad-base64",
             Malformation::HeaderNotJson => "header-not-json",
             Malformation::PayloadNotObject => "payload-not-object",
+            Malformation::WhitespaceAround => "whitespace-around",
         }
     }
 }
@@ -70,6 +77,11 @@ pub enum Defect {
     NotYetValid,
     IssuedInFuture,
     BadSignature,
+    /// Signed with another provider's published primary key (default GitLab's, GitHub's for
+    /// GitLab tokens) under the same `kid`: cross-issuer key confusion.
+    OtherIssuerKey(Option<Provider>),
+    /// `alg` set to another RSA algorithm and signed with the issuer's own key under it.
+    OtherRsaAlg(RsaAlgorithm),
     CorruptedSignature,
     StrippedSignature,
     /// The real signature cut to its first half (still valid base64url).
@@ -145,15 +157,17 @@ impl Defect {
             Defect::OwnerIdDrift => claims(&["repository_owner_id"]),
             Defect::Oversized => claims(&["mintcheck_padding"]),
             Defect::UnknownKid | Defect::NoKid => header(&["kid"]),
-            Defect::AlgNone(_) | Defect::Hs256PublicKey(_) | Defect::Hs256EmptyKey => {
-                header(&["alg"])
-            }
+            Defect::AlgNone(_)
+            | Defect::Hs256PublicKey(_)
+            | Defect::Hs256EmptyKey
+            | Defect::OtherRsaAlg(_) => header(&["alg"]),
             Defect::JkuInjection => header(&["jku"]),
             Defect::JwkInjection => header(&["jwk"]),
             Defect::X5uInjection => header(&["x5u"]),
             Defect::X5cInjection => header(&["x5c"]),
             Defect::CritHeader => header(&["crit", "mintcheck-critical"]),
             Defect::BadSignature
+            | Defect::OtherIssuerKey(_)
             | Defect::CorruptedSignature
             | Defect::StrippedSignature
             | Defect::TruncatedSignature
@@ -180,6 +194,14 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     (
         "bad-signature",
         "signed by the rogue key under the published kid",
+    ),
+    (
+        "other-issuer-key[:PROVIDER]",
+        "signed with another provider's published key under the same kid (default gitlab; github for GitLab tokens)",
+    ),
+    (
+        "other-rsa-alg[:ALG]",
+        "alg RS384 | RS512 | PS256 | PS384 | PS512 (default PS256), signed with the issuer's key under it",
     ),
     (
         "corrupted-signature",
@@ -252,7 +274,7 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ),
     (
         "malformed:KIND",
-        "not a compact JWS; KIND two-segments | bad-base64 | header-not-json | payload-not-object",
+        "not a compact JWS; KIND two-segments | bad-base64 | header-not-json | payload-not-object | whitespace-around",
     ),
     (
         "oversized",
@@ -318,6 +340,21 @@ impl FromStr for Defect {
             "not-yet-valid" => no_argument(Defect::NotYetValid),
             "issued-in-future" => no_argument(Defect::IssuedInFuture),
             "bad-signature" => no_argument(Defect::BadSignature),
+            "other-issuer-key" => match argument {
+                None => Ok(Defect::OtherIssuerKey(None)),
+                Some(_) => {
+                    let index = choice(Provider::ALL.map(Provider::name).to_vec())?;
+                    Ok(Defect::OtherIssuerKey(Some(Provider::ALL[index])))
+                }
+            },
+            "other-rsa-alg" => match argument {
+                None => Ok(Defect::OtherRsaAlg(RsaAlgorithm::Ps256)),
+                Some(_) => {
+                    let others = &RsaAlgorithm::ALL[1..];
+                    let index = choice(others.iter().map(|a| a.name()).collect())?;
+                    Ok(Defect::OtherRsaAlg(others[index]))
+                }
+            },
             "corrupted-signature" => no_argument(Defect::CorruptedSignature),
             "stripped-signature" => no_argument(Defect::StrippedSignature),
             "truncated-signature" => no_argument(Defect::TruncatedSignature),
@@ -364,6 +401,10 @@ impl fmt::Display for Defect {
             Defect::NotYetValid => f.write_str("not-yet-valid"),
             Defect::IssuedInFuture => f.write_str("issued-in-future"),
             Defect::BadSignature => f.write_str("bad-signature"),
+            Defect::OtherIssuerKey(None) => f.write_str("other-issuer-key"),
+            Defect::OtherIssuerKey(Some(provider)) => write!(f, "other-issuer-key:{provider}"),
+            Defect::OtherRsaAlg(RsaAlgorithm::Ps256) => f.write_str("other-rsa-alg"),
+            Defect::OtherRsaAlg(algorithm) => write!(f, "other-rsa-alg:{algorithm}"),
             Defect::CorruptedSignature => f.write_str("corrupted-signature"),
             Defect::StrippedSignature => f.write_str("stripped-signature"),
             Defect::TruncatedSignature => f.write_str("truncated-signature"),
@@ -415,6 +456,8 @@ pub fn every_defect() -> Vec<Defect> {
         Defect::NotYetValid,
         Defect::IssuedInFuture,
         Defect::BadSignature,
+        Defect::OtherIssuerKey(None),
+        Defect::OtherRsaAlg(RsaAlgorithm::Ps256),
         Defect::CorruptedSignature,
         Defect::StrippedSignature,
         Defect::TruncatedSignature,
@@ -479,7 +522,7 @@ mod tests {
                 .parse::<Defect>()
                 .unwrap_or_else(|e| panic!("{syntax}: {e}"));
         }
-        assert_eq!(CATALOGUE.len(), 28);
+        assert_eq!(CATALOGUE.len(), 30);
     }
 
     #[test]

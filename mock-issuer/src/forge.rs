@@ -7,7 +7,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
 use crate::defect::{Defect, Malformation, OVERSIZED_TOKEN_BYTES, PublicKeyForm, WRONG_ISSUER};
-use crate::keys::{KeyError, KeySet, SigningKey};
+use crate::keys::{KeyError, KeySet, RsaAlgorithm, SigningKey};
 use crate::profile::{Profile, Provider};
 use crate::time::{RelativeTime, unix_now};
 
@@ -233,7 +233,7 @@ impl TokenBuilder {
             };
         }
 
-        let mut plan = Plan::new(forger, entropy);
+        let mut plan = Plan::new(forger, entropy, self.profile.provider());
         for defect in &self.defects {
             plan.apply(defect, &mut claims, &mut header, now)?;
         }
@@ -289,7 +289,7 @@ impl std::fmt::Display for ForgedToken {
 }
 
 enum Signer {
-    Rsa(SigningKey),
+    Rsa(SigningKey, RsaAlgorithm),
     Hmac(Vec<u8>),
     Unsigned,
 }
@@ -297,7 +297,7 @@ enum Signer {
 impl Signer {
     fn sign(&self, input: &[u8]) -> Result<Vec<u8>, KeyError> {
         match self {
-            Signer::Rsa(key) => key.sign_rs256(input),
+            Signer::Rsa(key, algorithm) => key.sign(*algorithm, input),
             Signer::Hmac(secret) => {
                 let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
                 Ok(hmac::sign(&key, input).as_ref().to_vec())
@@ -316,18 +316,21 @@ struct Plan<'a> {
     duplicate: Option<(String, Value)>,
     oversized: bool,
     entropy: Entropy,
+    /// The provider of the token's profile.
+    provider: Provider,
 }
 
 impl<'a> Plan<'a> {
-    fn new(forger: &'a Forger, entropy: Entropy) -> Self {
+    fn new(forger: &'a Forger, entropy: Entropy, provider: Provider) -> Self {
         Plan {
             forger,
-            signer: Signer::Rsa(forger.signing.clone()),
+            signer: Signer::Rsa(forger.signing.clone(), RsaAlgorithm::Rs256),
             signer_chosen_by: None,
             envelope: None,
             duplicate: None,
             oversized: false,
             entropy,
+            provider,
         }
     }
 
@@ -355,7 +358,7 @@ impl<'a> Plan<'a> {
             defect: defect.clone(),
             claim: claim.to_owned(),
         };
-        let rogue = self.forger.rogue.clone();
+        let rogue = Signer::Rsa(self.forger.rogue.clone(), RsaAlgorithm::Rs256);
         match defect {
             Defect::Expired => {
                 claims.insert("exp".into(), at(-3600.0));
@@ -415,11 +418,24 @@ impl<'a> Plan<'a> {
                     })?;
                 claims.insert("repository_owner_id".into(), json!(drifted));
             }
-            Defect::BadSignature => self.choose_signer(defect, Signer::Rsa(rogue))?,
+            Defect::BadSignature => self.choose_signer(defect, rogue)?,
+            Defect::OtherIssuerKey(provider) => {
+                let provider = provider.unwrap_or(match self.provider {
+                    Provider::Gitlab => Provider::Github,
+                    _ => Provider::Gitlab,
+                });
+                let foreign = KeySet::embedded_for(provider).primary;
+                self.choose_signer(defect, Signer::Rsa(foreign, RsaAlgorithm::Rs256))?;
+            }
+            Defect::OtherRsaAlg(algorithm) => {
+                header.insert("alg".into(), json!(algorithm.name()));
+                let key = self.forger.signing.clone();
+                self.choose_signer(defect, Signer::Rsa(key, *algorithm))?;
+            }
             Defect::UnknownKid => {
                 let suffix = &self.entropy.uuid().simple().to_string()[..8];
                 header.insert("kid".into(), json!(format!("mintcheck-unknown-{suffix}")));
-                self.choose_signer(defect, Signer::Rsa(rogue))?;
+                self.choose_signer(defect, rogue)?;
             }
             Defect::NoKid => {
                 header.remove("kid");
@@ -446,22 +462,22 @@ impl<'a> Plan<'a> {
             Defect::JkuInjection => {
                 let url = format!("{}/attacker/jwks.json", self.forger.attacker_base);
                 header.insert("jku".into(), json!(url));
-                self.choose_signer(defect, Signer::Rsa(rogue))?;
+                self.choose_signer(defect, rogue)?;
             }
             Defect::JwkInjection => {
-                header.insert("jwk".into(), rogue.jwk().clone());
-                self.choose_signer(defect, Signer::Rsa(rogue))?;
+                header.insert("jwk".into(), self.forger.rogue.jwk().clone());
+                self.choose_signer(defect, rogue)?;
             }
             Defect::X5uInjection => {
                 let url = format!("{}/attacker/cert.pem", self.forger.attacker_base);
                 header.insert("x5u".into(), json!(url));
-                self.choose_signer(defect, Signer::Rsa(rogue))?;
+                self.choose_signer(defect, rogue)?;
             }
             Defect::X5cInjection => {
                 // x5c holds standard (not URL-safe) base64 of each certificate's DER.
-                let certificate = self_signed_der(&rogue)?;
+                let certificate = self_signed_der(&self.forger.rogue)?;
                 header.insert("x5c".into(), json!([STANDARD.encode(certificate)]));
-                self.choose_signer(defect, Signer::Rsa(rogue))?;
+                self.choose_signer(defect, rogue)?;
             }
             Defect::CritHeader => {
                 header.insert("crit".into(), json!(["mintcheck-critical"]));
@@ -610,6 +626,9 @@ fn break_envelope(defect: &Defect, signing_input: &str, mut signature: Vec<u8>) 
             URL_SAFE_NO_PAD.encode(r#"["not","an","object"]"#),
             URL_SAFE_NO_PAD.encode(signature)
         ),
+        Defect::Malformed(Malformation::WhitespaceAround) => {
+            format!(" {signing_input}.{}\n", URL_SAFE_NO_PAD.encode(signature))
+        }
         other => unreachable!("{other} does not break the envelope"),
     }
 }

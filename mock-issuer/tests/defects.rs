@@ -10,7 +10,9 @@ use common::{Expectation, Reason, WIDGETRY, fetch_json, reasons, verify};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use mock_issuer::defect::every_defect;
 use mock_issuer::time::unix_now;
-use mock_issuer::{Defect, ForgeError, Malformation, MockIssuer, Profile, PublicKeyForm};
+use mock_issuer::{
+    Defect, ForgeError, KeySet, Malformation, MockIssuer, Profile, Provider, PublicKeyForm,
+};
 use serde_json::Value;
 
 struct Fetched {
@@ -35,6 +37,7 @@ fn expected_reasons(defect: &Defect) -> std::collections::BTreeSet<Reason> {
         Defect::NotYetValid => reasons([Reason::NotYetValid]),
         Defect::IssuedInFuture => reasons([Reason::IssuedInFuture]),
         Defect::BadSignature
+        | Defect::OtherIssuerKey(_)
         | Defect::CorruptedSignature
         | Defect::StrippedSignature
         | Defect::TruncatedSignature
@@ -57,6 +60,7 @@ fn expected_reasons(defect: &Defect) -> std::collections::BTreeSet<Reason> {
         Defect::Hs256PublicKey(_) | Defect::Hs256EmptyKey => {
             reasons([Reason::DisallowedAlg("HS256".into())])
         }
+        Defect::OtherRsaAlg(algorithm) => reasons([Reason::DisallowedAlg(algorithm.to_string())]),
         Defect::CritHeader => reasons([Reason::UnsupportedCritical]),
         Defect::Malformed(_) => reasons([Reason::Malformed]),
         Defect::Oversized => reasons([Reason::Oversized]),
@@ -158,6 +162,50 @@ async fn the_attacks_are_real_attacks() {
             jsonwebtoken::crypto::verify(&signature, message.as_bytes(), &hmac, Algorithm::HS256)
                 .unwrap(),
             "{form:?}"
+        );
+    }
+    // other-rsa-alg really signs under the algorithm it names, with the published key.
+    for (algorithm, name) in [
+        (Algorithm::PS256, "PS256"),
+        (Algorithm::PS512, "PS512"),
+        (Algorithm::RS384, "RS384"),
+        (Algorithm::RS512, "RS512"),
+    ] {
+        let defect: Defect = format!("other-rsa-alg:{name}").parse().unwrap();
+        let token = issuer.token(Profile::Github).defect(defect).sign().unwrap();
+        assert_eq!(token.header["alg"], name);
+        let (message, signature) = message_and_signature(token.as_str());
+        let published = DecodingKey::from_rsa_pem(key.public_pem().as_bytes()).unwrap();
+        assert!(
+            jsonwebtoken::crypto::verify(&signature, message.as_bytes(), &published, algorithm)
+                .unwrap(),
+            "{name}"
+        );
+    }
+    // other-issuer-key signs with GitLab's published key under GitHub's kid (and GitHub's
+    // for GitLab tokens).
+    for (profile, signer) in [
+        (Profile::Github, Provider::Gitlab),
+        (Profile::Gitlab, Provider::Github),
+    ] {
+        let token = issuer
+            .token(profile)
+            .defect(Defect::OtherIssuerKey(None))
+            .sign()
+            .unwrap();
+        assert_eq!(token.header["kid"], "mintcheck-primary");
+        let (message, signature) = message_and_signature(token.as_str());
+        let foreign = KeySet::embedded_for(signer).primary;
+        let foreign = DecodingKey::from_rsa_pem(foreign.public_pem().as_bytes()).unwrap();
+        assert!(
+            jsonwebtoken::crypto::verify(
+                &signature,
+                message.as_bytes(),
+                &foreign,
+                Algorithm::RS256
+            )
+            .unwrap(),
+            "{profile}"
         );
     }
     // hs256-empty-key verifies under HMAC with the empty secret.

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use common::{Expectation, Reason, WIDGETRY, fetch_json, reasons, verify};
 use mock_issuer::time::unix_now;
-use mock_issuer::{Endpoint, IssuerMode, JwksFault, MockIssuer, Profile, Provider, TokenSpec};
+use mock_issuer::{
+    Endpoint, IssuerMode, JwkEdit, JwksFault, MockIssuer, Profile, Provider, TokenSpec,
+};
 use serde_json::{Value, json};
 
 fn github_expectation<'a>(issuer: &'a str, jwks: &'a Value) -> Expectation<'a> {
@@ -438,6 +440,91 @@ async fn key_lifecycle_and_faults_over_the_admin_api() {
         .filter(|r| r["endpoint"] == "jwks")
         .count();
     assert_eq!(jwks_hits, 2);
+}
+
+#[tokio::test]
+async fn published_jwks_can_be_edited_and_extended() {
+    let issuer = MockIssuer::start().await.unwrap();
+    let edit = JwkEdit {
+        set: json!({"alg": "PS256", "use": "enc"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        remove: vec!["e".into()],
+    };
+    issuer.edit_jwk("mintcheck-primary", edit).unwrap();
+    issuer.add_jwks_entry(json!({"kty": "mintcheck-unknown", "kid": "odd"}));
+    let (status, jwks) = get_json(&issuer.jwks_url()).await;
+    assert_eq!(status, 200);
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys[0]["alg"], "PS256");
+    assert_eq!(keys[0]["use"], "enc");
+    assert!(keys[0].get("e").is_none());
+    assert_eq!(
+        keys[0]["n"],
+        issuer.keys().primary.jwk()["n"],
+        "the key itself is kept"
+    );
+    assert_eq!(keys[1], json!({"kty": "mintcheck-unknown", "kid": "odd"}));
+    assert!(
+        issuer
+            .edit_jwk("mintcheck-rogue", JwkEdit::default())
+            .is_err(),
+        "the rogue key is never published"
+    );
+    // The same over the admin API.
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{}/admin/keys", issuer.base_url()))
+        .json(&json!({"edit_jwk": {"kid": "mintcheck-primary", "set": {"kty": "EC"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["jwks"]["keys"][0]["kty"], "EC");
+    assert_eq!(
+        body["jwks"]["keys"][0]["alg"], "RS256",
+        "an edit replaces the earlier one"
+    );
+}
+
+#[tokio::test]
+async fn a_mock_impersonating_a_provider_signs_with_that_providers_keys() {
+    let github = MockIssuer::builder()
+        .issuer_mode(IssuerMode::Canonical(Provider::Github))
+        .start()
+        .await
+        .unwrap();
+    let gitlab = MockIssuer::builder()
+        .issuer_mode(IssuerMode::Canonical(Provider::Gitlab))
+        .start()
+        .await
+        .unwrap();
+    let n = |issuer: &MockIssuer| issuer.jwks()["keys"][0]["n"].clone();
+    assert_ne!(n(&github), n(&gitlab));
+    assert_eq!(
+        github.jwks()["keys"][0]["kid"],
+        gitlab.jwks()["keys"][0]["kid"],
+        "the same kid names different keys at different issuers"
+    );
+    // The 1024-bit key can be published and signs tokens that verify with RS256.
+    github.publish_key("mintcheck-small").unwrap();
+    github.sign_with("mintcheck-small").unwrap();
+    let token = github.token(Profile::Github).sign().unwrap();
+    // jsonwebtoken refuses keys under 2048 bits, so this checks with aws-lc-rs's legacy verifier.
+    use aws_lc_rs::signature::{RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, UnparsedPublicKey};
+    use base64::Engine as _;
+    let (message, signature) = token.as_str().rsplit_once('.').unwrap();
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .unwrap();
+    let small = UnparsedPublicKey::new(
+        &RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+        github.keys().small.public_der(),
+    );
+    assert_eq!(token.header["kid"], "mintcheck-small");
+    small.verify(message.as_bytes(), &signature).unwrap();
 }
 
 #[tokio::test]

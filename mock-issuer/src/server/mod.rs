@@ -77,10 +77,35 @@ pub enum IssuerError {
     NotLoopback(SocketAddr),
     #[error(transparent)]
     Tls(#[from] TlsError),
-    #[error("no key with kid {0:?} (known: mintcheck-primary, mintcheck-next, mintcheck-rogue)")]
+    #[error(
+        "no key with kid {0:?} (known: mintcheck-primary, mintcheck-next, mintcheck-rogue, mintcheck-small)"
+    )]
     UnknownKey(String),
     #[error("the rogue key is never published or used to sign valid tokens")]
     RogueKey,
+}
+
+/// A change to a published JWK: members set (any JSON), then members removed.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwkEdit {
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub set: serde_json::Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
+}
+
+impl JwkEdit {
+    fn applied_to(&self, jwk: &Value) -> Value {
+        let mut jwk = jwk.clone();
+        if let Some(members) = jwk.as_object_mut() {
+            members.extend(self.set.clone());
+            for name in &self.remove {
+                members.remove(name);
+            }
+        }
+        jwk
+    }
 }
 
 /// Builds a [`MockIssuer`]; every setting has a default.
@@ -187,7 +212,11 @@ impl MockIssuerBuilder {
             IssuerMode::Canonical(provider) => provider.canonical_issuer().to_owned(),
             IssuerMode::Custom(url) => url.clone(),
         };
-        let keys = self.keys.unwrap_or_else(KeySet::embedded);
+        // A mock impersonating a provider has that provider's own keys, as the real one does.
+        let keys = self.keys.unwrap_or_else(|| match &self.mode {
+            IssuerMode::Canonical(provider) => KeySet::embedded_for(*provider),
+            IssuerMode::Own | IssuerMode::Custom(_) => KeySet::embedded(),
+        });
         let default_job = uuid::Uuid::new_v4().simple().to_string();
         let shared = Arc::new(Shared {
             base_url,
@@ -197,6 +226,8 @@ impl MockIssuerBuilder {
                 published: vec![keys.primary.kid().to_owned()],
                 signing: keys.primary.clone(),
                 fault: self.fault,
+                jwk_edits: HashMap::new(),
+                extra_jwks: Vec::new(),
                 jobs: HashMap::from([(default_job.clone(), TokenSpec::default())]),
             }),
             keys,
@@ -236,6 +267,10 @@ struct KeyState {
     published: Vec<String>,
     signing: SigningKey,
     fault: Option<JwksFault>,
+    /// Changes to published keys' JWKs, by `kid` (a JWK another verifier must refuse).
+    jwk_edits: HashMap<String, JwkEdit>,
+    /// Entries published after the keys (hostile or odd JWKS content).
+    extra_jwks: Vec<Value>,
     /// Request token → the job's token spec (GitHub Actions' token-request contract).
     jobs: HashMap<String, TokenSpec>,
 }
@@ -268,7 +303,13 @@ impl Shared {
             .published
             .iter()
             .filter_map(|kid| self.keys.by_kid(kid));
-        let mut keys: Vec<Value> = published.map(|key| key.jwk().clone()).collect();
+        let mut keys: Vec<Value> = published
+            .map(|key| match state.jwk_edits.get(key.kid()) {
+                Some(edit) => edit.applied_to(key.jwk()),
+                None => key.jwk().clone(),
+            })
+            .collect();
+        keys.extend(state.extra_jwks.iter().cloned());
         match state.fault {
             Some(JwksFault::EmptyKeys) => keys.clear(),
             Some(JwksFault::MissingKid) => {
@@ -298,6 +339,18 @@ impl Shared {
         let request_token = uuid::Uuid::new_v4().simple().to_string();
         lock(&self.state).jobs.insert(request_token.clone(), spec);
         request_token
+    }
+
+    fn edit_jwk(&self, kid: &str, edit: JwkEdit) -> Result<(), IssuerError> {
+        let key = self.known_key(kid)?;
+        lock(&self.state)
+            .jwk_edits
+            .insert(key.kid().to_owned(), edit);
+        Ok(())
+    }
+
+    fn add_jwks_entry(&self, entry: Value) {
+        lock(&self.state).extra_jwks.push(entry);
     }
 
     fn set_fault(&self, fault: Option<JwksFault>) {
@@ -458,6 +511,17 @@ impl MockIssuer {
         let next = self.shared.keys.next.kid().to_owned();
         self.publish_key(&next)?;
         self.sign_with(&next)
+    }
+
+    /// Publishes a key's JWK changed: members set and removed (e.g. `alg: PS256`, no `kid`).
+    /// The key still signs as before.
+    pub fn edit_jwk(&self, kid: &str, edit: JwkEdit) -> Result<(), IssuerError> {
+        self.shared.edit_jwk(kid, edit)
+    }
+
+    /// Publishes `entry` in the JWKS after the keys, verbatim.
+    pub fn add_jwks_entry(&self, entry: Value) {
+        self.shared.add_jwks_entry(entry);
     }
 
     pub fn set_jwks_fault(&self, fault: Option<JwksFault>) {

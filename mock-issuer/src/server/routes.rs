@@ -238,14 +238,19 @@ enum KeyAction {
     Retire(String),
     SignWith(String),
     Rotate,
+    EditJwk {
+        kid: String,
+        #[serde(flatten)]
+        edit: super::JwkEdit,
+    },
+    AddEntry(Value),
 }
 
 async fn admin_keys(State(shared): AppState, body: Bytes) -> Response {
     let action: KeyAction = match serde_json::from_slice(&body) {
         Ok(action) => action,
         Err(err) => {
-            let hint =
-                r#"expected {"publish": KID}, {"retire": KID}, {"sign_with": KID} or "rotate""#;
+            let hint = r#"expected {"publish": KID}, {"retire": KID}, {"sign_with": KID}, "rotate", {"edit_jwk": {"kid": KID, "set": {...}, "remove": [...]}} or {"add_entry": {...}}"#;
             return error(StatusCode::BAD_REQUEST, format!("{err}; {hint}"));
         }
     };
@@ -253,6 +258,11 @@ async fn admin_keys(State(shared): AppState, body: Bytes) -> Response {
         KeyAction::Publish(kid) => shared.publish_key(kid),
         KeyAction::Retire(kid) => shared.retire_key(kid),
         KeyAction::SignWith(kid) => shared.sign_with(kid),
+        KeyAction::EditJwk { kid, edit } => shared.edit_jwk(kid, edit.clone()),
+        KeyAction::AddEntry(entry) => {
+            shared.add_jwks_entry(entry.clone());
+            Ok(())
+        }
         KeyAction::Rotate => {
             let next = shared.keys.next.kid().to_owned();
             shared
