@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use mock_issuer::tls::TestCa;
 use mock_issuer::{
-    Endpoint, IssuerError, IssuerMode, JwksFault, MockIssuer, Profile, Provider, TokenBuilder,
+    Endpoint, IssuerError, IssuerMode, JwksFault, KeySet, MockIssuer, Profile, Provider,
+    TokenBuilder,
 };
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
@@ -33,8 +34,12 @@ impl Issuers {
             (true, Some(ca)) => Some(ca.clone()),
             (true, None) => Some(Arc::new(TestCa::generate()?)),
         };
-        let start = |mode: IssuerMode| {
-            let mut builder = MockIssuer::builder().issuer_mode(mode);
+        let start = |mode: IssuerMode, provider: Provider| {
+            // A custom issuer's tokens are forged by its provider's mock with `iss` set to
+            // the custom URL, so it publishes the same keys.
+            let mut builder = MockIssuer::builder()
+                .issuer_mode(mode)
+                .keys(KeySet::embedded_for(provider));
             if let Some(ca) = &ca {
                 builder = builder.ca(ca.clone());
             }
@@ -42,7 +47,10 @@ impl Issuers {
         };
         let mut by_provider = Vec::new();
         for provider in Provider::ALL {
-            by_provider.push((provider, start(IssuerMode::Canonical(provider)).await?));
+            by_provider.push((
+                provider,
+                start(IssuerMode::Canonical(provider), provider).await?,
+            ));
         }
         let mut customs = Vec::new();
         for custom in custom {
@@ -50,7 +58,7 @@ impl Issuers {
                 provider_named(&custom.provider).expect("the loader checks provider names");
             customs.push((
                 provider,
-                start(IssuerMode::Custom(custom.issuer.clone())).await?,
+                start(IssuerMode::Custom(custom.issuer.clone()), provider).await?,
             ));
         }
         Ok(Issuers {
@@ -86,6 +94,16 @@ impl Issuers {
         }
         if let Some(kid) = &change.retire {
             issuer.retire_key(kid).map_err(failed)?;
+        }
+        if let Some(jwk) = &change.jwk {
+            let edit = mock_issuer::JwkEdit {
+                set: jwk.set.clone(),
+                remove: jwk.remove.clone(),
+            };
+            issuer.edit_jwk(&jwk.kid, edit).map_err(failed)?;
+        }
+        if let Some(entry) = &change.add_jwk {
+            issuer.add_jwks_entry(entry.clone());
         }
         if let Some(fault) = &change.fault {
             let fault = match fault.as_str() {

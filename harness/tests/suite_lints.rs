@@ -10,8 +10,8 @@ use std::process::Command;
 
 use mintcheck::export::{self, Freshness};
 use mintcheck::scenario::model::{
-    Answer, CountRange, Expect, FixtureSpec, Grade, ISSUER_ENDPOINTS, JsonMatch, Step, TextMatch,
-    UploadSpec,
+    Answer, CountRange, Expect, FixtureSpec, Grade, ISSUER_ENDPOINTS, IssuerChange, JsonMatch,
+    JwkChange, Step, TextMatch, UploadSpec,
 };
 use mintcheck::scenario::{Action, Level, Scenario, ScenarioFile, load::FLAGS, load_dir};
 use mock_issuer::{Defect, Profile, RelativeTime, TokenSpec};
@@ -543,7 +543,7 @@ fn strings<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
 #[test]
 fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
     let schema = schema();
-    let structs: [(&str, BTreeSet<String>); 17] = [
+    let structs: [(&str, BTreeSet<String>); 19] = [
         ("", serde_fields::<ScenarioFile>()),
         ("/$defs/fixture", serde_fields::<FixtureSpec>()),
         ("/$defs/publisher", serde_fields::<Publisher>()),
@@ -567,6 +567,11 @@ fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
         ("/$defs/text_match", serde_fields::<TextMatch>()),
         ("/$defs/json_match", serde_fields::<JsonMatch>()),
         ("/$defs/grade", serde_fields::<Grade>()),
+        ("/$defs/issuer_change", serde_fields::<IssuerChange>()),
+        (
+            "/$defs/issuer_change/properties/jwk",
+            serde_fields::<JwkChange>(),
+        ),
     ];
     for (pointer, fields) in structs {
         assert_eq!(schema_keys(&schema, pointer), fields, "keys of {pointer:?}");
@@ -655,6 +660,12 @@ fn the_schema_accepts_exactly_the_defect_names_the_mock_issuer_parses() {
             "hs256-public-key:pkcs1",
             "oversized:2",
             " expired",
+            "other-issuer-key:gitlab",
+            "other-issuer-key:bitbucket",
+            "other-rsa-alg:RS512",
+            "other-rsa-alg:RS256",
+            "other-rsa-alg:ps256",
+            "malformed:whitespace-around",
         ]
         .map(str::to_owned),
     );

@@ -462,11 +462,15 @@ fn expects_nothing(expect: &Expect) -> bool {
         && expect.headers.is_empty()
 }
 
-const KIDS: [&str; 2] = [mock_issuer::keys::PRIMARY_KID, mock_issuer::keys::NEXT_KID];
+const KIDS: [&str; 3] = [
+    mock_issuer::keys::PRIMARY_KID,
+    mock_issuer::keys::NEXT_KID,
+    mock_issuer::keys::SMALL_KID,
+];
 
 fn check_issuer_change(change: Option<&IssuerChange>) -> Result<(), (&'static str, String)> {
     let Some(change) = change else {
-        return Err(("issuer", "an issuer step needs `issuer = { provider, rotate | publish | retire | sign_with | fault }`".into()));
+        return Err(("issuer", "an issuer step needs `issuer = { provider, rotate | publish | retire | sign_with | jwk | add_jwk | fault }`".into()));
     };
     if !["github", "gitlab", "google", "activestate"].contains(&change.provider.as_str()) {
         return Err((
@@ -481,6 +485,10 @@ fn check_issuer_change(change: Option<&IssuerChange>) -> Result<(), (&'static st
         ("issuer.publish", &change.publish),
         ("issuer.retire", &change.retire),
         ("issuer.sign_with", &change.sign_with),
+        (
+            "issuer.jwk.kid",
+            &change.jwk.as_ref().map(|jwk| jwk.kid.clone()),
+        ),
     ] {
         if let Some(kid) = kid
             && !KIDS.contains(&kid.as_str())
@@ -499,11 +507,23 @@ fn check_issuer_change(change: Option<&IssuerChange>) -> Result<(), (&'static st
         change.retire.is_some(),
         change.sign_with.is_some(),
         change.fault.is_some(),
+        change.jwk.is_some(),
+        change.add_jwk.is_some(),
     ];
     if !changes.contains(&true) {
         return Err((
             "issuer",
-            "say what changes: rotate, publish, retire, sign_with or fault".into(),
+            "say what changes: rotate, publish, retire, sign_with, jwk, add_jwk or fault".into(),
+        ));
+    }
+    if change
+        .add_jwk
+        .as_ref()
+        .is_some_and(|entry| !entry.is_object())
+    {
+        return Err((
+            "issuer.add_jwk",
+            "a JWKS entry is a table (a JSON object)".into(),
         ));
     }
     Ok(())

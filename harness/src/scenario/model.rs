@@ -221,8 +221,8 @@ impl Answer {
 }
 
 /// A change to the mock issuer of one provider. Keys are `mintcheck-primary` (signs and is
-/// published at start), `mintcheck-next`; faults as `mintcheck issuer --help` lists them,
-/// or `none`.
+/// published at start), `mintcheck-next`, `mintcheck-small` (1024 bits); faults as
+/// `mintcheck issuer --help` lists them, or `none`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerChange {
@@ -240,6 +240,24 @@ pub struct IssuerChange {
     pub sign_with: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// Publish a key's JWK changed (the key still signs as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwk: Option<JwkChange>,
+    /// Publish this entry in the JWKS after the keys, verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_jwk: Option<Value>,
+}
+
+/// A published JWK with members set (any JSON) and then members removed, e.g.
+/// `{ kid = "mintcheck-next", set = { alg = "PS256" } }`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwkChange {
+    pub kid: String,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub set: serde_json::Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
 }
 
 fn default_provider() -> String {
