@@ -120,6 +120,7 @@ async fn skipping_the_expiry_check_is_caught() {
             "attacks/claim-types/exp-zero",
             "endpoints/error-envelope-exact",
             "signature/expired",
+            "time/exp-fraction-truncated",
             "time/exp-outside-leeway",
         ],
     )
@@ -140,6 +141,8 @@ async fn skipping_the_audience_check_is_caught() {
             "attacks/claim-types/aud-true",
             "attacks/claim-types/aud-zero",
             "claims/audience-array",
+            "claims/audience-case",
+            "claims/audience-empty",
             "claims/audience-testpypi",
             "signature/wrong-audience",
         ],
@@ -159,6 +162,10 @@ async fn skipping_the_replay_store_is_caught() {
             "activestate/replay",
             "pending/replayed-jti-during-pending-lookup",
             "replay/concurrent",
+            "replay/custom-gitlab-shares-gitlab-com-jtis",
+            "replay/gitlab-sequential",
+            "replay/refused-pending-leaves-token-usable",
+            "replay/reuse-checked-before-event-name",
             "replay/sequential",
         ],
     )
@@ -171,7 +178,16 @@ async fn skipping_the_owner_id_check_is_caught() {
         skip_owner_id: true,
         ..Sabotage::default()
     };
-    assert_caught_by(sabotage, &["github/claims/owner-id-drift"]).await;
+    assert_caught_by(
+        sabotage,
+        &[
+            "github/claims/empty-owner-id",
+            "github/claims/owner-id-drift",
+            "github/claims/owner-id-leading-zero",
+            "replay/mismatch-reported-before-reuse",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,19 +272,44 @@ async fn answering_invalid_payload_with_500_is_caught() {
             "attacks/malformed/bad-base64",
             "attacks/malformed/header-not-json",
             "attacks/malformed/payload-not-object",
+            "enablement/bad-body-while-disabled",
+            "enablement/malformed-jwt-while-disabled",
             "enablement/unknown-issuer-while-disabled",
+            "issuer/custom-issuer-trailing-slash",
+            "issuer/explicit-port",
+            "issuer/ghes-unregistered",
+            "issuer/github-enterprise-slug",
+            "issuer/google-without-scheme",
+            "issuer/host-case",
+            "issuer/http-scheme",
             "issuer/iss-as-array",
+            "issuer/trailing-dot",
             "issuer/trailing-slash",
             "issuer/unknown",
             "jwt/no-iss-member",
             "jwt/null-iss",
             "jwt/two-segments",
+            "payload/body-array",
+            "payload/body-null",
+            "payload/body-number",
+            "payload/body-string",
+            "payload/duplicated-token-last-wins",
+            "payload/empty-body",
+            "payload/empty-object",
             "payload/empty-token",
             "payload/not-json",
+            "payload/token-array",
+            "payload/token-float",
             "payload/token-null",
+            "payload/token-object",
+            "payload/token-true",
+            "payload/token-zero",
+            "payload/trailing-bytes",
+            "payload/wrong-key",
             "pending/invalid-name",
             "pending/registration-disabled",
             "pending/stdlib-name",
+            "replay/creation-refusal-leaves-token-unused",
         ],
     )
     .await;
