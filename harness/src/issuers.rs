@@ -11,7 +11,7 @@ use mock_issuer::{
 };
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
-use crate::scenario::model::{CustomIssuer, FixtureSpec, IssuerChange};
+use crate::scenario::model::{FixtureSpec, IssuerChange};
 
 pub struct Issuers {
     by_provider: Vec<(Provider, MockIssuer)>,
@@ -22,12 +22,15 @@ pub struct Issuers {
 }
 
 impl Issuers {
-    /// One mock per provider; with `tls`, all serve https with certificates from `ca` (or
-    /// from one CA generated here), so the fixture document's `ca_pem` covers them all.
+    /// The mocks a scenario's fixture asks for: one per provider (carrying its canonical
+    /// issuer string, or its own URL where `substitute_issuers` names the provider) and one
+    /// per custom issuer, issuing tokens for the fixture's audience. With `tls`, all serve
+    /// https with certificates from `ca` (or from one CA generated here), so the fixture
+    /// document's `ca_pem` covers them all.
     pub async fn start(
         tls: bool,
         ca: Option<&Arc<TestCa>>,
-        custom: &[CustomIssuer],
+        fixture: &FixtureSpec,
     ) -> Result<Issuers, IssuerError> {
         let ca = match (tls, ca) {
             (false, _) => None,
@@ -47,13 +50,19 @@ impl Issuers {
         };
         let mut by_provider = Vec::new();
         for provider in Provider::ALL {
-            by_provider.push((
-                provider,
-                start(IssuerMode::Canonical(provider), provider).await?,
-            ));
+            let mode = if fixture
+                .substitute_issuers
+                .iter()
+                .any(|p| p == provider.name())
+            {
+                IssuerMode::Own
+            } else {
+                IssuerMode::Canonical(provider)
+            };
+            by_provider.push((provider, start(mode, provider).await?));
         }
         let mut customs = Vec::new();
-        for custom in custom {
+        for custom in &fixture.custom_issuers {
             let provider =
                 provider_named(&custom.provider).expect("the loader checks provider names");
             customs.push((
@@ -64,7 +73,10 @@ impl Issuers {
         Ok(Issuers {
             by_provider,
             custom: customs,
-            audience: "pypi".to_owned(),
+            audience: fixture
+                .audience
+                .clone()
+                .unwrap_or_else(|| "pypi".to_owned()),
         })
     }
 
@@ -113,14 +125,6 @@ impl Issuers {
             issuer.set_jwks_fault(fault);
         }
         Ok(())
-    }
-
-    /// Tokens carry this audience from now on (a fixture's `audience`).
-    pub fn with_audience(mut self, audience: Option<&str>) -> Issuers {
-        if let Some(audience) = audience {
-            self.audience = audience.to_owned();
-        }
-        self
     }
 
     /// A token of `profile` from its provider's mock, for the fixture's audience.

@@ -252,11 +252,11 @@ async fn execute(
     let issuers = match Issuers::start(
         options.issuer_tls,
         options.issuer_ca.as_ref(),
-        &scenario.file.fixture.custom_issuers,
+        &scenario.file.fixture,
     )
     .await
     {
-        Ok(issuers) => issuers.with_audience(scenario.file.fixture.audience.as_deref()),
+        Ok(issuers) => issuers,
         Err(err) => {
             return Verdict::Error {
                 message: format!("starting the mock issuers: {err}"),
@@ -296,6 +296,28 @@ async fn execute(
                 method: "ISSUER".into(),
                 url: format!("{} mock issuer", change.provider),
                 request_body: Some(serde_json::to_string(change).unwrap_or_default()),
+                token: None,
+                response: None,
+                mismatches: Vec::new(),
+                sent: None,
+            });
+            continue;
+        }
+        if let Some(seconds) = step.advance_seconds {
+            match target.advance_clock(&prepared, seconds, http).await {
+                Ok(()) => {}
+                Err(TargetError::Unsupported(features)) => {
+                    return Verdict::Unsupported {
+                        reason: format!("the target cannot {}", features.join(", ")),
+                    };
+                }
+                Err(TargetError::Fault(message)) => return error(message),
+            }
+            records.push(StepRecord {
+                name: name.clone(),
+                method: "CLOCK".into(),
+                url: format!("the target's clock, {seconds} s on"),
+                request_body: None,
                 token: None,
                 response: None,
                 mismatches: Vec::new(),
@@ -390,11 +412,11 @@ async fn check_twin(
     let issuers = match Issuers::start(
         options.issuer_tls,
         options.issuer_ca.as_ref(),
-        &scenario.file.fixture.custom_issuers,
+        &scenario.file.fixture,
     )
     .await
     {
-        Ok(issuers) => issuers.with_audience(scenario.file.fixture.audience.as_deref()),
+        Ok(issuers) => issuers,
         Err(err) => return error(format!("starting the mock issuers: {err}")),
     };
     let prepared = match target
@@ -712,7 +734,9 @@ fn build_request(
                 body: body.map(String::into_bytes),
             }
         }
-        Action::Issuer => unreachable!("issuer steps send nothing to the target"),
+        Action::Issuer | Action::Clock => {
+            unreachable!("issuer and clock steps send no request of the suite's")
+        }
         Action::Upload => {
             let spec = step
                 .upload

@@ -448,6 +448,32 @@ async fn a_target_that_declines_pending_publishers_leaves_them_unsupported() {
     assert_eq!(Tally::of(&outcomes).exit_code(), 0);
 }
 
+#[tokio::test]
+async fn a_target_without_a_clock_control_leaves_aging_scenarios_unsupported() {
+    let app = Router::new()
+        .route(
+            "/__mintcheck/fixture",
+            put(|| async { StatusCode::NO_CONTENT }),
+        )
+        .route(
+            "/_/oidc/mint-token",
+            post(|| async {
+                json_response(
+                    200,
+                    json!({"success": true, "token": "pypi-AgEfake", "expires": 1}),
+                )
+            }),
+        )
+        .route("/legacy/", post(|| async { StatusCode::OK }));
+    let base = serve(app).await;
+    let outcomes = run(&base, &["upload/expired-minted-token"], &core()).await;
+    match &outcomes[0].verdict {
+        Verdict::Unsupported { reason } => assert!(reason.contains("moving the clock"), "{reason}"),
+        other => panic!("expected unsupported, got {other:?}"),
+    }
+    assert_eq!(Tally::of(&outcomes).exit_code(), 0);
+}
+
 // --- fixture commands -------------------------------------------------------------------
 
 fn with_fixture_command(base_url: &str, command: String) -> Target {

@@ -69,3 +69,35 @@ impl Clock for ManualClock {
         Now(*self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
+
+/// Another clock moved forward by an adjustable amount: how a running registry's time moves
+/// on (the control endpoint's `POST /__mintcheck/clock`) whatever clock it was built with.
+#[derive(Debug)]
+pub(crate) struct ShiftedClock {
+    base: Arc<dyn Clock>,
+    shift: Mutex<f64>,
+}
+
+impl ShiftedClock {
+    pub(crate) fn new(base: Arc<dyn Clock>) -> Self {
+        Self {
+            base,
+            shift: Mutex::new(0.0),
+        }
+    }
+
+    pub(crate) fn advance(&self, by: Duration) {
+        *self.shift.lock().unwrap_or_else(|e| e.into_inner()) += by.as_secs_f64();
+    }
+
+    pub(crate) fn reset(&self) {
+        *self.shift.lock().unwrap_or_else(|e| e.into_inner()) = 0.0;
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> Now {
+        let shift = *self.shift.lock().unwrap_or_else(|e| e.into_inner());
+        Now(self.base.now().0 + shift)
+    }
+}

@@ -230,6 +230,10 @@ pub struct PendingPublisher {
     /// users' pending publishers for the same `ultranormalize`d name are deleted (R-PEND-4).
     pub added_by: String,
     pub identity: Identity,
+    /// How many days ago it was registered (default 0). PyPI deletes pending publishers
+    /// older than 30 days (R-PEND-5), so an older one is as good as absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_days: Option<u32>,
 }
 
 /// A publisher's provider and identity fields (spec §8–§11).

@@ -125,6 +125,13 @@ impl KeyStore {
         cached(entry, kid)
     }
 
+    /// A `kid` found in any issuer's cache: the key-confusion bug of a registry that keeps
+    /// one cache for all issuers (R-JWKS-1).
+    #[cfg(feature = "sabotage")]
+    pub(crate) fn cached_at_any_issuer(&self, kid: &str) -> Option<CachedKey> {
+        self.issuers.values().find_map(|entry| cached(entry, kid))
+    }
+
     async fn fetch(&self, source: &KeySource) -> Result<HashMap<String, CachedKey>, RefreshError> {
         let KeySource::Discovery(discovery_url) = source else {
             return Err(RefreshError::NoSource);

@@ -27,6 +27,8 @@ pub struct Sabotage {
     pub skip_signature: bool,
     /// Answer `invalid-payload` with 500 instead of 422 (R-RESP-6).
     pub invalid_payload_500: bool,
+    /// Look a `kid` up in every issuer's cache, as one cache for all issuers would (R-JWKS-1).
+    pub shared_key_cache: bool,
 }
 
 impl Sabotage {

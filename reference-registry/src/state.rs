@@ -8,13 +8,16 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::clock::{Clock, Now, SystemClock};
+use crate::clock::{Clock, Now, ShiftedClock, SystemClock};
 use crate::fixture::{
     Applied, FixtureDocument, FixtureError, FixtureTarget, Flags, Identity, PendingPublisher,
     Provider,
 };
 use crate::jwks::{self, KeySource, KeyStore};
 use crate::names::normalize;
+
+/// Pending publishers older than this many days are gone (R-PEND-5).
+const PENDING_LIFETIME_DAYS: u32 = 30;
 
 /// How the registry runs, independent of any fixture.
 #[derive(Debug, Clone)]
@@ -50,6 +53,8 @@ struct Inner {
     state: Mutex<State>,
     /// The key-fetching client and the CA bundle it was built for; reused while it fits.
     http: Mutex<(Option<String>, reqwest::Client)>,
+    /// The configured clock plus how far [`Registry::advance_clock`] moved it.
+    clock: Arc<ShiftedClock>,
     #[cfg(feature = "sabotage")]
     sabotage: Mutex<crate::sabotage::Sabotage>,
 }
@@ -57,7 +62,9 @@ struct Inner {
 impl Registry {
     /// A registry with no fixture: the real canonical issuers, whose keys it fetches only if
     /// remote issuers are allowed; no projects, no publishers.
-    pub fn new(config: RegistryConfig) -> Self {
+    pub fn new(mut config: RegistryConfig) -> Self {
+        let clock = Arc::new(ShiftedClock::new(config.clock.clone()));
+        config.clock = clock.clone();
         let http = key_client(None, config.allow_remote_issuers)
             .expect("a client without extra roots always builds");
         let state = State::build(&FixtureDocument::new(), &config, http.clone())
@@ -66,6 +73,7 @@ impl Registry {
             config,
             state: Mutex::new(state),
             http: Mutex::new((None, http)),
+            clock,
             #[cfg(feature = "sabotage")]
             sabotage: Mutex::default(),
         };
@@ -74,12 +82,20 @@ impl Registry {
         }
     }
 
-    /// Replaces the whole state with `document`'s and drops the key caches.
+    /// Replaces the whole state with `document`'s, drops the key caches and undoes any
+    /// [`Self::advance_clock`].
     pub fn apply(&self, document: &FixtureDocument) -> Result<(), FixtureError> {
         let http = self.key_client_for(document.ca_pem.as_deref())?;
         let state = State::build(document, &self.inner.config, http)?;
         *self.lock() = state;
+        self.inner.clock.reset();
         Ok(())
+    }
+
+    /// Moves this registry's time forward (minted tokens age, caches cool down): how the
+    /// harness checks behaviour that takes minutes without waiting for it.
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.inner.clock.advance(by);
     }
 
     /// Breaks the checks `sabotage` names, from the next request on: for testing test suites
@@ -309,6 +325,9 @@ impl State {
         let pending = document
             .pending_publishers
             .iter()
+            // R-PEND-5: PyPI's periodic clean-up deletes them; the fixture's moment is taken
+            // to be after it ran.
+            .filter(|p| p.age_days.unwrap_or(0) <= PENDING_LIFETIME_DAYS)
             .map(|p| PendingPublisher {
                 identity: stored_identity(&p.identity),
                 ..p.clone()

@@ -34,10 +34,20 @@ pub async fn verify(
         .get("kid")
         .and_then(Value::as_str)
         .ok_or_else(MintError::invalid_token)?;
-    let key = keys
-        .key(issuer, kid)
-        .await
-        .ok_or_else(MintError::invalid_token)?;
+    #[cfg(feature = "sabotage")]
+    let confused = sabotage
+        .shared_key_cache
+        .then(|| keys.cached_at_any_issuer(kid))
+        .flatten();
+    #[cfg(not(feature = "sabotage"))]
+    let confused = None;
+    let key = match confused {
+        Some(key) => key,
+        None => keys
+            .key(issuer, kid)
+            .await
+            .ok_or_else(MintError::invalid_token)?,
+    };
     // `alg` (R-SIG-3), then the signature (R-SIG-5); both fail alike.
     let signature_ok = |key: CachedKey| {
         jwt.header.get("alg").and_then(Value::as_str) == Some("RS256")

@@ -216,6 +216,15 @@ async fn accepting_alg_none_is_caught() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_key_cache_for_all_issuers_is_caught() {
+    let sabotage = Sabotage {
+        shared_key_cache: true,
+        ..Sabotage::default()
+    };
+    assert_caught_by(sabotage, &["attacks/cross-issuer-key"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skipping_the_signature_check_is_caught() {
     let sabotage = Sabotage {
         skip_signature: true,
@@ -228,6 +237,8 @@ async fn skipping_the_signature_check_is_caught() {
             "attacks/alg-none-capitalised",
             "attacks/alg-none-mixed-case",
             "attacks/alg-none-upper-case",
+            "attacks/cross-issuer-key-first-use",
+            "attacks/cross-issuer-key",
             "attacks/es256-zero-signature",
             "attacks/hs256-empty-key",
             "attacks/hs256-public-key-der",
@@ -240,9 +251,17 @@ async fn skipping_the_signature_check_is_caught() {
             "attacks/signature-truncated",
             "attacks/x5c-injection",
             "attacks/x5u-injection",
+            "jwks/jwk-alg-ps256",
+            "jwks/jwk-alg-rs512",
+            "jwks/jwk-malformed-modulus",
+            "jwks/jwk-unknown-kty",
             "signature/alg-none",
             "signature/bad-signature",
             "signature/hs256-public-key",
+            "signature/ps256-token",
+            "signature/ps512-token",
+            "signature/rs384-token",
+            "signature/rs512-token",
         ],
     )
     .await;
@@ -272,6 +291,7 @@ async fn answering_invalid_payload_with_500_is_caught() {
             "attacks/malformed/bad-base64",
             "attacks/malformed/header-not-json",
             "attacks/malformed/payload-not-object",
+            "attacks/oversized-token",
             "enablement/bad-body-while-disabled",
             "enablement/malformed-jwt-while-disabled",
             "enablement/unknown-issuer-while-disabled",
@@ -283,6 +303,7 @@ async fn answering_invalid_payload_with_500_is_caught() {
             "issuer/host-case",
             "issuer/http-scheme",
             "issuer/iss-as-array",
+            "issuer/substituted-canonical-string-is-unknown",
             "issuer/trailing-dot",
             "issuer/trailing-slash",
             "issuer/unknown",
@@ -300,6 +321,7 @@ async fn answering_invalid_payload_with_500_is_caught() {
             "payload/not-json",
             "payload/token-array",
             "payload/token-float",
+            "payload/token-not-trimmed",
             "payload/token-null",
             "payload/token-object",
             "payload/token-true",
@@ -327,5 +349,6 @@ fn every_variant_has_a_test(sabotage: Sabotage) {
         accept_alg_none: _,
         skip_signature: _,
         invalid_payload_500: _,
+        shared_key_cache: _,
     } = sabotage;
 }

@@ -234,6 +234,14 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
             ));
         }
     }
+    for (i, provider) in file.fixture.substitute_issuers.iter().enumerate() {
+        if crate::issuers::provider_named(provider).is_none() {
+            return Err((
+                format!("fixture.substitute_issuers[{i}]"),
+                format!("{provider:?} is not github, gitlab, google or activestate"),
+            ));
+        }
+    }
     for (i, custom) in file.fixture.custom_issuers.iter().enumerate() {
         let key = |field: &str| format!("fixture.custom_issuers[{i}].{field}");
         if crate::issuers::provider_named(&custom.provider).is_none() {
@@ -372,6 +380,25 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
                 ));
             }
             _ => {}
+        }
+        if step.action == Action::Clock {
+            match step.advance_seconds {
+                Some(seconds) if seconds.is_finite() && seconds >= 0.0 => {}
+                _ => {
+                    return Err((
+                        key("advance_seconds"),
+                        "a clock step moves the target's time on: advance_seconds = N, N >= 0"
+                            .into(),
+                    ));
+                }
+            }
+            if !expects_nothing(&step.expect) {
+                return Err((
+                    key("expect"),
+                    "a clock step sends no request of the suite's, so it expects nothing".into(),
+                ));
+            }
+            continue;
         }
         if step.action == Action::Issuer {
             check_issuer_change(step.issuer.as_ref())
@@ -596,6 +623,7 @@ fn check_keys_fit_action(step: &Step) -> Result<(), (&'static str, String)> {
         ("issuer", step.issuer.is_some()),
         ("twin", step.twin.is_some()),
         ("grade", step.grade.is_some()),
+        ("advance_seconds", step.advance_seconds.is_some()),
     ];
     let allowed: &[&str] = match step.action {
         Action::Audience => &[],
@@ -611,6 +639,7 @@ fn check_keys_fit_action(step: &Step) -> Result<(), (&'static str, String)> {
         Action::Request => &["body", "content_type", "method", "path"],
         Action::Upload => &["upload"],
         Action::Issuer => &["issuer"],
+        Action::Clock => &["advance_seconds"],
     };
     match given
         .iter()

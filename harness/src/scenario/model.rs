@@ -92,6 +92,10 @@ pub struct FixtureSpec {
     /// mock of its own and trusted as a custom issuer of its provider type (R-ISS-4).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom_issuers: Vec<CustomIssuer>,
+    /// Providers whose canonical issuer string the fixture replaces by their mock's own URL
+    /// (R-ISS-5: a test deployment may), e.g. `["github"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub substitute_issuers: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -120,6 +124,9 @@ pub enum Action {
     /// A change to a mock issuer between requests (key rotation, JWKS faults); sends nothing
     /// to the target and expects nothing.
     Issuer,
+    /// Moves the target's clock `advance_seconds` forward (a minted token ages); expects
+    /// nothing. Targets without a clock control are unsupported.
+    Clock,
 }
 
 impl Action {
@@ -131,6 +138,7 @@ impl Action {
             Action::Upload => "upload",
             Action::MintConcurrent => "mint-concurrent",
             Action::Issuer => "issuer",
+            Action::Clock => "clock",
         }
     }
 }
@@ -177,6 +185,9 @@ pub struct Step {
     /// For `issuer`: what changes at which mock issuer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<IssuerChange>,
+    /// For `clock`: how many seconds the target's time moves on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advance_seconds: Option<f64>,
     #[serde(default)]
     pub expect: Expect,
 }

@@ -51,6 +51,8 @@ pub enum Fixtures {
 pub struct Prepared {
     pub base_url: String,
     server: Option<JoinHandle<()>>,
+    /// The embedded registry itself, whose clock the harness moves directly.
+    registry: Option<reference_registry::Registry>,
 }
 
 impl Drop for Prepared {
@@ -104,8 +106,38 @@ impl Target {
                 Ok(Prepared {
                     base_url: base_url.trim_end_matches('/').to_owned(),
                     server: None,
+                    registry: None,
                 })
             }
+        }
+    }
+
+    /// Moves the prepared target's clock `seconds` forward (until its next fixture), so a
+    /// scenario can see what minutes do without waiting. A target reached through a fixture
+    /// command has no way to do this: unsupported.
+    pub async fn advance_clock(
+        &self,
+        prepared: &Prepared,
+        seconds: f64,
+        http: &reqwest::Client,
+    ) -> Result<(), TargetError> {
+        let by = std::time::Duration::try_from_secs_f64(seconds)
+            .map_err(|e| TargetError::Fault(format!("advancing the clock {seconds} s: {e}")))?;
+        match (self, &prepared.registry) {
+            (_, Some(registry)) => {
+                registry.advance_clock(by);
+                Ok(())
+            }
+            (
+                Target::Remote {
+                    fixtures: Fixtures::Control { url, token },
+                    ..
+                },
+                None,
+            ) => remote::advance_clock(http, url, token, seconds).await,
+            _ => Err(TargetError::Unsupported(vec![
+                "moving the clock (only a control endpoint can: POST {control-url}/clock)".into(),
+            ])),
         }
     }
 }

@@ -15,12 +15,13 @@ pub(super) async fn start(document: &FixtureDocument) -> Result<Prepared, Target
     let addr = listener
         .local_addr()
         .map_err(|e| TargetError::Fault(e.to_string()))?;
-    let app = reference_registry::app(registry);
+    let app = reference_registry::app(registry.clone());
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
     Ok(Prepared {
         base_url: format!("http://{addr}"),
         server: Some(server),
+        registry: Some(registry),
     })
 }

@@ -1,4 +1,5 @@
-//! The control endpoint: `PUT {control_url}/fixture` with a bearer token.
+//! The control endpoint: `PUT {control_url}/fixture` and `POST {control_url}/clock`, with a
+//! bearer token.
 
 use std::time::Duration;
 
@@ -45,6 +46,35 @@ pub(super) async fn put_fixture(
         _ => Err(TargetError::Fault(format!(
             "PUT {url}: HTTP {status}: {}",
             shorten(&body)
+        ))),
+    }
+}
+
+/// `POST {control_url}/clock` with `{"advance_seconds": N}`: 204 moved; 404 or 405 (a target
+/// without a clock control) unsupported; anything else a fault.
+pub(super) async fn advance_clock(
+    http: &reqwest::Client,
+    control_url: &str,
+    token: &str,
+    seconds: f64,
+) -> Result<(), TargetError> {
+    let url = format!("{}/clock", control_url.trim_end_matches('/'));
+    let response = http
+        .post(&url)
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "advance_seconds": seconds }))
+        .timeout(CONTROL_TIMEOUT)
+        .send()
+        .await
+        .map_err(|e| TargetError::Fault(format!("POST {url}: {}", error_chain(&e))))?;
+    match response.status().as_u16() {
+        204 => Ok(()),
+        404 | 405 => Err(TargetError::Unsupported(vec![
+            "moving the clock (POST {control-url}/clock)".into(),
+        ])),
+        status => Err(TargetError::Fault(format!(
+            "POST {url}: HTTP {status}: {}",
+            shorten(&response.text().await.unwrap_or_default())
         ))),
     }
 }

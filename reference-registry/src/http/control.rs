@@ -1,4 +1,5 @@
-//! `PUT /__mintcheck/fixture` (design §4): the control endpoint, behind a bearer token.
+//! The control endpoint (design §4), behind a bearer token: `PUT /__mintcheck/fixture` and
+//! `POST /__mintcheck/clock`.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
@@ -22,13 +23,7 @@ pub async fn handle(
         return super::method_not_allowed("PUT");
     }
     if !authorized(&registry, &headers) {
-        let mut response =
-            (StatusCode::UNAUTHORIZED, "wrong or missing bearer token").into_response();
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            http::HeaderValue::from_static("Bearer"),
-        );
-        return response;
+        return unauthorized();
     }
     let Ok(bytes) = to_bytes(body, FIXTURE_BODY_LIMIT).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "fixture document too large").into_response();
@@ -45,6 +40,50 @@ pub async fn handle(
             &json!({"error": error.to_string(), "field": error.field}),
         ),
     }
+}
+
+/// `POST /__mintcheck/clock` with `{"advance_seconds": N}` (N ≥ 0): the registry's time
+/// moves N seconds on, until the next fixture resets it.
+pub async fn advance_clock(
+    State(registry): State<Registry>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if method != Method::POST {
+        return super::method_not_allowed("POST");
+    }
+    if !authorized(&registry, &headers) {
+        return unauthorized();
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Advance {
+        advance_seconds: f64,
+    }
+    let bytes = to_bytes(body, 1024).await.unwrap_or_default();
+    let by = serde_json::from_slice::<Advance>(&bytes)
+        .ok()
+        .and_then(|a| std::time::Duration::try_from_secs_f64(a.advance_seconds).ok());
+    match by {
+        Some(by) => {
+            registry.advance_clock(by);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => json_out::response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({"error": "expected {\"advance_seconds\": N} with N a number >= 0", "field": "advance_seconds"}),
+        ),
+    }
+}
+
+fn unauthorized() -> Response {
+    let mut response = (StatusCode::UNAUTHORIZED, "wrong or missing bearer token").into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        http::HeaderValue::from_static("Bearer"),
+    );
+    response
 }
 
 fn authorized(registry: &Registry, headers: &HeaderMap) -> bool {

@@ -30,7 +30,9 @@ pub fn app(registry: Registry) -> Router {
             any(upload::handle).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         );
     if registry.config().control_token.is_some() {
-        router = router.route("/__mintcheck/fixture", any(control::handle));
+        router = router
+            .route("/__mintcheck/fixture", any(control::handle))
+            .route("/__mintcheck/clock", any(control::advance_clock));
     }
     router.with_state(registry)
 }

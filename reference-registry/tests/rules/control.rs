@@ -116,3 +116,47 @@ fn fixture_schema_matches_the_types() {
         flag_value.as_object().unwrap().keys().collect::<Vec<_>>()
     );
 }
+
+async fn post_clock(target: &Target, token: &str, body: &str) -> String {
+    let request = format!(
+        "POST /__mintcheck/clock HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    target.raw(request.as_bytes()).await.status_line
+}
+
+#[tokio::test]
+async fn the_clock_moves_on_behind_the_bearer_token_until_the_next_fixture() {
+    let config = RegistryConfig {
+        control_token: Some("s3cret".into()),
+        ..RegistryConfig::default()
+    };
+    let registry = Registry::new(config);
+    let target = Target::start(registry.clone()).await;
+    let before = registry.now().seconds();
+    assert!(
+        post_clock(&target, "wrong", r#"{"advance_seconds": 900}"#)
+            .await
+            .starts_with("HTTP/1.1 401")
+    );
+    for bad in [r#"{"advance_seconds": -1}"#, r#"{"seconds": 1}"#, "900"] {
+        assert!(
+            post_clock(&target, "s3cret", bad)
+                .await
+                .starts_with("HTTP/1.1 422"),
+            "{bad}"
+        );
+    }
+    assert!(
+        post_clock(&target, "s3cret", r#"{"advance_seconds": 900}"#)
+            .await
+            .starts_with("HTTP/1.1 204")
+    );
+    let moved = registry.now().seconds() - before;
+    assert!((900.0..960.0).contains(&moved), "moved {moved} s");
+    registry.apply(&FixtureDocument::new()).unwrap();
+    assert!(
+        registry.now().seconds() - before < 60.0,
+        "a fixture resets it"
+    );
+}

@@ -246,6 +246,7 @@ pub fn pending(identity: Identity, project_name: &str, added_by: &str) -> Pendin
         project_name: project_name.into(),
         added_by: added_by.into(),
         identity,
+        age_days: None,
     }
 }
 
