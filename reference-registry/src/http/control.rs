@@ -19,11 +19,8 @@ pub async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if method != Method::PUT {
-        return super::method_not_allowed("PUT");
-    }
-    if !authorized(&registry, &headers) {
-        return unauthorized();
+    if let Some(refusal) = refusal(&registry, &method, &headers, "PUT") {
+        return refusal;
     }
     let Ok(bytes) = to_bytes(body, FIXTURE_BODY_LIMIT).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "fixture document too large").into_response();
@@ -50,11 +47,8 @@ pub async fn advance_clock(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if method != Method::POST {
-        return super::method_not_allowed("POST");
-    }
-    if !authorized(&registry, &headers) {
-        return unauthorized();
+    if let Some(refusal) = refusal(&registry, &method, &headers, "POST") {
+        return refusal;
     }
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -77,13 +71,25 @@ pub async fn advance_clock(
     }
 }
 
-fn unauthorized() -> Response {
+/// The answer to a request with the wrong method (405) or bearer token (401), if it has one.
+fn refusal(
+    registry: &Registry,
+    method: &Method,
+    headers: &HeaderMap,
+    allowed: &'static str,
+) -> Option<Response> {
+    if method.as_str() != allowed {
+        return Some(super::method_not_allowed(allowed));
+    }
+    if authorized(registry, headers) {
+        return None;
+    }
     let mut response = (StatusCode::UNAUTHORIZED, "wrong or missing bearer token").into_response();
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         http::HeaderValue::from_static("Bearer"),
     );
-    response
+    Some(response)
 }
 
 fn authorized(registry: &Registry, headers: &HeaderMap) -> bool {
