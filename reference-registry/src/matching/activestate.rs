@@ -102,7 +102,7 @@ pub fn fields(p: &ActiveStateIdentity, claims: &Map<String, Value>) -> Vec<Field
         ),
         exact("actor_id", "actor_id", &p.actor_id, "R-AS-2"),
         row(
-            "org:organization:project:name",
+            "sub",
             "sub, its first four :-parts",
             expected.clone(),
             subject,
@@ -110,6 +110,6 @@ pub fn fields(p: &ActiveStateIdentity, claims: &Map<String, Value>) -> Vec<Field
             "R-AS-3",
             subject_ok,
         ),
-        exact("(the builder)", "builder", BUILDER, "R-AS-3"),
+        exact("builder", "builder", BUILDER, "R-AS-3"),
     ]
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::table::{Comparison, FieldCheck, row, shown};
+use super::table::{Comparison, FieldCheck, one_per_line, row, shown};
 use super::{
     Failure, NOT_FOUND, Token, eq_ignore_case, last_workflow_suffix, non_empty, optional,
     optional_field_matches, replay_check, required, select, string,
@@ -210,16 +210,16 @@ pub fn fields(p: &GithubIdentity, claims: &Map<String, Value>) -> Vec<FieldCheck
             string(claims, "repository_owner") == Some(&p.repository_owner),
         ),
         row(
-            "owner/name/.github/workflows/file@ref|sha",
             "job_workflow_ref",
-            reprlist(expected.iter().map(String::as_str)),
+            "job_workflow_ref",
+            one_per_line(&expected),
             shown(claims, "job_workflow_ref"),
             Comparison::OneOf,
             "R-GH-4",
             job_workflow_ref.is_some_and(|j| !j.is_empty() && expected.contains(j)),
         ),
         row(
-            "(any event but this)",
+            "event_name",
             "event_name",
             PULL_REQUEST_TARGET,
             shown(claims, "event_name"),

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::table::{Comparison, FieldCheck, row, shown};
+use super::table::{Comparison, FieldCheck, one_per_line, row, shown};
 use super::{
     Failure, NOT_FOUND, Token, eq_ignore_case, last_workflow_suffix, non_empty, optional,
     optional_field_matches, replay_check, required, select, string,
@@ -191,7 +191,7 @@ pub fn fields(p: &GitlabIdentity, claims: &Map<String, Value>, issuer: &str) -> 
             optional_field_matches(&p.environment, string(claims, "environment"), |a, b| a == b),
         ),
         row(
-            "project_path:namespace/project",
+            "sub",
             "sub, its first two :-parts",
             format!("project_path:{}/{}", p.namespace, p.project),
             sub_prefix,
@@ -200,9 +200,9 @@ pub fn fields(p: &GitlabIdentity, claims: &Map<String, Value>, issuer: &str) -> 
             sub_matches(p, claims),
         ),
         row(
-            "domain/namespace/project//file@ref_path|sha",
             "ci_config_ref_uri",
-            reprlist(expected.iter().map(String::as_str)),
+            "ci_config_ref_uri",
+            one_per_line(&expected),
             shown(claims, "ci_config_ref_uri"),
             Comparison::OneOf,
             "R-GL-4",

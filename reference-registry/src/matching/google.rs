@@ -51,7 +51,7 @@ pub fn fields(p: &GoogleIdentity, claims: &Map<String, Value>) -> Vec<FieldCheck
             string(claims, "email") == Some(&p.email),
         ),
         row(
-            "(verified e-mail)",
+            "email_verified",
             "email_verified",
             "true",
             shown(claims, "email_verified"),

@@ -11,8 +11,9 @@ pub enum Comparison {
     CaseInsensitive,
     /// Exact, on a value extracted from this claim (R-GH-2, R-GL-2).
     DerivedFrom(&'static str),
-    /// Exact, against any of the expected values (built from the publisher and the token's
-    /// `ref`/`sha` or `ref_path`/`sha`).
+    /// Exact, against any of the expected values (one per line in
+    /// [`FieldCheck::expected`]), built from the publisher and the token's `ref`/`sha` or
+    /// `ref_path`/`sha`.
     OneOf,
     /// The publisher's `""` matches anything, otherwise exact.
     AnyOrExact,
@@ -28,10 +29,12 @@ impl std::fmt::Display for Comparison {
             Comparison::Exact => f.write_str("exact"),
             Comparison::CaseInsensitive => f.write_str("case-insensitive"),
             Comparison::DerivedFrom(claim) => write!(f, "exact, derived from {claim}"),
-            Comparison::OneOf => f.write_str("exact, one of"),
+            Comparison::OneOf => {
+                f.write_str("exact, one of (built from the publisher and the token's versions)")
+            }
             Comparison::AnyOrExact => f.write_str("exact; empty = any"),
             Comparison::AnyOrCaseInsensitive => f.write_str("case-insensitive; empty = any"),
-            Comparison::MustDiffer => f.write_str("must not be"),
+            Comparison::MustDiffer => f.write_str("anything but one value"),
         }
     }
 }
@@ -39,7 +42,8 @@ impl std::fmt::Display for Comparison {
 /// One comparison of publisher matching.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldCheck {
-    /// The publisher field, or what is built from the publisher's fields.
+    /// The publisher field compared, or the claim compared with values built from the
+    /// publisher's fields.
     pub field: String,
     /// The claim compared, and which part of it.
     pub claim: &'static str,
@@ -81,4 +85,13 @@ pub(crate) fn shown(claims: &Map<String, Value>, name: &str) -> Option<String> {
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => Some(format!("{other} (not a string)")),
     }
+}
+
+/// The expected values of a [`Comparison::OneOf`] row.
+pub(crate) fn one_per_line(values: &std::collections::BTreeSet<String>) -> String {
+    values
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
