@@ -42,6 +42,10 @@ fn client_trusting(ca_file: &str) -> reqwest::Client {
         .unwrap()
 }
 
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn registry_with_tls_names_its_ca_and_serves_https() {
     let (_registry, _, ready) = start(&["registry", "--tls"]);
@@ -93,31 +97,15 @@ async fn sandbox_prints_each_jobs_environment_and_logs_mints_without_tokens() {
         "{}&audience=pypi",
         env["ACTIONS_ID_TOKEN_REQUEST_URL"].as_str().unwrap()
     );
-    let reply: Value = client
-        .get(url)
-        .header(
-            "Authorization",
-            format!(
-                "bearer {}",
-                env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"].as_str().unwrap()
-            ),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let request_token = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"].as_str().unwrap();
+    let reply = json_of(client.get(url).bearer_auth(request_token)).await;
     let oidc = reply["value"].as_str().unwrap().to_owned();
-    let minted: Value = client
-        .post(format!("{registry}/_/oidc/mint-token"))
-        .json(&json!({"token": oidc}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let minted = json_of(
+        client
+            .post(format!("{registry}/_/oidc/mint-token"))
+            .json(&json!({"token": oidc})),
+    )
+    .await;
     let api_token = minted["token"].as_str().unwrap();
     // The demo's publisher wants environment pypi, which the job's claims carry.
     assert!(api_token.starts_with("pypi-"), "{minted}");

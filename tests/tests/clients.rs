@@ -113,6 +113,21 @@ impl Clients {
         }
     }
 
+    /// `uv publish --trusted-publishing always` of `wheel` to the sandbox's upload URL.
+    async fn uv_publish(&self, sandbox: &Sandbox, job: &Job, wheel: &Path) -> Run {
+        let url = sandbox.upload_url();
+        let args = [
+            "publish",
+            "--trusted-publishing",
+            "always",
+            "--publish-url",
+            &url,
+            wheel.to_str().unwrap(),
+        ];
+        let dir = wheel.parent().unwrap();
+        self.run(job, "uv", &args, dir).await
+    }
+
     /// A pure-Python wheel of `name` `version`, written by the venv's Python with zipfile
     /// (no build backend, no network).
     async fn wheel(&self, dir: &Path, name: &str, version: &str) -> PathBuf {
@@ -245,23 +260,8 @@ async fn uv_publishes_through_a_matching_publisher() {
     let mut events = sandbox.events();
     let dir = tempfile::tempdir().unwrap();
     let wheel = clients.wheel(dir.path(), "widgetry", "0.1.0").await;
-    let url = sandbox.upload_url();
-    let args = [
-        "publish",
-        "--trusted-publishing",
-        "always",
-        "--publish-url",
-        &url,
-    ];
     let job = sandbox.job("github").unwrap();
-    let run = clients
-        .run(
-            job,
-            "uv",
-            &[&args[..], &[wheel.to_str().unwrap()]].concat(),
-            dir.path(),
-        )
-        .await;
+    let run = clients.uv_publish(&sandbox, job, &wheel).await;
     assert!(run.success, "uv publish failed:\n{}", run.output);
     assert!(
         run.output
@@ -291,17 +291,8 @@ async fn uv_shows_invalid_publisher_when_the_workflow_differs() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let wheel = clients.wheel(dir.path(), "widgetry", "0.1.0").await;
-    let url = sandbox.upload_url();
     let job = sandbox.job("ci").unwrap();
-    let args = [
-        "publish",
-        "--trusted-publishing",
-        "always",
-        "--publish-url",
-        &url,
-        wheel.to_str().unwrap(),
-    ];
-    let run = clients.run(job, "uv", &args, dir.path()).await;
+    let run = clients.uv_publish(&sandbox, job, &wheel).await;
     assert!(
         !run.success,
         "uv published without a matching publisher:\n{}",
@@ -331,26 +322,9 @@ async fn uv_through_a_pending_publisher_under_another_name_cannot_create_the_pro
         .unwrap();
     let mut events = sandbox.events();
     let dir = tempfile::tempdir().unwrap();
-    let url = sandbox.upload_url();
     let job = sandbox.job("ci").unwrap();
-    let publish = |wheel: PathBuf| {
-        let url = url.clone();
-        let clients = &clients;
-        let dir = dir.path().to_owned();
-        async move {
-            let args = [
-                "publish",
-                "--trusted-publishing",
-                "always",
-                "--publish-url",
-                &url,
-                wheel.to_str().unwrap(),
-            ];
-            clients.run(job, "uv", &args, &dir).await
-        }
-    };
-
-    let run = publish(clients.wheel(dir.path(), "widgetry", "0.1.0").await).await;
+    let wheel = clients.wheel(dir.path(), "widgetry", "0.1.0").await;
+    let run = clients.uv_publish(&sandbox, job, &wheel).await;
     assert!(!run.success, "{}", run.output);
     assert!(run.output.contains("400 Bad Request"), "{}", run.output);
     assert!(
@@ -372,7 +346,8 @@ async fn uv_through_a_pending_publisher_under_another_name_cannot_create_the_pro
     assert_eq!(upload.message.as_deref(), Some(NON_USER_CANNOT_CREATE));
 
     // The first mint created widgetry-ng with the publisher attached: its upload works.
-    let run = publish(clients.wheel(dir.path(), "widgetry-ng", "0.1.0").await).await;
+    let wheel = clients.wheel(dir.path(), "widgetry-ng", "0.1.0").await;
+    let run = clients.uv_publish(&sandbox, job, &wheel).await;
     assert!(run.success, "{}", run.output);
 }
 
