@@ -169,7 +169,10 @@ fn ready_json(sandbox: &Sandbox) -> Value {
     let jobs: Vec<Value> = sandbox
         .jobs()
         .iter()
-        .map(|job| json!({"name": job.name, "profile": job.profile.name(), "env": job.env.to_json()}))
+        .map(|job| {
+            json!({"name": job.name, "profile": job.profile.name(), "env": job.env.to_json(),
+                   "claims": job.claims})
+        })
         .collect();
     let issuers: serde_json::Map<String, Value> = mock_issuer::Provider::ALL
         .into_iter()
@@ -207,12 +210,39 @@ fn ready_text(sandbox: &Sandbox, demo: bool) -> String {
         out.push_str(&format!(
             "\n# job {} ({}): run a client with this environment\n{}",
             job.name,
-            job.profile.summary(),
+            identity(&job.claims),
             job.env.to_shell()
         ));
     }
     out.push_str("\nEvery mint and upload is logged below (Ctrl-C stops).\n");
     out
+}
+
+/// Who a job's tokens say it is, in a few words.
+fn identity(claims: &serde_json::Map<String, Value>) -> String {
+    let claim = |name: &str| claims.get(name).and_then(Value::as_str).unwrap_or("-");
+    // The workflow file: the last path segment of the workflow reference, before `@`.
+    let file = |reference: &str| {
+        let path = reference.split('@').next().unwrap_or(reference);
+        path.rsplit('/').next().unwrap_or(path).to_owned()
+    };
+    let environment = match claim("environment") {
+        "-" | "" => "no environment".to_owned(),
+        environment => format!("environment {environment}"),
+    };
+    if claims.contains_key("job_workflow_ref") {
+        format!(
+            "GitHub Actions: {}, workflow {}, {environment}",
+            claim("repository"),
+            file(claim("job_workflow_ref"))
+        )
+    } else {
+        format!(
+            "GitLab CI: {}, {}, {environment}",
+            claim("project_path"),
+            file(claim("ci_config_ref_uri"))
+        )
+    }
 }
 
 /// The claims worth a look when a mint is refused, in this order, those present.

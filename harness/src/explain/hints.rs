@@ -28,7 +28,17 @@ fn characters(row: &FieldCheck, hints: &mut Vec<String>) {
     let Some(actual) = &row.actual else {
         return;
     };
-    for (whose, value) in [("the publisher's", &row.expected), ("the token's", actual)] {
+    // A one-of row's expected values are one per line.
+    let expected = if row.comparison == Comparison::OneOf {
+        row.expected.lines().collect()
+    } else {
+        vec![row.expected.as_str()]
+    };
+    let values = expected
+        .into_iter()
+        .map(|value| ("the publisher's", value))
+        .chain([("the token's", actual.as_str())]);
+    for (whose, value) in values {
         for (at, c) in value.chars().enumerate() {
             if let Some(name) = invisible(c) {
                 hints.push(format!(
@@ -44,7 +54,7 @@ fn characters(row: &FieldCheck, hints: &mut Vec<String>) {
                 ));
             }
         }
-        if value.trim() != value.as_str() {
+        if value.trim() != value {
             hints.push(format!(
                 "{}: {whose} value {value:?} has leading or trailing whitespace",
                 row.field
@@ -226,4 +236,111 @@ fn confusable(c: char) -> Option<char> {
         _ => return None,
     };
     Some(ascii)
+}
+
+#[cfg(test)]
+mod tests {
+    use reference_registry::explain::Input;
+    use serde_json::json;
+
+    use super::super::{At, Request, explain};
+
+    const PUBLISHER: &str = "repository=acme-labs/widgetry,repository_owner_id=48213977,workflow_filename=publish.yml,environment=pypi";
+
+    /// The hints for the §18 GitHub claims with `edits`, judged against [`PUBLISHER`].
+    async fn hints_for(edits: serde_json::Value) -> Vec<String> {
+        let mut claims = mock_issuer::Profile::Github.claims(
+            1_767_225_600.0,
+            "https://token.actions.githubusercontent.com",
+            "pypi",
+            "jti-1",
+        );
+        for (name, value) in edits.as_object().unwrap() {
+            claims.insert(name.clone(), value.clone());
+        }
+        let request = Request {
+            input: Input::Claims(claims),
+            identity: crate::publisher_spec::parse(PUBLISHER).unwrap(),
+            pending: None,
+            projects: Vec::new(),
+            audience: None,
+            custom_issuer: None,
+            at: At::Issued,
+        };
+        let report = explain(&request).await.unwrap();
+        assert!(report.explanation.verdict.is_err(), "{edits} mints");
+        report.hints
+    }
+
+    fn one_containing<'a>(hints: &'a [String], text: &str) -> &'a str {
+        let found: Vec<&String> = hints.iter().filter(|h| h.contains(text)).collect();
+        assert_eq!(found.len(), 1, "{text:?} in {hints:#?}");
+        found[0]
+    }
+
+    #[tokio::test]
+    async fn a_recreated_owner_is_named_as_such() {
+        let hints = hints_for(json!({"repository_owner_id": "99"})).await;
+        let hint = one_containing(&hints, "changed owner id");
+        assert!(hint.contains("account resurrection"), "{hint}");
+    }
+
+    #[tokio::test]
+    async fn a_reusable_workflow_from_another_repository_cannot_publish() {
+        let called = "acme-labs/release-tools/.github/workflows/publish.yml@refs/heads/main";
+        let hints = hints_for(json!({"job_workflow_ref": called})).await;
+        let hint = one_containing(&hints, "reusable workflow");
+        assert!(
+            hint.contains("another repository (acme-labs/release-tools)"),
+            "{hint}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_yaml_workflow_gets_exactly_the_extension_hint() {
+        let called = "acme-labs/widgetry/.github/workflows/publish.yaml@refs/tags/v2.0.1";
+        let hints = hints_for(json!({"job_workflow_ref": called, "workflow_ref": called})).await;
+        assert_eq!(hints.len(), 1, "{hints:#?}");
+        one_containing(&hints, ".yml and .yaml are different files");
+    }
+
+    #[tokio::test]
+    async fn a_missing_environment_says_what_to_add() {
+        let hints = hints_for(json!({"environment": ""})).await;
+        one_containing(&hints, "add `environment: pypi`");
+    }
+
+    #[tokio::test]
+    async fn look_alikes_spaces_and_case_are_pointed_out() {
+        // A Cyrillic "а" in the owner.
+        let hints = hints_for(json!({"repository": "аcme-labs/widgetry"})).await;
+        one_containing(&hints, "U+0430");
+        let hints = hints_for(json!({"repository": "acme-labs/widgetry "})).await;
+        one_containing(&hints, "leading or trailing whitespace");
+        let hints = hints_for(json!({"repository": "acme-labs/Widgetry"})).await;
+        one_containing(&hints, "differ only in case");
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_suggests_judging_it_when_issued() {
+        let mut claims = serde_json::Map::new();
+        claims.insert(
+            "iss".into(),
+            json!("https://token.actions.githubusercontent.com"),
+        );
+        claims.insert("aud".into(), json!("pypi"));
+        claims.insert("iat".into(), json!(1_000));
+        claims.insert("exp".into(), json!(1_300));
+        let request = Request {
+            input: Input::Claims(claims),
+            identity: crate::publisher_spec::parse(PUBLISHER).unwrap(),
+            pending: None,
+            projects: Vec::new(),
+            audience: None,
+            custom_issuer: None,
+            at: At::Now,
+        };
+        let report = explain(&request).await.unwrap();
+        one_containing(&report.hints, "--at issued");
+    }
 }

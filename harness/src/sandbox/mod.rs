@@ -56,6 +56,8 @@ pub struct Job {
     /// `GITLAB_CI` and `<AUD>_ID_TOKEN` (GitLab), the CA variables, and the upload URL as
     /// `UV_PUBLISH_URL` and `TWINE_REPOSITORY_URL`.
     pub env: ClientEnv,
+    /// The claims its tokens carry (times and `jti` differ from token to token).
+    pub claims: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A running sandbox. Dropping it stops every server and deletes the CA file.
@@ -166,22 +168,21 @@ fn job(
     upload_url: &str,
 ) -> Result<Job, SandboxError> {
     let profile = spec.token.profile();
+    // For GitLab the job's one token; for GitHub a sample of what its request token gets.
+    let token = spec
+        .token
+        .apply(issuers.token(profile))
+        .sign()
+        .map_err(|e| SandboxError::Job {
+            job: spec.name.clone(),
+            message: e.to_string(),
+        })?;
     let mut env = match profile.provider() {
         Provider::Github => {
             let issuer = issuers.for_provider(Provider::Github);
             issuer.github_env(&issuer.add_job(spec.token.clone()))
         }
-        Provider::Gitlab => {
-            let token = spec
-                .token
-                .apply(issuers.token(profile))
-                .sign()
-                .map_err(|e| SandboxError::Job {
-                    job: spec.name.clone(),
-                    message: e.to_string(),
-                })?;
-            ClientEnv::gitlab(audience, token.as_str(), Some(ca))
-        }
+        Provider::Gitlab => ClientEnv::gitlab(audience, token.as_str(), Some(ca)),
         Provider::Google | Provider::ActiveState => {
             unreachable!("SandboxConfig::check refuses jobs of other providers")
         }
@@ -193,5 +194,6 @@ fn job(
         name: spec.name.clone(),
         profile,
         env,
+        claims: token.claims.as_object().cloned().unwrap_or_default(),
     })
 }
