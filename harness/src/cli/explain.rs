@@ -116,16 +116,38 @@ fn input(args: &ExplainArgs) -> anyhow::Result<Input> {
     }
     if let Some(path) = &args.claims_file {
         let text = read(path)?;
-        return match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(claims)) => Ok(Input::Claims(claims)),
-            Ok(_) => Err(UsageError(format!("{}: not a JSON object", path.display())).into()),
-            Err(e) => Err(UsageError(format!("{}: {e}", path.display())).into()),
-        };
+        return claims(&text)
+            .map(Input::Claims)
+            .map_err(|e| UsageError(format!("{}: {e}", path.display())).into());
     }
     Err(UsageError(
         "give the token: --token-file FILE, --token JWT or --claims-file FILE".to_owned(),
     )
     .into())
+}
+
+/// The claims in `text`: one JSON object, or among several JSON values (`id -d` prints the
+/// header, then the payload) the one object with an `iss`.
+fn claims(text: &str) -> Result<serde_json::Map<String, Value>, String> {
+    let values = serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let mut objects: Vec<_> = values
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::Object(map) => Some(map),
+            _ => None,
+        })
+        .collect();
+    if objects.len() > 1 {
+        objects.retain(|o| o.contains_key("iss"));
+    }
+    match objects.len() {
+        1 => Ok(objects.remove(0)),
+        0 => Err("no JSON object with the token's claims".to_owned()),
+        _ => Err("several JSON objects with an iss; give one".to_owned()),
+    }
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
@@ -137,5 +159,19 @@ fn read(path: &Path) -> anyhow::Result<String> {
         Ok(text)
     } else {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::claims;
+
+    #[test]
+    fn claims_are_the_object_with_an_iss() {
+        let id_decoded = "{\"alg\":\"RS256\"}\n{\"iss\":\"https://x\",\"aud\":\"pypi\"}\n";
+        assert_eq!(claims(id_decoded).unwrap()["aud"], "pypi");
+        assert_eq!(claims("{\"aud\":\"pypi\"}").unwrap()["aud"], "pypi");
+        assert!(claims("[1]").unwrap_err().contains("no JSON object"));
+        assert!(claims("{").is_err());
     }
 }
