@@ -35,7 +35,8 @@ pub struct ExplainArgs {
     /// A file holding the token; `-` reads standard input.
     #[arg(long, value_name = "FILE", conflicts_with = "claims_file")]
     token_file: Option<PathBuf>,
-    /// A JSON file holding the token's claims (its decoded payload); `-` reads standard input.
+    /// A JSON file holding the token's claims (its decoded payload, or what `python -m id -d`
+    /// prints); `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     claims_file: Option<PathBuf>,
     /// The publisher as registered on the registry: KEY=VALUE,... (see below).
