@@ -3,11 +3,14 @@
 pub mod check;
 pub mod coverage;
 pub mod expectations;
+pub mod explain;
 pub mod export;
 pub mod issuers;
+pub mod publisher_spec;
 pub mod report;
 pub mod rules;
 pub mod runner;
+pub mod sandbox;
 pub mod scenario;
 pub mod target;
 #[cfg(test)]

@@ -116,4 +116,16 @@ impl TestCa {
     pub(crate) fn server_config(&self) -> Arc<rustls::ServerConfig> {
         self.server_config.clone()
     }
+
+    /// Serves `app` over https with this CA's server certificate, so any other loopback
+    /// service (a registry beside the mock issuers) is trusted through the same CA file.
+    /// Runs until the future is dropped; dropping it closes every connection.
+    pub fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        app: axum::Router,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let acceptor = tokio_rustls::TlsAcceptor::from(self.server_config());
+        crate::server::listen::serve(listener, Some(acceptor), app)
+    }
 }

@@ -41,6 +41,9 @@ impl ErrorCode {
 pub struct MintError {
     pub code: ErrorCode,
     pub description: String,
+    /// Why, where the spec forbids telling the client (step 5 never discloses its reason):
+    /// never in the envelope, only for `explain` and logs.
+    pub undisclosed: Option<String>,
 }
 
 impl MintError {
@@ -48,7 +51,14 @@ impl MintError {
         Self {
             code,
             description: description.into(),
+            undisclosed: None,
         }
+    }
+
+    /// Records the undisclosed reason.
+    pub fn because(mut self, reason: impl std::fmt::Display) -> Self {
+        self.undisclosed = Some(reason.to_string());
+        self
     }
 
     /// Step 5's only description: the reason is never disclosed (spec §6).

@@ -17,6 +17,8 @@
 mod api_token;
 pub mod clock;
 mod error;
+pub mod events;
+pub mod explain;
 pub mod fixture;
 mod http;
 mod json_out;
@@ -37,6 +39,7 @@ mod verify;
 
 pub use clock::{Clock, ManualClock, Now, SystemClock};
 pub use error::{ErrorCode, MintError};
+pub use events::Event;
 pub use fixture::{Applied, FixtureDocument, FixtureError, FixtureTarget};
 pub use http::{MINT_BODY_LIMIT, UPLOAD_BODY_LIMIT, app};
 pub use state::{Registry, RegistryConfig};

@@ -5,7 +5,10 @@ use serde_json::{Value, json};
 use crate::error::{ErrorCode, MintError};
 use crate::fixture::Identity;
 use crate::matching::{self, Failure, Token};
+use crate::pending::Reified;
+use crate::repr::repr;
 use crate::state::Registry;
+use crate::verify::Keys;
 use crate::{api_token, jwt, payload, pending, verify};
 
 /// A minted token (R-RESP-5).
@@ -21,12 +24,123 @@ impl Minted {
     }
 }
 
+/// The steps of R-ORDER-1's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    Body,
+    Parse,
+    Issuer,
+    Enablement,
+    Verify,
+    Pending,
+    Publisher,
+    Replay,
+    Mint,
+}
+
+impl Step {
+    pub const ALL: [Step; 9] = [
+        Step::Body,
+        Step::Parse,
+        Step::Issuer,
+        Step::Enablement,
+        Step::Verify,
+        Step::Pending,
+        Step::Publisher,
+        Step::Replay,
+        Step::Mint,
+    ];
+
+    /// Its number in R-ORDER-1 (1 to 9).
+    pub fn number(self) -> u8 {
+        self as u8 + 1
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Body => "request body",
+            Step::Parse => "token structure",
+            Step::Issuer => "issuer",
+            Step::Enablement => "enablement",
+            Step::Verify => "signature and claims",
+            Step::Pending => "pending publishers",
+            Step::Publisher => "publishers",
+            Step::Replay => "jti claim",
+            Step::Mint => "mint",
+        }
+    }
+
+    /// Where the spec describes the step.
+    pub fn section(self) -> &'static str {
+        match self {
+            Step::Body => "§3.2",
+            Step::Parse => "§5.1",
+            Step::Issuer => "§5.2",
+            Step::Enablement => "§5.3",
+            Step::Verify => "§6",
+            Step::Pending => "§13",
+            Step::Publisher => "§7-§11",
+            Step::Replay => "§12",
+            Step::Mint => "§14",
+        }
+    }
+}
+
+/// How a run goes. The registry checks every step and notes nothing; `explain` has no
+/// issuer keys (step 5 checks all but the key lookup and signature) and keeps a note of
+/// what each passed step found.
+pub(crate) struct Run {
+    check_signature: bool,
+    /// The step running now; when the run fails, the step that failed.
+    pub(crate) step: Step,
+    pub(crate) notes: Option<Vec<(Step, String)>>,
+}
+
+impl Run {
+    fn live() -> Run {
+        Run {
+            check_signature: true,
+            step: Step::Body,
+            notes: None,
+        }
+    }
+
+    pub(crate) fn offline() -> Run {
+        Run {
+            check_signature: false,
+            step: Step::Body,
+            notes: Some(Vec::new()),
+        }
+    }
+
+    fn at(&mut self, step: Step) {
+        self.step = step;
+    }
+
+    fn note(&mut self, text: impl FnOnce() -> String) {
+        if let Some(notes) = &mut self.notes {
+            notes.push((self.step, text()));
+        }
+    }
+}
+
 /// Mints for the request `body`; `host` becomes the macaroon's location (R-TOK-3).
 pub async fn mint(registry: &Registry, body: &[u8], host: &str) -> Result<Minted, MintError> {
+    run(registry, body, host, &mut Run::live()).await
+}
+
+pub(crate) async fn run(
+    registry: &Registry,
+    body: &[u8],
+    host: &str,
+    run: &mut Run,
+) -> Result<Minted, MintError> {
     let token = payload::parse(body)?; // step 1
+    run.at(Step::Parse);
     let jwt = jwt::parse(&token)?; // step 2
 
     // Steps 3 and 4 read the state; step 5 may wait on the network, so it runs unlocked.
+    run.at(Step::Issuer);
     let (issuer, trusted, keys, audience) = {
         let state = registry.lock();
         let trusted = jwt
@@ -40,6 +154,19 @@ pub async fn mint(registry: &Registry, body: &[u8], host: &str) -> Result<Minted
                 )
             })?;
         let provider = trusted.1.provider;
+        run.note(|| {
+            let role = if trusted.1.canonical {
+                "the canonical"
+            } else {
+                "a custom"
+            };
+            format!(
+                "{} is {role} {} issuer",
+                repr(&trusted.0),
+                provider.as_str()
+            )
+        });
+        run.at(Step::Enablement);
         // R-FLAG-3: a custom issuer checks only the global flag.
         if state.flags.disallow_oidc || (trusted.1.canonical && state.flags.disallows(provider)) {
             return Err(MintError::new(
@@ -50,6 +177,7 @@ pub async fn mint(registry: &Registry, body: &[u8], host: &str) -> Result<Minted
                 ),
             ));
         }
+        run.note(|| format!("{} trusted publishing is enabled", provider.as_str()));
         (
             trusted.0,
             trusted.1,
@@ -57,16 +185,29 @@ pub async fn mint(registry: &Registry, body: &[u8], host: &str) -> Result<Minted
             state.audience.clone(),
         )
     };
+    run.at(Step::Verify);
+    let keys = if run.check_signature {
+        Keys::Check(&keys)
+    } else {
+        Keys::Skip
+    };
     let verified = verify::verify(
         jwt,
         &issuer,
-        &keys,
+        keys,
         &audience,
         || registry.now(),
         #[cfg(feature = "sabotage")]
         registry.sabotaged(),
     )
     .await?; // step 5
+    run.note(|| match keys {
+        Keys::Check(_) => "kid, alg, signature, aud, iat, exp, nbf, sub and jti pass".to_owned(),
+        Keys::Skip => format!(
+            "kid, alg, aud ({}), iat, exp, nbf, sub and jti pass; the signature is NOT checked (no issuer keys here)",
+            repr(&audience)
+        ),
+    });
 
     // Steps 6 to 9 under one lock: the jti checks and the claim are atomic (R-JTI-4).
     let now = registry.now();
@@ -90,14 +231,36 @@ pub async fn mint(registry: &Registry, body: &[u8], host: &str) -> Result<Minted
         #[cfg(feature = "sabotage")]
         sabotage: registry.sabotaged(),
     };
-    pending::reify(&mut state, &token)?; // step 6
+    run.at(Step::Pending);
+    match pending::reify(&mut state, &token)? {
+        Reified::NoMatch(reason) => run.note(|| {
+            format!("no pending publisher matches ({reason}); silently ignored (R-PEND-1)")
+        }),
+        Reified::Created(name) => run.note(|| {
+            format!(
+                "a pending publisher matches: project {} created (R-PEND-4)",
+                repr(&name)
+            )
+        }),
+    } // step 6
+    run.at(Step::Publisher);
     let identities: Vec<&Identity> = state.publishers.iter().map(|p| &p.identity).collect();
     let publisher = match matching::find(&token, &identities) {
         Ok(index) => index,
         Err(Failure::Replayed) => return Err(MintError::reused_token()), // step 7a
         Err(Failure::NoMatch(reason)) => return Err(MintError::no_publisher(&reason)), // step 7b
     };
+    run.note(|| {
+        let names: Vec<&str> = state
+            .projects
+            .iter()
+            .filter(|p| state.publishers[publisher].projects.contains(&p.id))
+            .map(|p| p.name.as_str())
+            .collect();
+        format!("the publisher of {} matches", names.join(", "))
+    });
     // Step 8 (R-JTI-3): recorded under the provider's canonical issuer until exp + 35.
+    run.at(Step::Replay);
     if let Some(jti) = jti
         && !state.claim_jti(
             trusted.provider,
@@ -108,6 +271,17 @@ pub async fn mint(registry: &Registry, body: &[u8], host: &str) -> Result<Minted
     {
         return Err(MintError::reused_token());
     }
+    run.note(|| match jti {
+        Some(jti) => format!("jti {} is recorded until exp + 35 s", repr(jti)),
+        None => "the token has no jti to record".to_owned(),
+    });
+    run.at(Step::Mint);
     let (token, expires) = api_token::mint(&mut state, publisher, host, now); // step 9
+    run.note(|| {
+        format!(
+            "an upload token valid for {} s",
+            expires - now.whole_seconds()
+        )
+    });
     Ok(Minted { token, expires })
 }

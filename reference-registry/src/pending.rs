@@ -10,15 +10,24 @@ use crate::state::{ProjectRecord, PublisherRecord, State, new_id};
 
 const HELP: &str = "https://pypi.org/help/";
 
+/// What step 6 did when it did not fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reified {
+    /// No pending publisher matched, for this reason; silently ignored (R-PEND-1).
+    NoMatch(String),
+    /// A pending publisher matched and this project was created (R-PEND-4).
+    Created(String),
+}
+
 /// Runs step 6 against `state` (whose lock the caller holds).
-pub fn reify(state: &mut State, token: &Token<'_>) -> Result<(), MintError> {
+pub fn reify(state: &mut State, token: &Token<'_>) -> Result<Reified, MintError> {
     let identities: Vec<&Identity> = state.pending.iter().map(|p| &p.identity).collect();
     let index = match matching::find(token, &identities) {
         Ok(index) => index,
         // R-DEF-3: the one failure that is not silent. Nothing changes.
         Err(Failure::Replayed) => return Err(MintError::reused_token()),
         // R-PEND-1: silently on to step 7.
-        Err(Failure::NoMatch(_)) => return Ok(()),
+        Err(Failure::NoMatch(reason)) => return Ok(Reified::NoMatch(reason)),
     };
     let project_name = state.pending[index].project_name.clone();
     if state.project_by_name(&project_name).is_some() {
@@ -34,7 +43,7 @@ pub fn reify(state: &mut State, token: &Token<'_>) -> Result<(), MintError> {
     }
     let pending = state.pending.remove(index);
     create_project(state, pending);
-    Ok(())
+    Ok(Reified::Created(project_name))
 }
 
 /// R-NAME-1, rows in order. Row 4 (the normalized name exists) cannot happen here: the caller

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::clock::{Clock, Now, ShiftedClock, SystemClock};
+use crate::events::Event;
 use crate::fixture::{
     Applied, FixtureDocument, FixtureError, FixtureTarget, Flags, Identity, PendingPublisher,
     Provider,
@@ -55,6 +56,7 @@ struct Inner {
     http: Mutex<(Option<String>, reqwest::Client)>,
     /// The configured clock plus how far [`Registry::advance_clock`] moved it.
     clock: Arc<ShiftedClock>,
+    events: tokio::sync::broadcast::Sender<Event>,
     #[cfg(feature = "sabotage")]
     sabotage: Mutex<crate::sabotage::Sabotage>,
 }
@@ -74,6 +76,7 @@ impl Registry {
             state: Mutex::new(state),
             http: Mutex::new((None, http)),
             clock,
+            events: tokio::sync::broadcast::Sender::new(crate::events::BACKLOG),
             #[cfg(feature = "sabotage")]
             sabotage: Mutex::default(),
         };
@@ -116,6 +119,19 @@ impl Registry {
             .sabotage
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every mint and upload answered from now on (see [`Event`]).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// Sends the event `make` builds, if anyone listens.
+    pub(crate) fn emit(&self, make: impl FnOnce() -> Event) {
+        if self.inner.events.receiver_count() > 0 {
+            // A receiver that went away in between is no error.
+            let _ = self.inner.events.send(make());
+        }
     }
 
     pub fn config(&self) -> &RegistryConfig {
@@ -393,7 +409,7 @@ impl State {
 }
 
 /// GitHub environments are stored lowercase (spec §8), as PyPI's form stores them.
-fn stored_identity(identity: &Identity) -> Identity {
+pub(crate) fn stored_identity(identity: &Identity) -> Identity {
     match identity {
         Identity::Github(github) => {
             let mut github = github.clone();

@@ -1,10 +1,12 @@
 //! The command line. Each subcommand lives in its own module; only this layer prints.
 
 mod coverage;
+mod explain;
 mod export;
 mod issuer;
 mod registry;
 mod run;
+mod sandbox;
 mod token;
 
 use std::process::ExitCode;
@@ -41,6 +43,11 @@ enum Command {
     Token(token::TokenArgs),
     /// Run the reference registry as a server.
     Registry(registry::RegistryArgs),
+    /// Rehearse a release: mock issuers and the reference registry over https, seeded with
+    /// publishers, printing the environment real clients (uv, twine, id) need.
+    Sandbox(sandbox::SandboxArgs),
+    /// Explain why a registry following PyPI's rules mints for a token or refuses it.
+    Explain(explain::ExplainArgs),
 }
 
 impl Cli {
@@ -53,6 +60,8 @@ impl Cli {
             Command::Issuer(args) => issuer::run(args).await?,
             Command::Token(args) => token::run(args)?,
             Command::Registry(args) => registry::run(args).await?,
+            Command::Sandbox(args) => sandbox::run(args).await?,
+            Command::Explain(args) => return explain::run(args).await,
         }
         Ok(ExitCode::SUCCESS)
     }

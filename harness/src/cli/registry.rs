@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use mock_issuer::tls::TestCa;
 use reference_registry::{FixtureDocument, Registry, RegistryConfig, SystemClock, app};
 
 use super::UsageError;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Prints one line on stdout when ready, {\"mintcheck\":\"ready\",\"base_url\":\"http://127.0.0.1:PORT\"},
-then serves GET /_/oidc/audience, POST /_/oidc/mint-token (and /_/oidc/github/mint-token) and
+Prints one line on stdout when ready, {\"mintcheck\":\"ready\",\"base_url\":\"http://127.0.0.1:PORT\"}
+(with --tls: https, and \"ca_file\":\"/tmp/mintcheck-ca-….pem\"), then serves GET /_/oidc/audience, POST /_/oidc/mint-token (and /_/oidc/github/mint-token) and
 POST /legacy/ until Ctrl-C. Diagnostics go to stderr. The fixture document format and its JSON
 Schema: docs/reference-registry.md, docs/fixture.schema.json.")]
 pub struct RegistryArgs {
@@ -44,6 +45,11 @@ pub struct RegistryArgs {
     /// documents). Off: only loopback addresses are ever contacted.
     #[arg(long)]
     allow_remote_issuers: bool,
+    /// Serve https with a CA generated at start (a certificate for 127.0.0.1, ::1 and
+    /// localhost); the ready line gives the CA's PEM file as ca_file, for SSL_CERT_FILE /
+    /// REQUESTS_CA_BUNDLE. Clients such as uv only mint over https.
+    #[arg(long)]
+    tls: bool,
 }
 
 pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
@@ -87,21 +93,43 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;
-    let base_url = format!("http://{}", listener.local_addr()?);
+    let ca = if args.tls {
+        Some(TestCa::generate().context("generating the TLS certificate authority")?)
+    } else {
+        None
+    };
+    let scheme = if ca.is_some() { "https" } else { "http" };
+    let base_url = format!("{scheme}://{}", listener.local_addr()?);
     // Field order matters to line-oriented readers, so the line is written by hand.
+    let ca_file = match &ca {
+        Some(ca) => format!(
+            r#","ca_file":{}"#,
+            serde_json::to_string(&ca.ca_path().display().to_string())?
+        ),
+        None => String::new(),
+    };
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
-        r#"{{"mintcheck":"ready","base_url":{}}}"#,
+        r#"{{"mintcheck":"ready","base_url":{}{ca_file}}}"#,
         serde_json::to_string(&base_url)?
     )?;
     stdout.flush()?;
     drop(stdout);
-    axum::serve(listener, app(registry))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving")?;
+    let app = app(registry);
+    match &ca {
+        Some(ca) => {
+            tokio::select! {
+                () = ca.serve(listener, app) => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        None => axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("serving")?,
+    }
     Ok(())
 }

@@ -9,7 +9,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::model::{
-    Action, Expect, ISSUER_ENDPOINTS, IssuerChange, Scenario, ScenarioFile, Step, TextMatch,
+    Action, Expect, FixtureSpec, ISSUER_ENDPOINTS, IssuerChange, Scenario, ScenarioFile, Step,
+    TextMatch,
 };
 use crate::check::ERROR_CODES;
 use crate::rules;
@@ -213,37 +214,27 @@ pub const FLAGS: [&str; 6] = [
     "disallow-new-project-registration",
 ];
 
-/// Checks what serde cannot: returns the offending key and what is wrong.
-fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
-    if file.rules.is_empty() {
-        return Err(("rules".into(), "cite at least one rule ID".into()));
-    }
-    for (i, rule) in file.rules.iter().enumerate() {
-        if !rules::is_rule(rule) {
-            return Err((
-                format!("rules[{i}]"),
-                format!("{rule:?} is not a rule of docs/spec/pypi-mint-token.md"),
-            ));
-        }
-    }
-    for (i, flag) in file.fixture.flags.iter().enumerate() {
+/// Checks a fixture for what serde cannot (flag names, custom issuers): returns the
+/// offending key (relative to the fixture) and what is wrong.
+pub fn check_fixture(fixture: &FixtureSpec) -> Result<(), (String, String)> {
+    for (i, flag) in fixture.flags.iter().enumerate() {
         if !FLAGS.contains(&flag.as_str()) {
             return Err((
-                format!("fixture.flags[{i}]"),
+                format!("flags[{i}]"),
                 format!("unknown flag {flag:?}; known: {}", FLAGS.join(", ")),
             ));
         }
     }
-    for (i, provider) in file.fixture.substitute_issuers.iter().enumerate() {
+    for (i, provider) in fixture.substitute_issuers.iter().enumerate() {
         if crate::issuers::provider_named(provider).is_none() {
             return Err((
-                format!("fixture.substitute_issuers[{i}]"),
+                format!("substitute_issuers[{i}]"),
                 format!("{provider:?} is not github, gitlab, google or activestate"),
             ));
         }
     }
-    for (i, custom) in file.fixture.custom_issuers.iter().enumerate() {
-        let key = |field: &str| format!("fixture.custom_issuers[{i}].{field}");
+    for (i, custom) in fixture.custom_issuers.iter().enumerate() {
+        let key = |field: &str| format!("custom_issuers[{i}].{field}");
         if crate::issuers::provider_named(&custom.provider).is_none() {
             return Err((
                 key("provider"),
@@ -266,6 +257,23 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Checks what serde cannot: returns the offending key and what is wrong.
+fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
+    if file.rules.is_empty() {
+        return Err(("rules".into(), "cite at least one rule ID".into()));
+    }
+    for (i, rule) in file.rules.iter().enumerate() {
+        if !rules::is_rule(rule) {
+            return Err((
+                format!("rules[{i}]"),
+                format!("{rule:?} is not a rule of docs/spec/pypi-mint-token.md"),
+            ));
+        }
+    }
+    check_fixture(&file.fixture).map_err(|(key, message)| (format!("fixture.{key}"), message))?;
     if file.steps.is_empty() {
         return Err((
             "step".into(),

@@ -1,7 +1,7 @@
 //! The issuer as an HTTP(S) server: discovery, JWKS, token minting, GitHub Actions'
 //! token-request contract, key lifecycle and faults.
 
-mod listen;
+pub(crate) mod listen;
 pub mod log;
 mod routes;
 

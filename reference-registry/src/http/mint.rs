@@ -6,6 +6,7 @@ use axum::response::Response;
 use http::{HeaderMap, Method, StatusCode};
 
 use crate::error::{ErrorCode, MintError};
+use crate::events::{Event, MintEvent};
 use crate::json_out;
 use crate::state::Registry;
 
@@ -21,13 +22,37 @@ pub async fn handle(
         return super::method_not_allowed("POST");
     }
     // R-EP-3: no authentication, and the Content-Type is ignored.
-    let outcome = match to_bytes(body, MINT_BODY_LIMIT).await {
-        Ok(bytes) => crate::mint::mint(&registry, &bytes, &super::request_host(&headers)).await,
+    let bytes = to_bytes(body, MINT_BODY_LIMIT).await;
+    let outcome = match &bytes {
+        Ok(bytes) => crate::mint::mint(&registry, bytes, &super::request_host(&headers)).await,
         Err(_) => Err(MintError::new(
             ErrorCode::InvalidPayload,
             format!("request body unreadable or larger than {MINT_BODY_LIMIT} bytes"),
         )),
     };
+    let response = respond(&registry, &outcome);
+    registry.emit(|| {
+        let claims = bytes.ok().and_then(|bytes| {
+            let token = crate::payload::parse(&bytes).ok()?;
+            Some(crate::jwt::parse(&token).ok()?.claims)
+        });
+        let error = outcome.as_ref().err();
+        Event::Mint(MintEvent {
+            claims,
+            status: response.status().as_u16(),
+            code: error.map(|e| e.code.as_str()),
+            description: error.map(|e| e.description.clone()),
+            undisclosed: error.and_then(|e| e.undisclosed.clone()),
+            expires: outcome.as_ref().ok().map(|minted| minted.expires),
+        })
+    });
+    response
+}
+
+fn respond(
+    #[cfg_attr(not(feature = "sabotage"), allow(unused_variables))] registry: &Registry,
+    outcome: &Result<crate::mint::Minted, MintError>,
+) -> Response {
     match outcome {
         Ok(minted) => json_out::response(StatusCode::OK, &minted.body()),
         #[cfg(feature = "sabotage")]

@@ -1,6 +1,9 @@
 //! ActiveState (spec §11). No `jti` is required; a present one is still claimed at step 8
 //! (R-AS-4).
 
+use serde_json::{Map, Value};
+
+use super::table::{Comparison, FieldCheck, row, shown};
 use super::{Failure, NOT_FOUND, Token, required, string};
 use crate::fixture::ActiveStateIdentity;
 
@@ -41,11 +44,7 @@ pub fn verify(p: &ActiveStateIdentity, token: &Token<'_>) -> Result<(), Failure>
             if parts.len() < 4 {
                 return failure("Invalid 'subject' claim. Wrong format");
             }
-            let expected = format!(
-                "org:{}:project:{}",
-                p.organization, p.activestate_project_name
-            );
-            if parts[..4].join(":") != expected {
+            if parts[..4].join(":") != expected_subject(p) {
                 return failure("Invalid 'subject' claim");
             }
         }
@@ -61,8 +60,56 @@ pub fn verify(p: &ActiveStateIdentity, token: &Token<'_>) -> Result<(), Failure>
         "project",
     )?;
     required(string(claims, "actor_id") == Some(&p.actor_id), "actor_id")?;
-    required(
-        string(claims, "builder") == Some("pypi-publisher"),
-        "builder",
+    required(string(claims, "builder") == Some(BUILDER), "builder")
+}
+
+const BUILDER: &str = "pypi-publisher";
+
+fn expected_subject(p: &ActiveStateIdentity) -> String {
+    format!(
+        "org:{}:project:{}",
+        p.organization, p.activestate_project_name
     )
+}
+
+/// R-AS-2 and R-AS-3 as rows, for `explain`.
+pub fn fields(p: &ActiveStateIdentity, claims: &Map<String, Value>) -> Vec<FieldCheck> {
+    let exact = |field: &'static str, claim: &'static str, expected: &str, rule| {
+        row(
+            field,
+            claim,
+            expected,
+            shown(claims, claim),
+            Comparison::Exact,
+            rule,
+            string(claims, claim) == Some(expected),
+        )
+    };
+    let subject =
+        shown(claims, "sub").map(|sub| sub.split(':').take(4).collect::<Vec<_>>().join(":"));
+    let expected = expected_subject(p);
+    let subject_ok = string(claims, "sub").is_some_and(|sub| {
+        let parts: Vec<&str> = sub.split(':').collect();
+        parts.len() >= 4 && parts[..4].join(":") == expected
+    });
+    vec![
+        exact("organization", "organization", &p.organization, "R-AS-2"),
+        exact(
+            "activestate_project_name",
+            "project",
+            &p.activestate_project_name,
+            "R-AS-2",
+        ),
+        exact("actor_id", "actor_id", &p.actor_id, "R-AS-2"),
+        row(
+            "sub",
+            "sub, its first four :-parts",
+            expected.clone(),
+            subject,
+            Comparison::Exact,
+            "R-AS-3",
+            subject_ok,
+        ),
+        exact("builder", "builder", BUILDER, "R-AS-3"),
+    ]
 }

@@ -2,6 +2,9 @@
 
 use std::collections::BTreeSet;
 
+use serde_json::{Map, Value};
+
+use super::table::{Comparison, FieldCheck, one_per_line, row, shown};
 use super::{
     Failure, NOT_FOUND, Token, eq_ignore_case, last_workflow_suffix, non_empty, optional,
     optional_field_matches, replay_check, required, select, string,
@@ -87,20 +90,12 @@ pub fn verify(p: &GithubIdentity, token: &Token<'_>) -> Result<(), Failure> {
             "The job_workflow_ref claim is empty".to_owned(),
         ));
     }
-    // Non-string `ref`/`sha` count as empty (spec §17 item 7 leaves them open).
-    let versions: Vec<&str> = ["ref", "sha"]
-        .iter()
-        .filter_map(|n| non_empty(claims, n))
-        .collect();
-    if versions.is_empty() {
+    let expected = expected_job_workflow_refs(p, claims);
+    if expected.is_empty() {
         return Err(Failure::NoMatch(
             "The ref and sha claims are empty".to_owned(),
         ));
     }
-    let expected: BTreeSet<String> = versions
-        .iter()
-        .map(|v| format!("{slug}/.github/workflows/{}@{v}", p.workflow_filename))
-        .collect();
     if !expected.contains(job_workflow_ref) {
         return Err(Failure::NoMatch(format!(
             "The job_workflow_ref claim does not match, expecting one of {}, got {}",
@@ -110,7 +105,7 @@ pub fn verify(p: &GithubIdentity, token: &Token<'_>) -> Result<(), Failure> {
     }
 
     replay_check(token)?;
-    if string(claims, "event_name") == Some("pull_request_target") {
+    if string(claims, "event_name") == Some(PULL_REQUEST_TARGET) {
         return Err(Failure::NoMatch(
             "Publishing from a workflow invoked via 'pull_request_target' is not supported."
                 .to_owned(),
@@ -121,6 +116,118 @@ pub fn verify(p: &GithubIdentity, token: &Token<'_>) -> Result<(), Failure> {
         optional_field_matches(&p.environment, environment, eq_ignore_case),
         "environment",
     )
+}
+
+const PULL_REQUEST_TARGET: &str = "pull_request_target";
+
+/// R-GH-4 step 4's E: the `job_workflow_ref`s the publisher accepts, built from its fields and
+/// each non-empty `ref`/`sha`. Non-string `ref`/`sha` count as empty (spec §17 item 7).
+fn expected_job_workflow_refs(p: &GithubIdentity, claims: &Map<String, Value>) -> BTreeSet<String> {
+    ["ref", "sha"]
+        .iter()
+        .filter_map(|n| non_empty(claims, n))
+        .map(|v| {
+            format!(
+                "{}/{}/.github/workflows/{}@{v}",
+                p.repository_owner, p.repository_name, p.workflow_filename
+            )
+        })
+        .collect()
+}
+
+/// R-GH-2 and R-GH-4 as rows, for `explain`.
+pub fn fields(p: &GithubIdentity, claims: &Map<String, Value>) -> Vec<FieldCheck> {
+    let repository = string(claims, "repository");
+    let split = repository.and_then(|r| r.split_once('/'));
+    let part = |index: usize| {
+        split
+            .map(|(before, after)| [before, after][index].to_owned())
+            .or_else(|| shown(claims, "repository"))
+    };
+    let job_workflow_ref = string(claims, "job_workflow_ref");
+    let workflow = job_workflow_ref.and_then(workflow_filename);
+    let expected = expected_job_workflow_refs(p, claims);
+    let event = string(claims, "event_name");
+    vec![
+        row(
+            "repository_owner",
+            "repository, before the first /",
+            &p.repository_owner,
+            part(0),
+            Comparison::Exact,
+            "R-GH-2",
+            split.is_some_and(|(owner, _)| owner == p.repository_owner),
+        ),
+        row(
+            "repository_name",
+            "repository, after the first /",
+            &p.repository_name,
+            part(1),
+            Comparison::Exact,
+            "R-GH-2",
+            split.is_some_and(|(_, name)| name == p.repository_name),
+        ),
+        row(
+            "repository_owner_id",
+            "repository_owner_id",
+            &p.repository_owner_id,
+            shown(claims, "repository_owner_id"),
+            Comparison::Exact,
+            "R-GH-2",
+            string(claims, "repository_owner_id") == Some(&p.repository_owner_id),
+        ),
+        row(
+            "workflow_filename",
+            "job_workflow_ref, the workflow file",
+            &p.workflow_filename,
+            workflow
+                .map(str::to_owned)
+                .or_else(|| shown(claims, "job_workflow_ref")),
+            Comparison::DerivedFrom("job_workflow_ref"),
+            "R-GH-2",
+            workflow == Some(p.workflow_filename.as_str()),
+        ),
+        row(
+            "environment",
+            "environment",
+            &p.environment,
+            shown(claims, "environment"),
+            Comparison::AnyOrCaseInsensitive,
+            "R-PUB-6, R-GH-4",
+            optional_field_matches(
+                &p.environment,
+                string(claims, "environment"),
+                eq_ignore_case,
+            ),
+        ),
+        row(
+            "repository_owner",
+            "repository_owner",
+            &p.repository_owner,
+            shown(claims, "repository_owner"),
+            Comparison::Exact,
+            "R-GH-4",
+            string(claims, "repository_owner") == Some(&p.repository_owner),
+        ),
+        row(
+            "job_workflow_ref",
+            "job_workflow_ref",
+            one_per_line(&expected),
+            shown(claims, "job_workflow_ref"),
+            Comparison::OneOf,
+            "R-GH-4",
+            job_workflow_ref.is_some_and(|j| !j.is_empty() && expected.contains(j)),
+        ),
+        row(
+            "event_name",
+            "event_name",
+            PULL_REQUEST_TARGET,
+            shown(claims, "event_name"),
+            Comparison::MustDiffer,
+            "R-GH-5",
+            event != Some(PULL_REQUEST_TARGET),
+        ),
+    ]
 }
 
 #[cfg(test)]

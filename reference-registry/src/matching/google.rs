@@ -1,7 +1,8 @@
 //! Google (spec §10). No `jti` is required (R-GOOG-4).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use super::table::{Comparison, FieldCheck, row, shown};
 use super::{
     Failure, NOT_FOUND, Token, optional, optional_field_matches, required, select, string,
 };
@@ -35,4 +36,37 @@ pub fn verify(p: &GoogleIdentity, token: &Token<'_>) -> Result<(), Failure> {
         optional_field_matches(&p.sub, string(claims, "sub"), |a, b| a == b),
         "sub",
     )
+}
+
+/// R-GOOG-2 and R-GOOG-3 as rows, for `explain`.
+pub fn fields(p: &GoogleIdentity, claims: &Map<String, Value>) -> Vec<FieldCheck> {
+    vec![
+        row(
+            "email",
+            "email",
+            &p.email,
+            shown(claims, "email"),
+            Comparison::Exact,
+            "R-GOOG-2",
+            string(claims, "email") == Some(&p.email),
+        ),
+        row(
+            "email_verified",
+            "email_verified",
+            "true",
+            shown(claims, "email_verified"),
+            Comparison::Exact,
+            "R-GOOG-3",
+            claims.get("email_verified") == Some(&Value::Bool(true)),
+        ),
+        row(
+            "sub",
+            "sub",
+            &p.sub,
+            shown(claims, "sub"),
+            Comparison::AnyOrExact,
+            "R-GOOG-3",
+            optional_field_matches(&p.sub, string(claims, "sub"), |a, b| a == b),
+        ),
+    ]
 }

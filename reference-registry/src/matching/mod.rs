@@ -5,11 +5,35 @@ mod activestate;
 mod github;
 mod gitlab;
 mod google;
+pub mod table;
 
 use serde_json::{Map, Value};
 
 use crate::fixture::{Identity, Provider};
 use crate::repr::repr;
+use table::FieldCheck;
+
+/// The comparisons publisher matching makes between `identity` and a token with `claims`
+/// and issuer `issuer`, one row each (R-PUB-3, R-PUB-4). Every row passes exactly when the
+/// lookup and verification pass (given the issuer guard and required claims do).
+pub fn fields(identity: &Identity, claims: &Map<String, Value>, issuer: &str) -> Vec<FieldCheck> {
+    match identity {
+        Identity::Github(p) => github::fields(p, claims),
+        Identity::Gitlab(p) => gitlab::fields(p, claims, issuer),
+        Identity::Google(p) => google::fields(p, claims),
+        Identity::ActiveState(p) => activestate::fields(p, claims),
+    }
+}
+
+/// The required claims of `provider` (R-PUB-2), in the order they are checked.
+pub fn required_claims(provider: Provider) -> &'static [&'static str] {
+    match provider {
+        Provider::Github => github::REQUIRED,
+        Provider::Gitlab => gitlab::REQUIRED,
+        Provider::Google => google::REQUIRED,
+        Provider::ActiveState => activestate::REQUIRED,
+    }
+}
 
 /// What matching sees of a verified token.
 pub struct Token<'a> {
@@ -53,12 +77,7 @@ pub fn find(token: &Token<'_>, identities: &[&Identity]) -> Result<usize, Failur
         )));
     }
     // R-PUB-2, in the listed order (spec §17 item 2).
-    let required = match token.provider {
-        Provider::Github => github::REQUIRED,
-        Provider::Gitlab => gitlab::REQUIRED,
-        Provider::Google => google::REQUIRED,
-        Provider::ActiveState => activestate::REQUIRED,
-    };
+    let required = required_claims(token.provider);
     if let Some(missing) = required.iter().find(|name| absent(token.claims, name)) {
         return Err(Failure::NoMatch(format!("Missing claim {}", repr(missing))));
     }

@@ -6,6 +6,7 @@ mod support;
 
 mod control;
 mod endpoints;
+mod events;
 mod issuers;
 mod jwks;
 mod matching;

@@ -1,0 +1,197 @@
+//! A local trusted-publishing rehearsal: one mock issuer per provider and the reference
+//! registry, all serving https with certificates from one generated CA, the registry seeded
+//! with projects and publishers, and CI "jobs" whose environment real clients (uv, twine,
+//! `id`, gh-action-pypi-publish) read as if they ran in GitHub Actions or GitLab CI.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mintcheck::sandbox::Sandbox;
+//!
+//! let sandbox = Sandbox::builder().demo().start().await?; // stops on drop
+//! let job = sandbox.job("github").unwrap();
+//! println!("upload to {} with:\n{}", sandbox.upload_url(), job.env.to_shell());
+//! # Ok(()) }
+//! ```
+
+mod config;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use mock_issuer::tls::{TestCa, TlsError};
+use mock_issuer::{ClientEnv, IssuerError, Profile, Provider};
+use reference_registry::{Event, FixtureError, Registry, RegistryConfig};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use crate::issuers::Issuers;
+
+pub use config::{ConfigError, JobSpec, SandboxConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("starting the mock issuers: {0}")]
+    Issuer(#[from] IssuerError),
+    #[error("generating the sandbox's certificate authority: {0}")]
+    Tls(#[from] TlsError),
+    #[error("the reference registry refused the fixture: {0}")]
+    Fixture(#[from] FixtureError),
+    #[error("binding {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("job {job:?}: forging its token: {message}")]
+    Job { job: String, message: String },
+}
+
+/// One CI job: the identity its tokens carry and the environment a client needs.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub name: String,
+    pub profile: Profile,
+    /// `GITHUB_ACTIONS` and `ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN` (GitHub profiles) or
+    /// `GITLAB_CI` and `<AUD>_ID_TOKEN` (GitLab), the CA variables, and the upload URL as
+    /// `UV_PUBLISH_URL` and `TWINE_REPOSITORY_URL`.
+    pub env: ClientEnv,
+    /// The claims its tokens carry (times and `jti` differ from token to token).
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A running sandbox. Dropping it stops every server and deletes the CA file.
+pub struct Sandbox {
+    issuers: Issuers,
+    registry: Registry,
+    ca: Arc<TestCa>,
+    base_url: String,
+    jobs: Vec<Job>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Sandbox {
+    /// An empty configuration to build on; [`SandboxConfig::start`] starts it.
+    pub fn builder() -> SandboxConfig {
+        SandboxConfig::default()
+    }
+
+    pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        config.check()?;
+        let ca = Arc::new(TestCa::generate()?);
+        let issuers = Issuers::start(true, Some(&ca), &config.fixture).await?;
+        let document = issuers.document(&config.fixture);
+        let registry = Registry::new(RegistryConfig::default());
+        registry.apply(&document)?;
+        let addr = config.addr;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let base_url = format!("https://{local}");
+        let server = tokio::spawn(ca.serve(listener, reference_registry::app(registry.clone())));
+        let upload_url = format!("{base_url}/legacy/");
+        let audience = document.audience.as_deref().unwrap_or("pypi");
+        let jobs = config
+            .jobs()
+            .iter()
+            .map(|spec| job(spec, &issuers, audience, ca.ca_path(), &upload_url))
+            .collect::<Result<_, _>>()?;
+        Ok(Sandbox {
+            issuers,
+            registry,
+            ca,
+            base_url,
+            jobs,
+            server,
+        })
+    }
+
+    /// The registry's base URL, `https://127.0.0.1:PORT`.
+    pub fn registry_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The legacy upload endpoint, for `uv publish --publish-url` and
+    /// `twine upload --repository-url`.
+    pub fn upload_url(&self) -> String {
+        format!("{}/legacy/", self.base_url)
+    }
+
+    /// The CA every sandbox server's certificate chains to (PEM file).
+    pub fn ca_path(&self) -> &Path {
+        self.ca.ca_path()
+    }
+
+    pub fn ca_pem(&self) -> &str {
+        self.ca.ca_pem()
+    }
+
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    pub fn job(&self, name: &str) -> Option<&Job> {
+        self.jobs.iter().find(|job| job.name == name)
+    }
+
+    /// The mock issuer standing in for `provider` (its `iss` is the provider's canonical one).
+    pub fn issuer(&self, provider: Provider) -> &mock_issuer::MockIssuer {
+        self.issuers.for_provider(provider)
+    }
+
+    /// Every mint and upload the registry answers from now on, with claims and verdict.
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.registry.subscribe()
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+fn job(
+    spec: &JobSpec,
+    issuers: &Issuers,
+    audience: &str,
+    ca: &Path,
+    upload_url: &str,
+) -> Result<Job, SandboxError> {
+    let profile = spec.token.profile();
+    // For GitLab the job's one token; for GitHub a sample of what its request token gets.
+    let token = spec
+        .token
+        .apply(issuers.token(profile))
+        .sign()
+        .map_err(|e| SandboxError::Job {
+            job: spec.name.clone(),
+            message: e.to_string(),
+        })?;
+    let mut env = match profile.provider() {
+        Provider::Github => {
+            let issuer = issuers.for_provider(Provider::Github);
+            issuer.github_env(&issuer.add_job(spec.token.clone()))
+        }
+        Provider::Gitlab => ClientEnv::gitlab(audience, token.as_str(), Some(ca)),
+        Provider::Google | Provider::ActiveState => {
+            unreachable!("SandboxConfig::check refuses jobs of other providers")
+        }
+    };
+    for name in ["UV_PUBLISH_URL", "TWINE_REPOSITORY_URL"] {
+        env.vars.push((name.to_owned(), upload_url.to_owned()));
+    }
+    Ok(Job {
+        name: spec.name.clone(),
+        profile,
+        env,
+        claims: token.claims.as_object().cloned().unwrap_or_default(),
+    })
+}

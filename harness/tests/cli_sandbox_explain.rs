@@ -1,0 +1,240 @@
+//! `registry --tls`, `sandbox` and `explain` as a user runs them: real processes.
+
+use std::io::{BufRead, BufReader, Lines, Write as _};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+
+use mock_issuer::{Forger, KeySet, Profile};
+use serde_json::{Value, json};
+
+fn mintcheck() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mintcheck"))
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `mintcheck ARGS`, returns it with its stdout lines and the first one as JSON.
+fn start(args: &[&str]) -> (Running, Lines<BufReader<ChildStdout>>, Value) {
+    let mut child = mintcheck()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next().expect("a ready line").unwrap();
+    let ready = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+    (Running(child), lines, ready)
+}
+
+fn client_trusting(ca_file: &str) -> reqwest::Client {
+    let ca = std::fs::read(ca_file).unwrap();
+    reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn registry_with_tls_names_its_ca_and_serves_https() {
+    let (_registry, _, ready) = start(&["registry", "--tls"]);
+    let base = ready["base_url"].as_str().unwrap();
+    assert!(base.starts_with("https://127.0.0.1:"), "{ready}");
+    let client = client_trusting(ready["ca_file"].as_str().unwrap());
+    let audience = client
+        .get(format!("{base}/_/oidc/audience"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(audience, r#"{"audience":"pypi"}"#);
+    // A client without the CA refuses the certificate.
+    let untrusted = reqwest::Client::builder().no_proxy().build().unwrap();
+    assert!(untrusted.get(base).send().await.is_err());
+}
+
+#[tokio::test]
+async fn sandbox_prints_each_jobs_environment_and_logs_mints_without_tokens() {
+    let env_dir = tempfile::tempdir().unwrap();
+    let (_sandbox, mut lines, ready) = start(&[
+        "sandbox",
+        "--json",
+        "--env-dir",
+        env_dir.path().to_str().unwrap(),
+        "--job",
+        "release:profile=github,environment=pypi",
+    ]);
+    assert_eq!(ready["mintcheck"], "sandbox");
+    let registry = ready["registry_url"].as_str().unwrap();
+    assert_eq!(ready["upload_url"], format!("{registry}/legacy/"));
+    let job = &ready["jobs"][0];
+    assert_eq!(job["name"], "release");
+    let env = &job["env"];
+    for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"] {
+        assert_eq!(env[name], ready["ca_file"], "{name}");
+    }
+    assert_eq!(env["GITHUB_ACTIONS"], "true");
+    assert_eq!(env["UV_PUBLISH_URL"], ready["upload_url"]);
+    let shell = std::fs::read_to_string(env_dir.path().join("release.env")).unwrap();
+    assert!(shell.contains("export GITHUB_ACTIONS='true'\n"), "{shell}");
+
+    // What a GitHub Actions client does: fetch the job's token, then mint with it.
+    let client = client_trusting(env["SSL_CERT_FILE"].as_str().unwrap());
+    let url = format!(
+        "{}&audience=pypi",
+        env["ACTIONS_ID_TOKEN_REQUEST_URL"].as_str().unwrap()
+    );
+    let request_token = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"].as_str().unwrap();
+    let reply = json_of(client.get(url).bearer_auth(request_token)).await;
+    let oidc = reply["value"].as_str().unwrap().to_owned();
+    let minted = json_of(
+        client
+            .post(format!("{registry}/_/oidc/mint-token"))
+            .json(&json!({"token": oidc})),
+    )
+    .await;
+    let api_token = minted["token"].as_str().unwrap();
+    // The demo's publisher wants environment pypi, which the job's claims carry.
+    assert!(api_token.starts_with("pypi-"), "{minted}");
+
+    let line = lines.next().unwrap().unwrap();
+    let event: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (event["event"].as_str(), event["status"].as_u64()),
+        (Some("mint"), Some(200))
+    );
+    assert_eq!(event["claims"]["repository"], "acme-labs/widgetry");
+    assert!(
+        !line.contains(&oidc) && !line.contains(api_token),
+        "a token in the log: {line}"
+    );
+}
+
+#[test]
+fn sandbox_refuses_a_bad_publisher_naming_the_field() {
+    let output = mintcheck()
+        .args(["sandbox", "--publisher", "widgetry:repo_owner=acme"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown field `repo_owner`"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+const PUBLISHER: &str = "repository=acme-labs/widgetry,repository_owner_id=48213977,workflow_filename=publish.yml,environment=pypi";
+
+/// A GitHub token of the default profile with `edits`, as the canonical issuer signs it.
+fn github_token(edits: &[(&str, Value)]) -> String {
+    let mut builder = Forger::new(&KeySet::embedded()).token(Profile::Github);
+    for (name, value) in edits {
+        builder = builder.claim(*name, value.clone());
+    }
+    builder.sign().unwrap().compact
+}
+
+fn explain(token: &str, args: &[&str]) -> Output {
+    let mut child = mintcheck()
+        .args(["explain", "--token-file", "-"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{token}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn explain_a_renamed_repository() {
+    let token = github_token(&[("repository", json!("acme-labs/widgetry-ng"))]);
+    let output = explain(&token, &["--publisher", PUBLISHER]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains(
+        "Verdict: 422 invalid-publisher\n  valid token, but no corresponding publisher (Publisher with matching claims was not found)\n"
+    ), "{text}");
+    assert!(text.contains("7  publishers (§7-§11)"), "{text}");
+    let block = "  DIFFERS  repository_name      exact (R-GH-2)\n             expected  \"widgetry\"\n             actual    \"widgetry-ng\"  <- repository, after the first /\n";
+    assert!(text.contains(block), "{text}");
+    assert!(text.contains("renamed repository?"), "{text}");
+    assert!(!text.contains(&token) && !text.contains(token.split('.').nth(2).unwrap()));
+}
+
+#[test]
+fn explain_flags_an_invisible_character_and_a_yaml_workflow() {
+    let token = github_token(&[
+        (
+            "job_workflow_ref",
+            json!("acme-labs/widgetry/.github/workflows/publish.yaml@refs/tags/v2.0.1"),
+        ),
+        ("environment", json!("pypi\u{200b}")),
+    ]);
+    let output = explain(&token, &["--publisher", PUBLISHER, "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["verdict"]["code"], "invalid-publisher");
+    let hints = report["hints"].to_string();
+    assert!(hints.contains("ZERO WIDTH SPACE"), "{hints}");
+    assert!(
+        hints.contains(".yml and .yaml are different files"),
+        "{hints}"
+    );
+    let workflow = report["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "workflow_filename")
+        .unwrap();
+    assert_eq!(
+        workflow["comparison"],
+        "exact, derived from job_workflow_ref"
+    );
+    assert_eq!(workflow["actual"], "publish.yaml");
+    assert_eq!(workflow["ok"], false);
+}
+
+#[test]
+fn explain_judges_an_old_token_as_when_it_was_issued() {
+    let token = {
+        let builder = Forger::new(&KeySet::embedded())
+            .token(Profile::Github)
+            .at(1_767_225_600.0);
+        builder.sign().unwrap().compact
+    };
+    let now = explain(&token, &["--publisher", PUBLISHER]);
+    let text = String::from_utf8_lossy(&now.stdout);
+    assert!(text.contains("Verdict: 422 invalid-token"), "{text}");
+    assert!(text.contains("--at issued"), "{text}");
+    let then = explain(&token, &["--publisher", PUBLISHER, "--at", "issued"]);
+    let text = String::from_utf8_lossy(&then.stdout);
+    assert_eq!(then.status.code(), Some(0), "{text}");
+    assert!(text.contains("Verdict: 200"), "{text}");
+    assert!(text.contains("Judged at Unix time 1767225595"), "{text}");
+}
+
+#[test]
+fn explain_without_a_publisher_is_a_usage_error() {
+    let output = explain("a.b.c", &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--publisher"));
+}
