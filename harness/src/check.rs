@@ -224,26 +224,35 @@ pub fn check_issuer_requests(expect: &Expect, count: impl Fn(&str) -> usize) -> 
     mismatches
 }
 
+/// 200 with `"success": true` and a `token` of R-RESP-3's pattern.
+pub fn is_success_envelope(response: &Response) -> bool {
+    let json = response.json();
+    let token = json
+        .as_ref()
+        .and_then(|j| j.get("token"))
+        .and_then(Value::as_str);
+    response.status == 200
+        && json.as_ref().and_then(|j| j.get("success")) == Some(&Value::Bool(true))
+        && token.is_some_and(|t| SUCCESS_TOKEN.is_match(t))
+}
+
+/// The R-RESP-6 error envelope, every code one of §4.1's (the status is not looked at).
+pub fn is_error_envelope(response: &Response) -> bool {
+    envelope_problem(response.json().as_ref()).is_none()
+}
+
 /// Whether a response is one of the answers a grade allows; see [`Answer`].
 fn answer_mismatches(answer: Answer, response: &Response) -> Vec<Mismatch> {
-    let json = response.json();
-    let accepted = || {
-        let json = json.as_ref()?;
-        let token = json.get("token").and_then(Value::as_str)?;
-        let well_formed = response.status == 200
-            && json.get("success") == Some(&Value::Bool(true))
-            && SUCCESS_TOKEN.is_match(token);
-        well_formed.then_some(())
-    };
+    let accepted = || is_success_envelope(response);
     let rejected = || match response.status {
-        422 => envelope_problem(json.as_ref()).map_or(Some(()), |_| None),
-        400..=499 => Some(()),
-        _ => None,
+        422 => is_error_envelope(response),
+        400..=499 => true,
+        _ => false,
     };
     let ok = match answer {
-        Answer::Accept => accepted().is_some(),
-        Answer::Reject => rejected().is_some(),
-        Answer::Either => accepted().or_else(rejected).is_some(),
+        Answer::Accept => accepted(),
+        Answer::Reject => rejected(),
+        Answer::Either => accepted() || rejected(),
     };
     if ok {
         return Vec::new();

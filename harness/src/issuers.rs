@@ -129,10 +129,15 @@ impl Issuers {
 
     /// A token of `profile` from its provider's mock, for the fixture's audience.
     pub fn token(&self, profile: Profile) -> TokenBuilder {
+        self.token_for(profile, &self.audience)
+    }
+
+    /// A token of `profile` from its provider's mock, for `audience`.
+    pub fn token_for(&self, profile: Profile, audience: &str) -> TokenBuilder {
         let issuer = self.for_provider(profile.provider());
         issuer
             .forger()
-            .with_audience(self.audience.clone())
+            .with_audience(audience.to_owned())
             .token(profile)
     }
 

@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod expectations;
 pub mod explain;
 pub mod export;
+pub mod fuzz;
 pub mod issuers;
 pub mod publisher_spec;
 pub mod report;

@@ -67,10 +67,7 @@ async fn send_http1(request: &Outgoing) -> Result<Response, String> {
         .await
         .map_err(|e| e.to_string())?;
     let status = response.status();
-    let reason = match response.extensions().get::<hyper::ext::ReasonPhrase>() {
-        Some(phrase) => Some(String::from_utf8_lossy(phrase.as_bytes()).into_owned()),
-        None => status.canonical_reason().map(str::to_owned),
-    };
+    let reason = reason_phrase(status, response.extensions());
     let headers = header_pairs(response.headers());
     let body = response
         .into_body()
@@ -111,7 +108,18 @@ async fn send_reqwest(http: &reqwest::Client, request: &Outgoing) -> Result<Resp
     })
 }
 
-fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+/// The status line's reason phrase: the one sent, else the status code's standard one.
+pub(crate) fn reason_phrase(
+    status: http::StatusCode,
+    extensions: &http::Extensions,
+) -> Option<String> {
+    match extensions.get::<hyper::ext::ReasonPhrase>() {
+        Some(phrase) => Some(String::from_utf8_lossy(phrase.as_bytes()).into_owned()),
+        None => status.canonical_reason().map(str::to_owned),
+    }
+}
+
+pub(crate) fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(n, v)| {

@@ -152,7 +152,7 @@ async fn a_failing_target_exits_1_with_details_a_curl_line_and_a_rerun_line() {
             "    reproduce: curl -sS -i -H 'content-type: application/json' --data-raw 'not json' {base}/_/oidc/mint-token\n"
         ),
         &format!(
-            "  rerun: mintcheck run payload/not-json --seed 42 --target-url {base} --scenarios {} --control-token \"$MINTCHECK_CONTROL_TOKEN\"\n",
+            "  rerun: mintcheck run payload/not-json --seed 42 --target-url {base} --control-token \"$MINTCHECK_CONTROL_TOKEN\" --scenarios {}\n",
             shell_quote(&scenarios_dir().display().to_string())
         ),
         "scenarios: 1 pass, 1 fail, 0 inconclusive, 0 skip, 0 unsupported, 0 error\n",

@@ -42,6 +42,7 @@ pub use error::{ErrorCode, MintError};
 pub use events::Event;
 pub use fixture::{Applied, FixtureDocument, FixtureError, FixtureTarget};
 pub use http::{MINT_BODY_LIMIT, UPLOAD_BODY_LIMIT, app};
+pub use names::normalize;
 pub use state::{Registry, RegistryConfig};
 pub use upload::NON_USER_CANNOT_CREATE;
 

@@ -3,10 +3,12 @@
 mod coverage;
 mod explain;
 mod export;
+mod fuzz;
 mod issuer;
 mod registry;
 mod run;
 mod sandbox;
+mod target_args;
 mod token;
 
 use std::process::ExitCode;
@@ -33,6 +35,9 @@ enum Command {
     Run(run::RunArgs),
     /// List scenarios with their level, rules and requirement.
     List(run::ListArgs),
+    /// Generate cases against a target without end, check invariants (and the reference
+    /// registry's answers), shrink each fault to a scenario file.
+    Fuzz(fuzz::FuzzArgs),
     /// Print which spec rules the scenarios cite; exit 1 while any rule is uncovered.
     Coverage(coverage::CoverageArgs),
     /// Write scenarios/dist/scenarios.json (the suite as JSON for other runners); --check: exit 1 if it is stale.
@@ -55,6 +60,7 @@ impl Cli {
         match self.command {
             Command::Run(args) => return run::run(args).await,
             Command::List(args) => return run::list(args),
+            Command::Fuzz(args) => return fuzz::run(args).await,
             Command::Coverage(args) => return coverage::run(args),
             Command::Export(args) => return export::run(args),
             Command::Issuer(args) => issuer::run(args).await?,

@@ -12,16 +12,14 @@ use mintcheck::expectations::{Expectations, glob};
 use mintcheck::report::{self, Tally, shell_quote};
 use mintcheck::runner::{self, Outcome, RunOptions};
 use mintcheck::scenario::{Level, Scenario, load_dir};
-use mintcheck::target::{
-    FixtureCommand, Fixtures, Target, TargetCommand, TargetProcess, default_control_url,
-};
-use mock_issuer::tls::TestCa;
+use mintcheck::target::Target;
 use regex::Regex;
 
 use super::UsageError;
+use super::target_args::{TARGETS_HELP, TargetArgs};
 
 /// Exit code when the target could not be started or reached (design §2).
-const EXIT_TARGET: u8 = 3;
+pub(super) const EXIT_TARGET: u8 = 3;
 
 #[derive(Debug, clap::Args)]
 pub struct Selection {
@@ -43,43 +41,23 @@ enum Format {
     Junit,
 }
 
-#[derive(Debug, clap::Args)]
-#[command(after_help = "\
-Targets: none given = the embedded reference registry. --target-url URL = a running registry;
---target-cmd CMD = start one (through sh -c, with MINTCHECK_ADDR=127.0.0.1:0; it prints
-{\"mintcheck\":\"ready\",\"base_url\":\"http://127.0.0.1:PORT\"} on stdout within 10 s and is stopped
-at the end of the run). Fixtures reach a target through its control endpoint (--control-token;
-PUT {control-url}/fixture) or --fixture-cmd (the document on stdin; exit 0 applied, 89
-unsupported). With --issuer-tls, both commands get the CA in MINTCHECK_CA_FILE and SSL_CERT_FILE.
+fn run_help() -> String {
+    format!(
+        "{TARGETS_HELP}
 
 Exit codes: 0 all judged scenarios passed (xfail included); 1 some failed or were inconclusive;
 2 usage, scenario or expectations file error; 3 the target could not be started, reached or set
-up, or a scenario listed as xfail passed (xpass).")]
+up, or a scenario listed as xfail passed (xpass)."
+    )
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = run_help())]
 pub struct RunArgs {
     #[command(flatten)]
     selection: Selection,
-    /// A running target's base URL (default: the embedded reference registry).
-    #[arg(long, value_name = "URL", conflicts_with = "target_cmd")]
-    target_url: Option<String>,
-    /// Start the target with this shell command, once for the run.
-    #[arg(long, value_name = "CMD")]
-    target_cmd: Option<String>,
-    /// Where fixtures are PUT (default: {base-url}/__mintcheck).
-    #[arg(long, value_name = "URL")]
-    control_url: Option<String>,
-    /// Bearer token for the control endpoint (also passed to --target-cmd as
-    /// MINTCHECK_CONTROL_TOKEN).
-    #[arg(
-        long,
-        value_name = "T",
-        env = "MINTCHECK_CONTROL_TOKEN",
-        hide_env_values = true
-    )]
-    control_token: Option<String>,
-    /// Apply each scenario's fixture by running this shell command with the fixture document
-    /// on stdin (and MINTCHECK_BASE_URL set) instead of the control endpoint.
-    #[arg(long, value_name = "CMD", conflicts_with = "control_url")]
-    fixture_cmd: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Which rules are judged: core, or pypi-exact (default: pypi-exact for the reference
     /// registry, core for other targets).
     #[arg(long)]
@@ -87,10 +65,6 @@ pub struct RunArgs {
     /// Scenarios run at once (embedded target only).
     #[arg(long, default_value_t = 4)]
     jobs: usize,
-    /// Mock issuers serve https with certificates from one CA generated for the run, passed
-    /// to the target in the fixture (and to commands as a file).
-    #[arg(long)]
-    issuer_tls: bool,
     /// Known failures and unsupported scenarios, each with a reason (TOML: [[expect]]
     /// scenario = "glob", outcome = "xfail" | "unsupported", reason = "...", code = "...").
     #[arg(long, value_name = "FILE")]
@@ -156,7 +130,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         )),
         None => None,
     };
-    check_target_flags(&args)?;
+    args.target.check()?;
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         return Err(UsageError(format!(
             "--timeout {} is not a positive number of seconds",
@@ -164,32 +138,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    let issuer_ca = if args.issuer_tls {
-        match TestCa::generate() {
-            Ok(ca) => Some(Arc::new(ca)),
-            Err(e) => return target_error(&format!("generating the issuers' CA: {e}")),
-        }
-    } else {
-        None
+    let issuer_ca = match args.target.issuer_ca() {
+        Ok(ca) => ca,
+        Err(message) => return target_error(&message),
     };
-    let mut process = None;
-    if let Some(command) = &args.target_cmd {
-        let mut starter = TargetCommand::new(command);
-        if let Some(ca) = &issuer_ca {
-            let path = ca.ca_path().display().to_string();
-            starter = starter
-                .env("MINTCHECK_CA_FILE", &path)
-                .env("SSL_CERT_FILE", &path);
-        }
-        if let Some(token) = &args.control_token {
-            starter = starter.env("MINTCHECK_CONTROL_TOKEN", token);
-        }
-        match starter.start().await {
-            Ok(started) => process = Some(started),
-            Err(e) => return target_error(&e.to_string()),
-        }
-    }
-    let target = build_target(&args, process.as_ref().map(TargetProcess::base_url));
+    let process = match args.target.start(issuer_ca.as_ref()).await {
+        Ok(process) => process,
+        Err(message) => return target_error(&message),
+    };
+    let target = args.target.target(process.as_ref());
     let level = args.level.unwrap_or(if target.is_reference() {
         Level::PypiExact
     } else {
@@ -205,7 +162,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         level,
         judge_info: target.is_reference(),
         jobs: args.jobs,
-        issuer_tls: args.issuer_tls,
+        issuer_tls: args.target.issuer_tls,
         issuer_ca,
         request_timeout: Duration::from_secs_f64(args.timeout),
         expectations,
@@ -317,58 +274,14 @@ fn render(
     })
 }
 
-/// Which target flags go together; the errors say what is missing.
-fn check_target_flags(args: &RunArgs) -> Result<(), UsageError> {
-    let remote = args.target_url.is_some() || args.target_cmd.is_some();
-    if !remote {
-        for (given, flag) in [
-            (args.control_url.is_some(), "--control-url"),
-            (args.fixture_cmd.is_some(), "--fixture-cmd"),
-        ] {
-            if given {
-                return Err(UsageError(format!(
-                    "{flag} needs a target: --target-url URL or --target-cmd CMD"
-                )));
-            }
-        }
-        return Ok(());
-    }
-    if args.fixture_cmd.is_none() && args.control_token.is_none() {
-        return Err(UsageError(
-            "a target given by --target-url or --target-cmd needs a way to receive fixtures: \
-             --control-token T (PUT {control-url}/fixture) or --fixture-cmd CMD"
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
-fn build_target(args: &RunArgs, started: Option<&str>) -> Target {
-    let Some(base_url) = started.or(args.target_url.as_deref()) else {
-        return Target::Reference;
-    };
-    let base_url = base_url.trim_end_matches('/').to_owned();
-    let fixtures = match (&args.fixture_cmd, &args.control_token) {
-        (Some(command), _) => Fixtures::Command(FixtureCommand::new(command)),
-        (None, token) => Fixtures::Control {
-            url: args
-                .control_url
-                .clone()
-                .unwrap_or_else(|| default_control_url(&base_url)),
-            token: token.clone().unwrap_or_default(),
-        },
-    };
-    Target::Remote { base_url, fixtures }
-}
-
-fn target_error(message: &str) -> anyhow::Result<ExitCode> {
+pub(super) fn target_error(message: &str) -> anyhow::Result<ExitCode> {
     eprintln!("error: {message}");
     Ok(ExitCode::from(EXIT_TARGET))
 }
 
 /// Resolves on Ctrl-C (and SIGTERM on unix), so a started target is stopped first: it runs
 /// in its own process group and would not see the signal.
-async fn interrupted() -> &'static str {
+pub(super) async fn interrupted() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -384,28 +297,16 @@ async fn interrupted() -> &'static str {
 }
 
 /// A seed for runs that name none: different every run, printed so it can be given back.
-fn fresh_seed() -> u64 {
+pub(super) fn fresh_seed() -> u64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     now.map_or(0, |d| d.as_nanos() as u64 ^ u64::from(std::process::id()))
 }
 
 fn rerun_flags(args: &RunArgs) -> String {
-    let mut flags = String::new();
+    let mut flags = args.target.rerun_flags();
     let mut flag = |name: &str, value: &str| {
         flags.push_str(&format!(" --{name} {}", shell_quote(value)));
     };
-    if let Some(url) = &args.target_url {
-        flag("target-url", url);
-    }
-    if let Some(command) = &args.target_cmd {
-        flag("target-cmd", command);
-    }
-    if let Some(url) = &args.control_url {
-        flag("control-url", url);
-    }
-    if let Some(command) = &args.fixture_cmd {
-        flag("fixture-cmd", command);
-    }
     if let Some(level) = args.level {
         flag("level", level.name());
     }
@@ -414,12 +315,6 @@ fn rerun_flags(args: &RunArgs) -> String {
     }
     if let Some(file) = &args.expectations {
         flag("expectations", &file.display().to_string());
-    }
-    if args.issuer_tls {
-        flags.push_str(" --issuer-tls");
-    }
-    if args.fixture_cmd.is_none() && (args.target_url.is_some() || args.target_cmd.is_some()) {
-        flags.push_str(" --control-token \"$MINTCHECK_CONTROL_TOKEN\"");
     }
     flags
 }

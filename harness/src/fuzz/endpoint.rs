@@ -1,0 +1,192 @@
+//! Where a case's requests go: a reference registry in this process (no sockets: the
+//! fastest target, and the oracle), or any target over HTTP.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use axum::body::Body;
+use http_body_util::BodyExt;
+use reference_registry::events::Event;
+use reference_registry::{FixtureDocument, Registry, RegistryConfig};
+use regex::Regex;
+use tokio::sync::broadcast;
+use tower::ServiceExt as _;
+
+use crate::check::Response;
+use crate::target::{Target, TargetError};
+use crate::transport::{self, Outgoing};
+
+/// An answer, and for the in-process reference the rule that decided it when the spec
+/// keeps the reason from the client (step 5).
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub response: Response,
+    pub undisclosed_rule: Option<String>,
+}
+
+/// A request that got no HTTP answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoAnswer {
+    /// Nothing within the per-request timeout.
+    Timeout(String),
+    /// The connection failed or broke.
+    Failed(String),
+}
+
+impl std::fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoAnswer::Timeout(what) | NoAnswer::Failed(what) => f.write_str(what),
+        }
+    }
+}
+
+pub enum Endpoint {
+    InProcess(InProcess),
+    Http {
+        target: Target,
+        http: reqwest::Client,
+    },
+}
+
+pub struct InProcess {
+    registry: Registry,
+    router: axum::Router,
+    events: broadcast::Receiver<Event>,
+}
+
+impl Endpoint {
+    /// A reference registry living in this process.
+    pub fn reference() -> Endpoint {
+        let registry = Registry::new(RegistryConfig::default());
+        let events = registry.subscribe();
+        Endpoint::InProcess(InProcess {
+            router: reference_registry::app(registry.clone()),
+            registry,
+            events,
+        })
+    }
+
+    /// A target reached over HTTP; `target` must be remote.
+    pub fn http(target: Target, timeout: Duration) -> Result<Endpoint, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| format!("building the HTTP client: {e}"))?;
+        Ok(Endpoint::Http { target, http })
+    }
+
+    /// Replaces the endpoint's state with `document`'s.
+    pub async fn reset(&mut self, document: &FixtureDocument) -> Result<(), TargetError> {
+        match self {
+            Endpoint::InProcess(local) => {
+                // Keys come inline: no discovery fetch per case, so a case costs little more
+                // than its signature. Over HTTP, targets get the discovery URLs as usual.
+                let mut inline = document.clone();
+                for issuer in &mut inline.issuers {
+                    issuer.discovery_url = None;
+                    issuer.jwks_url = None;
+                }
+                local.registry.apply(&inline).map_err(|e| {
+                    TargetError::Fault(format!("the reference registry refused the fixture: {e}"))
+                })
+            }
+            Endpoint::Http { target, http } => target.prepare(document, http).await.map(drop),
+        }
+    }
+
+    /// Sends `request`, whose `url` is a path such as `/_/oidc/mint-token`.
+    pub async fn send(
+        &mut self,
+        request: &Outgoing,
+        timeout: Duration,
+    ) -> Result<Answer, NoAnswer> {
+        match self {
+            Endpoint::InProcess(local) => {
+                let answered = tokio::time::timeout(timeout, local.send(request)).await;
+                answered.map_err(|_| {
+                    NoAnswer::Timeout(format!(
+                        "{} {}: no answer within {} s",
+                        request.method,
+                        request.url,
+                        timeout.as_secs_f64()
+                    ))
+                })?
+            }
+            Endpoint::Http { target, http } => {
+                let Target::Remote { base_url, .. } = target else {
+                    unreachable!("an HTTP endpoint has a remote target");
+                };
+                let absolute = Outgoing {
+                    url: format!("{base_url}{}", request.url),
+                    ..request.clone()
+                };
+                transport::send(http, &absolute, timeout)
+                    .await
+                    .map(|response| Answer {
+                        response,
+                        undisclosed_rule: None,
+                    })
+                    .map_err(|message| {
+                        if message.contains("no answer within") {
+                            NoAnswer::Timeout(message)
+                        } else {
+                            NoAnswer::Failed(message)
+                        }
+                    })
+            }
+        }
+    }
+}
+
+/// The rule ID a reference registry reason names, as in `... (R-TIME-2)`.
+static RULE_IN_REASON: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\((R-[A-Z]+-[0-9]+)").expect("the pattern compiles"));
+
+impl InProcess {
+    async fn send(&mut self, request: &Outgoing) -> Result<Answer, NoAnswer> {
+        let failed = |e: &dyn std::fmt::Display| NoAnswer::Failed(format!("{}: {e}", request.url));
+        let mut builder = http::Request::builder()
+            .method(request.method.as_str())
+            .uri(request.url.as_str())
+            .header(http::header::HOST, "127.0.0.1");
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let body = Body::from(request.body.clone().unwrap_or_default());
+        let outgoing = builder.body(body).map_err(|e| failed(&e))?;
+        while self.events.try_recv().is_ok() {}
+        let response = self
+            .router
+            .clone()
+            .oneshot(outgoing)
+            .await
+            .map_err(|e| failed(&e))?;
+        let status = response.status();
+        let reason = transport::reason_phrase(status, response.extensions());
+        let headers = transport::header_pairs(response.headers());
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| failed(&e))?
+            .to_bytes();
+        let undisclosed_rule = match self.events.try_recv() {
+            Ok(Event::Mint(event)) => event
+                .undisclosed
+                .as_deref()
+                .and_then(|reason| RULE_IN_REASON.captures(reason))
+                .map(|c| c[1].to_owned()),
+            _ => None,
+        };
+        Ok(Answer {
+            response: Response {
+                status: status.as_u16(),
+                reason,
+                headers,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            },
+            undisclosed_rule,
+        })
+    }
+}

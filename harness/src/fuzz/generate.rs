@@ -1,0 +1,833 @@
+//! The proptest strategies behind `mintcheck fuzz`: claim sets around each provider's
+//! profile, token envelopes, request bodies, fixtures and uploads.
+//!
+//! Everything generated is something the spec decides. What §17 tells harnesses never to
+//! judge is left out: numeric-string times, `email_verified` as `1`, non-string `ref` / `sha`
+//! / `ref_path`, an empty `jti`, line terminators in claims, non-ASCII case folding,
+//! duplicate JSON members, body-size limits, padding and non-base64url characters, and
+//! fixtures that break §1.3's key uniqueness. Times keep 2.5 s from every boundary, so the
+//! moments between forging and checking cannot change an answer.
+//!
+//! Alternatives are listed simplest first: proptest shrinks towards the first.
+
+use std::collections::BTreeSet;
+
+use mock_issuer::profile::identity as id;
+use mock_issuer::{
+    Defect, Malformation, Profile, Provider, PublicKeyForm, RelativeTime, RsaAlgorithm, TokenSpec,
+};
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::strategy::BoxedStrategy;
+use reference_registry::fixture::{
+    ActiveStateIdentity, GithubIdentity, GitlabIdentity, GoogleIdentity, Identity,
+    PendingPublisher, Publisher,
+};
+use reference_registry::normalize;
+use serde_json::{Value, json};
+
+use super::case::{Case, Credential, MintBody, MintRequest, UploadTry};
+use crate::scenario::load::FLAGS;
+use crate::scenario::model::FixtureSpec;
+
+/// Generated cases: mostly validly signed tokens with claim mutations (so the claim and
+/// publisher checks are reached), then envelope mutations, then raw bodies.
+pub fn case() -> BoxedStrategy<Case> {
+    profile()
+        .prop_flat_map(|profile| (mint_request(profile), fixture(profile), uploads()))
+        .prop_map(|(mint, fixture, uploads)| Case {
+            fixture,
+            mint,
+            uploads,
+        })
+        .boxed()
+}
+
+fn profile() -> impl Strategy<Value = Profile> {
+    prop_oneof![
+        4 => Just(Profile::Github),
+        3 => Just(Profile::Gitlab),
+        2 => Just(Profile::Google),
+        2 => Just(Profile::ActiveState),
+        1 => Just(Profile::GithubReusable),
+        1 => Just(Profile::GithubCustomSub),
+    ]
+}
+
+fn mint_request(profile: Profile) -> impl Strategy<Value = MintRequest> {
+    let body = prop_oneof![
+        6 => claim_mutations(profile).prop_map(MintBody::Token),
+        3 => envelope_mutation(profile).prop_map(MintBody::Token),
+        1 => raw_body().prop_map(MintBody::Raw),
+    ];
+    let content_type = prop::option::weighted(
+        0.15,
+        select(vec![
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/json; charset=utf-16",
+            "multipart/form-data; boundary=x",
+            "",
+        ]),
+    );
+    (body, content_type).prop_map(|(body, content_type)| MintRequest {
+        body,
+        content_type: content_type.map(str::to_owned),
+    })
+}
+
+/// One change to a token's claims.
+#[derive(Clone, Debug)]
+enum ClaimEdit {
+    Set(&'static str, Value),
+    Time(&'static str, f64),
+    Remove(&'static str),
+    Null(&'static str),
+}
+
+fn spec_with(profile: Profile, edits: Vec<ClaimEdit>) -> TokenSpec {
+    let mut spec = TokenSpec {
+        profile: (profile != Profile::Github).then_some(profile),
+        ..TokenSpec::default()
+    };
+    for edit in edits {
+        // One edit per claim: a later edit of the same claim replaces an earlier one.
+        let name = match &edit {
+            ClaimEdit::Set(name, _)
+            | ClaimEdit::Time(name, _)
+            | ClaimEdit::Remove(name)
+            | ClaimEdit::Null(name) => *name,
+        };
+        spec.claims.remove(name);
+        spec.times.remove(name);
+        spec.remove.retain(|n| n != name);
+        spec.defects
+            .retain(|d| *d != Defect::NullClaim(name.to_owned()));
+        match edit {
+            ClaimEdit::Set(name, value) => {
+                spec.claims.insert(name.to_owned(), value);
+            }
+            ClaimEdit::Time(name, offset) => {
+                spec.times
+                    .insert(name.to_owned(), RelativeTime::seconds_from_now(offset));
+            }
+            ClaimEdit::Remove(name) => spec.remove.push(name.to_owned()),
+            // TOML has no null: a null claim is the `null-claim` defect.
+            ClaimEdit::Null(name) => spec.defects.push(Defect::NullClaim(name.to_owned())),
+        }
+    }
+    spec
+}
+
+/// A validly signed token of `profile` with up to two claim edits.
+fn claim_mutations(profile: Profile) -> impl Strategy<Value = TokenSpec> {
+    prop::collection::vec(claim_edit(profile), 0..=2)
+        .prop_map(move |edits| spec_with(profile, edits))
+}
+
+/// The claims a provider's matching reads (spec §8–§11), plus ones it must ignore.
+fn provider_claims(provider: Provider) -> &'static [&'static str] {
+    match provider {
+        Provider::Github => &[
+            "repository",
+            "repository_owner",
+            "repository_owner_id",
+            "job_workflow_ref",
+            "jti",
+            "event_name",
+            "ref",
+            "sha",
+            "environment",
+            "sub",
+            "workflow_ref",
+            "actor_id",
+        ],
+        Provider::Gitlab => &[
+            "project_path",
+            "ci_config_ref_uri",
+            "sub",
+            "jti",
+            "ref_path",
+            "sha",
+            "environment",
+            "namespace_id",
+            "ref",
+        ],
+        Provider::Google => &["email", "email_verified", "sub", "azp"],
+        Provider::ActiveState => &[
+            "sub",
+            "organization",
+            "project",
+            "actor_id",
+            "builder",
+            "actor",
+            "jti",
+        ],
+    }
+}
+
+/// §17 item 7: these must not be judged with non-string values.
+const STRING_ONLY: [&str; 3] = ["ref", "sha", "ref_path"];
+
+fn claim_edit(profile: Profile) -> BoxedStrategy<ClaimEdit> {
+    let defaults = profile.claims(0.0, &profile.default_issuer(), "pypi", "jti");
+    let claims = provider_claims(profile.provider());
+    let strings: Vec<(&'static str, String)> = claims
+        .iter()
+        .filter_map(|&name| Some((name, defaults.get(name)?.as_str()?.to_owned())))
+        .collect();
+    let near_miss = (select(strings), 0..NEAR_MISSES).prop_filter_map(
+        "an empty jti is not judged (§17 item 8)",
+        |((name, value), kind)| {
+            let changed = near_miss(&value, kind);
+            (!(name == "jti" && changed.is_empty())).then(|| ClaimEdit::Set(name, json!(changed)))
+        },
+    );
+    let retypable: Vec<&'static str> = claims
+        .iter()
+        .copied()
+        .filter(|name| !STRING_ONLY.contains(name))
+        .collect();
+    let retyped = (select(retypable), select(other_types())).prop_map(|(name, value)| {
+        // `email_verified` is a boolean; §17 item 7 leaves `1` and `1.0` open.
+        let value = match (name, value.is_number()) {
+            ("email_verified", true) => json!("true"),
+            _ => value,
+        };
+        ClaimEdit::Set(name, value)
+    });
+    let with_registered = |names: &[&'static str]| {
+        let mut all: Vec<&'static str> = names.to_vec();
+        all.extend(["iss", "aud", "exp", "iat"]);
+        all
+    };
+    prop_oneof![
+        3 => near_miss,
+        2 => time_edit(),
+        1 => audience_edit(),
+        1 => issuer_edit(profile.provider()),
+        1 => retyped,
+        1 => select(with_registered(claims)).prop_map(ClaimEdit::Remove),
+        1 => select(with_registered(claims)).prop_map(ClaimEdit::Null),
+    ]
+    .boxed()
+}
+
+const NEAR_MISSES: usize = 12;
+
+/// A value a careless comparison might mistake for `value`.
+fn near_miss(value: &str, kind: usize) -> String {
+    let middle = value
+        .char_indices()
+        .nth(value.chars().count() / 2)
+        .map_or(0, |(i, _)| i);
+    let insert = |what: &str| format!("{}{what}{}", &value[..middle], &value[middle..]);
+    match kind {
+        0 => value.to_ascii_uppercase(),
+        1 => format!("{value} "),
+        2 => format!(" {value}"),
+        3 => format!("{value}/"),
+        4 => confusable(value),
+        5 => insert("\u{200b}"),
+        6 => insert("@"),
+        7 => insert("/"),
+        8 => String::new(),
+        9 => match (value.contains(".yml"), value.contains(".yaml")) {
+            (true, _) => value.replacen(".yml", ".yaml", 1),
+            (false, true) => value.replacen(".yaml", ".yml", 1),
+            _ => format!("{value}.yml"),
+        },
+        10 => value.repeat(4096 / value.len().max(1) + 1),
+        _ => {
+            let mut chars = value.chars();
+            match chars.next() {
+                Some(first) => format!("{}{}", first.to_ascii_uppercase(), chars.as_str()),
+                None => "x".to_owned(),
+            }
+        }
+    }
+}
+
+/// `value` with its first Latin letter that has a Cyrillic twin replaced by the twin.
+fn confusable(value: &str) -> String {
+    const TWINS: [(char, char); 6] = [
+        ('a', 'а'),
+        ('e', 'е'),
+        ('o', 'о'),
+        ('p', 'р'),
+        ('c', 'с'),
+        ('x', 'х'),
+    ];
+    match value.char_indices().find_map(|(i, c)| {
+        TWINS
+            .iter()
+            .find(|(latin, _)| *latin == c)
+            .map(|(_, twin)| (i, c, *twin))
+    }) {
+        Some((i, latin, twin)) => {
+            format!("{}{twin}{}", &value[..i], &value[i + latin.len_utf8()..])
+        }
+        None => format!("{value}а"),
+    }
+}
+
+/// Values of another JSON type than a claim's own; JSON null is [`ClaimEdit::Null`].
+fn other_types() -> Vec<Value> {
+    vec![
+        json!(true),
+        json!(0),
+        json!([]),
+        json!({}),
+        json!(1.5),
+        json!(["x"]),
+    ]
+}
+
+/// Times 2.5 s either side of the 30 s leeway (R-TIME-2) and the 60 s core bound (R-TIME-1),
+/// fractions (truncated, R-TIME-2), and far past and future.
+fn time_edit() -> impl Strategy<Value = ClaimEdit> {
+    prop_oneof![
+        select(vec![
+            -3600.0,
+            -62.5,
+            -57.5,
+            -32.5,
+            -27.5,
+            300.0,
+            31_536_000.0
+        ])
+        .prop_map(|offset| ClaimEdit::Time("exp", offset)),
+        select(vec![-31_536_000.0, -3600.0, 27.5, 32.5, 57.5, 62.5])
+            .prop_map(|offset| ClaimEdit::Time("iat", offset)),
+        select(vec![-5.0, 27.5, 32.5, 57.5, 62.5])
+            .prop_map(|offset| ClaimEdit::Time("nbf", offset)),
+    ]
+}
+
+fn audience_edit() -> impl Strategy<Value = ClaimEdit> {
+    select(vec![
+        json!("testpypi"),
+        json!("PyPI"),
+        json!("pypi "),
+        json!(""),
+        json!(["pypi"]),
+        json!(["pypi", "other"]),
+        json!(["other"]),
+        json!(0),
+    ])
+    .prop_map(|aud| ClaimEdit::Set("aud", aud))
+}
+
+/// Other trusted issuers and near misses of the provider's own (R-ISS-2, R-ISS-3).
+fn issuer_edit(provider: Provider) -> impl Strategy<Value = ClaimEdit> {
+    let own = provider.canonical_issuer();
+    let host_upper = own.replacen("https://", "", 1);
+    let mut values: Vec<Value> = Provider::ALL
+        .iter()
+        .filter(|p| **p != provider)
+        .map(|p| json!(p.canonical_issuer()))
+        .collect();
+    values.extend([
+        json!(format!("{own}/")),
+        json!(format!("https://{}", host_upper.to_ascii_uppercase())),
+        json!(own.replacen("https://", "http://", 1)),
+        json!(own.replacen(".com", ".com:443", 1)),
+        json!(format!(
+            "https://token.actions.githubusercontent.com/{}",
+            id::GITHUB_ENTERPRISE_SLUG
+        )),
+        json!("https://issuer.example.invalid"),
+        json!(0),
+        json!([own]),
+    ]);
+    select(values).prop_map(|iss| ClaimEdit::Set("iss", iss))
+}
+
+/// A token whose envelope (header, signature, segments) is broken in one way, optionally
+/// with one claim edit.
+fn envelope_mutation(profile: Profile) -> impl Strategy<Value = TokenSpec> {
+    let change = prop_oneof![
+        3 => select(envelope_defects()).prop_map(|defect| (Some(defect), None)),
+        2 => select(header_edits()).prop_map(|edit| (None, Some(edit))),
+    ];
+    (change, prop::option::weighted(0.3, claim_edit(profile))).prop_map(
+        move |((defect, header), edit)| {
+            let mut spec = spec_with(profile, edit.into_iter().collect());
+            spec.defects.extend(defect);
+            match header {
+                Some((name, Some(value))) => {
+                    spec.header.insert(name.to_owned(), value);
+                }
+                Some((name, None)) => spec.remove_header.push(name.to_owned()),
+                None => {}
+            }
+            spec
+        },
+    )
+}
+
+fn envelope_defects() -> Vec<Defect> {
+    let mut defects = vec![
+        Defect::BadSignature,
+        Defect::StrippedSignature,
+        Defect::CorruptedSignature,
+        Defect::TruncatedSignature,
+        Defect::UnknownKid,
+        Defect::NoKid,
+        Defect::OtherIssuerKey(None),
+        Defect::Hs256EmptyKey,
+        Defect::JkuInjection,
+        Defect::JwkInjection,
+        Defect::X5uInjection,
+        Defect::X5cInjection,
+        Defect::CritHeader,
+    ];
+    defects.extend(["none", "None", "NONE", "nOnE"].map(|s| Defect::AlgNone(s.to_owned())));
+    defects.extend(
+        RsaAlgorithm::ALL[1..]
+            .iter()
+            .map(|a| Defect::OtherRsaAlg(*a)),
+    );
+    defects.extend(
+        [
+            PublicKeyForm::Pem,
+            PublicKeyForm::PemNoNewline,
+            PublicKeyForm::Der,
+            PublicKeyForm::Jwk,
+        ]
+        .map(Defect::Hs256PublicKey),
+    );
+    defects.extend(
+        [
+            Malformation::TwoSegments,
+            Malformation::BadBase64,
+            Malformation::HeaderNotJson,
+            Malformation::PayloadNotObject,
+            Malformation::WhitespaceAround,
+        ]
+        .map(Defect::Malformed),
+    );
+    defects
+}
+
+/// Header parameters set (`Some`) or removed (`None`); the token stays signed with RS256.
+fn header_edits() -> Vec<(&'static str, Option<Value>)> {
+    vec![
+        ("alg", None),
+        ("alg", Some(json!("HS256"))),
+        ("alg", Some(json!("RS384"))),
+        ("alg", Some(json!("ES256"))),
+        ("alg", Some(json!("rs256"))),
+        ("alg", Some(json!(""))),
+        ("alg", Some(json!(0))),
+        ("kid", Some(json!("mintcheck-next"))),
+        ("kid", Some(json!("../../../../../../dev/null"))),
+        ("kid", Some(json!("' OR '1'='1"))),
+        ("kid", Some(json!("$(touch /tmp/mintcheck-kid)"))),
+        ("kid", Some(json!("k".repeat(10_000)))),
+        ("kid", Some(json!(0))),
+        ("kid", Some(json!(["mintcheck-primary"]))),
+        ("typ", None),
+        ("typ", Some(json!("at+jwt"))),
+        ("crit", Some(json!(["exp"]))),
+        ("crit", Some(json!([]))),
+        ("b64", Some(json!(false))),
+        ("jku", Some(json!("http://127.0.0.1:9/jwks.json"))),
+        ("x5u", Some(json!("http://127.0.0.1:9/cert.pem"))),
+        ("cty", Some(json!("JWT"))),
+    ]
+}
+
+/// Bodies of every shape step 1 and 2 see (spec §3.2, §4.3, §5.1).
+fn raw_body() -> impl Strategy<Value = String> {
+    let fixed = select(vec![
+        String::new(),
+        "not json".to_owned(),
+        "{}".to_owned(),
+        "[]".to_owned(),
+        "null".to_owned(),
+        "\"s\"".to_owned(),
+        "1".to_owned(),
+        r#"{"token":null}"#.to_owned(),
+        r#"{"token":0}"#.to_owned(),
+        r#"{"token":3.14}"#.to_owned(),
+        r#"{"token":true}"#.to_owned(),
+        r#"{"token":[""]}"#.to_owned(),
+        r#"{"token":{}}"#.to_owned(),
+        r#"{"wrongkey":""}"#.to_owned(),
+        r#"{"token":""}"#.to_owned(),
+        r#"{"token":"e30.e30.e30"}"#.to_owned(),
+        r#"{"token":"e30.eyJpc3MiOiJ4In0.e30"}"#.to_owned(),
+        r#"{"token":"x"} x"#.to_owned(),
+        "  {\"token\" : \"e30.e30.\"}\n".to_owned(),
+        r#"{"\u0074oken":"a.b.c"}"#.to_owned(),
+        r#"{"token":"\u0000"}"#.to_owned(),
+        format!(r#"{{"token":"{}"}}"#, "A".repeat(10_000)),
+    ]);
+    let segments = "[A-Za-z0-9_-]{0,12}(\\.[A-Za-z0-9_-]{0,12}){0,2}"
+        .prop_map(|token| json!({ "token": token }).to_string());
+    prop_oneof![2 => fixed, 1 => segments]
+}
+
+/// Existing projects: names that collide under `normalize` with each other, with pending
+/// projects and with upload names.
+const PROJECTS: [&str; 6] = [
+    "widgetry",
+    "Widgetry",
+    "sprocket-tools",
+    "sprocket_tools",
+    "Sprocket.Tools",
+    "gizmo",
+];
+
+/// Names a pending publisher would create (R-NAME-1: invalid, stdlib, too similar,
+/// prohibited, colliding), or fine ones.
+const PENDING_PROJECTS: [&str; 9] = [
+    "new-project",
+    "widgetry",
+    "New.Project",
+    "sprocket_tools",
+    "w1dgetry",
+    "asyncio",
+    "-bad-",
+    "prohibited-name",
+    "gizmo",
+];
+
+const UPLOAD_NAMES: [&str; 10] = [
+    "widgetry",
+    "WIDGETRY",
+    "sprocket-tools",
+    "Sprocket.Tools",
+    "sprocket__tools",
+    "new-project",
+    "New_Project",
+    "gizmo",
+    "unrelated",
+    "w1dgetry",
+];
+
+/// The target's state, built around the publishers the token's provider could match.
+fn fixture(profile: Profile) -> impl Strategy<Value = FixtureSpec> {
+    let provider = profile.provider();
+    // Most fixtures hold the publisher the profile's token matches, so claim checks and
+    // the steps after a successful mint are reached.
+    let matching = prop::option::weighted(
+        0.75,
+        (Just(identities(provider)[0].clone()), 0..PROJECTS.len()),
+    );
+    let publisher_provider = prop_oneof![4 => Just(provider), 1 => select(Provider::ALL.to_vec())];
+    let others = prop::collection::vec(
+        (
+            publisher_provider.prop_flat_map(identity),
+            0..PROJECTS.len(),
+        ),
+        0..=2,
+    );
+    let publishers = (matching, others)
+        .prop_map(|(matching, others)| matching.into_iter().chain(others).collect::<Vec<_>>());
+    let pending = prop::option::weighted(
+        0.3,
+        (
+            identity(provider),
+            select(PENDING_PROJECTS.to_vec()),
+            prop::bool::weighted(0.1),
+        ),
+    );
+    let flags = prop::option::weighted(0.1, select(FLAGS.to_vec()));
+    let audience = prop::option::weighted(0.1, Just("testpypi"));
+    let prohibited = prop::bool::weighted(0.2);
+    let projects = prop::collection::vec(select(PROJECTS.to_vec()), 0..=2);
+    (projects, publishers, pending, flags, audience, prohibited).prop_map(
+        |(projects, publishers, pending, flag, audience, prohibited)| {
+            let mut fixture = FixtureSpec {
+                audience: audience.map(str::to_owned),
+                flags: flag.into_iter().map(str::to_owned).collect(),
+                prohibited_names: if prohibited {
+                    vec!["prohibited-name".to_owned()]
+                } else {
+                    Vec::new()
+                },
+                ..FixtureSpec::default()
+            };
+            let mut normalized = BTreeSet::new();
+            for project in projects {
+                add_project(&mut fixture, &mut normalized, project);
+            }
+            let mut keys = BTreeSet::new();
+            for (identity, project) in publishers {
+                if !keys.insert(key_fields(&identity)) {
+                    continue;
+                }
+                let project = add_project(&mut fixture, &mut normalized, PROJECTS[project]);
+                fixture.publishers.push(Publisher {
+                    id: None,
+                    projects: vec![project],
+                    identity,
+                });
+            }
+            if let Some((identity, project_name, expired)) = pending {
+                fixture.pending_publishers.push(PendingPublisher {
+                    project_name: project_name.to_owned(),
+                    added_by: "alice".to_owned(),
+                    identity,
+                    age_days: expired.then_some(31),
+                });
+            }
+            fixture
+        },
+    )
+}
+
+/// Adds `name` unless a project of the same `normalize`d name exists; returns the name
+/// the fixture knows the project by.
+fn add_project(fixture: &mut FixtureSpec, normalized: &mut BTreeSet<String>, name: &str) -> String {
+    let key = normalize(name);
+    if normalized.insert(key.clone()) {
+        fixture.projects.push(name.to_owned());
+        return name.to_owned();
+    }
+    fixture
+        .projects
+        .iter()
+        .find(|p| normalize(p) == key)
+        .cloned()
+        .expect("a normalized name is recorded with its project")
+}
+
+/// The fields §1.3 makes unique per provider, compared without case so that no two
+/// publishers could both be selected (§17 item 14).
+fn key_fields(identity: &Identity) -> String {
+    let fields = match identity {
+        Identity::Github(g) => [
+            "github",
+            &g.repository_owner,
+            &g.repository_name,
+            &g.workflow_filename,
+            &g.environment,
+        ]
+        .join("\n"),
+        Identity::Gitlab(g) => [
+            "gitlab",
+            &g.namespace,
+            &g.project,
+            &g.workflow_filepath,
+            &g.environment,
+        ]
+        .join("\n"),
+        Identity::Google(g) => ["google", &g.email, &g.sub].join("\n"),
+        Identity::ActiveState(a) => [
+            "activestate",
+            &a.organization,
+            &a.activestate_project_name,
+            &a.actor_id,
+        ]
+        .join("\n"),
+    };
+    fields.to_lowercase()
+}
+
+/// The §18 identity of `provider`, or it with one field changed.
+fn identity(provider: Provider) -> BoxedStrategy<Identity> {
+    select(identities(provider)).boxed()
+}
+
+fn identities(provider: Provider) -> Vec<Identity> {
+    match provider {
+        Provider::Github => {
+            let base = GithubIdentity {
+                repository_owner: id::GITHUB_OWNER.to_owned(),
+                repository_name: id::GITHUB_REPOSITORY_NAME.to_owned(),
+                repository_owner_id: id::GITHUB_OWNER_ID.to_owned(),
+                workflow_filename: id::GITHUB_WORKFLOW.to_owned(),
+                environment: id::GITHUB_ENVIRONMENT.to_owned(),
+            };
+            let with = |edit: fn(&mut GithubIdentity)| {
+                let mut changed = base.clone();
+                edit(&mut changed);
+                Identity::Github(changed)
+            };
+            vec![
+                Identity::Github(base.clone()),
+                with(|g| g.environment = String::new()),
+                with(|g| g.environment = "staging".into()),
+                with(|g| g.repository_owner_id = "48213978".into()),
+                with(|g| g.workflow_filename = "publish.yaml".into()),
+                with(|g| g.workflow_filename = "release.yml".into()),
+                with(|g| g.repository_owner = "Acme-Labs".into()),
+                with(|g| g.repository_name = "Widgetry".into()),
+            ]
+        }
+        Provider::Gitlab => {
+            let base = GitlabIdentity {
+                namespace: id::GITLAB_NAMESPACE.to_owned(),
+                project: id::GITLAB_PROJECT.to_owned(),
+                workflow_filepath: id::GITLAB_WORKFLOW_FILEPATH.to_owned(),
+                environment: id::GITLAB_ENVIRONMENT.to_owned(),
+                issuer_url: Provider::Gitlab.canonical_issuer().to_owned(),
+            };
+            let with = |edit: fn(&mut GitlabIdentity)| {
+                let mut changed = base.clone();
+                edit(&mut changed);
+                Identity::Gitlab(changed)
+            };
+            vec![
+                Identity::Gitlab(base.clone()),
+                with(|g| g.environment = String::new()),
+                with(|g| g.environment = "Release".into()),
+                with(|g| g.namespace = "Acme/Python".into()),
+                with(|g| g.project = "Widgetry".into()),
+                with(|g| g.workflow_filepath = ".gitlab-ci.yaml".into()),
+                with(|g| g.issuer_url = "https://gitlab.acme.example".into()),
+            ]
+        }
+        Provider::Google => {
+            let base = GoogleIdentity {
+                email: id::GOOGLE_EMAIL.to_owned(),
+                sub: id::GOOGLE_SUB.to_owned(),
+            };
+            let with = |edit: fn(&mut GoogleIdentity)| {
+                let mut changed = base.clone();
+                edit(&mut changed);
+                Identity::Google(changed)
+            };
+            vec![
+                Identity::Google(base.clone()),
+                with(|g| g.sub = String::new()),
+                with(|g| g.sub = "104729384756120394858".into()),
+                with(|g| g.email = g.email.to_ascii_uppercase()),
+            ]
+        }
+        Provider::ActiveState => {
+            let base = ActiveStateIdentity {
+                organization: id::ACTIVESTATE_ORGANIZATION.to_owned(),
+                activestate_project_name: id::ACTIVESTATE_PROJECT.to_owned(),
+                actor: id::ACTIVESTATE_ACTOR.to_owned(),
+                actor_id: id::ACTIVESTATE_ACTOR_ID.to_owned(),
+            };
+            let with = |edit: fn(&mut ActiveStateIdentity)| {
+                let mut changed = base.clone();
+                edit(&mut changed);
+                Identity::ActiveState(changed)
+            };
+            vec![
+                Identity::ActiveState(base.clone()),
+                with(|a| a.organization = "Acme".into()),
+                with(|a| a.activestate_project_name = "gizmo".into()),
+                with(|a| a.actor_id = "00000000-0000-4000-8000-000000000000".into()),
+            ]
+        }
+    }
+}
+
+/// Uploads tried with a minted token: names that normalise to a project or not, each once.
+fn uploads() -> impl Strategy<Value = Vec<UploadTry>> {
+    let credential = prop_oneof![
+        8 => Just(Credential::Minted),
+        1 => Just(Credential::OidcToken),
+        1 => Just(Credential::Tampered),
+    ];
+    prop::collection::vec((select(UPLOAD_NAMES.to_vec()), credential), 0..=2).prop_map(|tries| {
+        let mut seen = BTreeSet::new();
+        tries
+            .into_iter()
+            .filter(|(name, _)| seen.insert(normalize(name)))
+            .map(|(name, credential)| UploadTry {
+                name: name.to_owned(),
+                version: "1.0.0".to_owned(),
+                credential,
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn near_misses_differ_from_the_value_and_keep_to_one_line() {
+        for value in ["acme-labs/widgetry", "publish.yml", "a", "refs/tags/v1"] {
+            for kind in 0..NEAR_MISSES {
+                let changed = near_miss(value, kind);
+                assert_ne!(changed, value, "kind {kind} of {value:?}");
+                assert!(!changed.contains(['\n', '\r']), "kind {kind}");
+            }
+        }
+        assert_eq!(confusable("pypi"), "рypi");
+        assert_eq!(near_miss("publish.yml", 9), "publish.yaml");
+    }
+
+    #[test]
+    fn generated_fixtures_keep_the_key_uniqueness_and_name_their_projects() {
+        let mut runner = TestRunner::deterministic();
+        let strategy = case();
+        for _ in 0..500 {
+            let case = strategy.new_tree(&mut runner).unwrap().current();
+            let fixture = &case.fixture;
+            let names: BTreeSet<_> = fixture.projects.iter().map(|p| normalize(p)).collect();
+            assert_eq!(
+                names.len(),
+                fixture.projects.len(),
+                "{:?}",
+                fixture.projects
+            );
+            let keys: BTreeSet<_> = fixture
+                .publishers
+                .iter()
+                .map(|p| key_fields(&p.identity))
+                .collect();
+            assert_eq!(keys.len(), fixture.publishers.len());
+            for publisher in &fixture.publishers {
+                assert!(
+                    publisher
+                        .projects
+                        .iter()
+                        .all(|p| fixture.projects.contains(p))
+                );
+            }
+            let uploads: BTreeSet<_> = case.uploads.iter().map(|u| normalize(&u.name)).collect();
+            assert_eq!(uploads.len(), case.uploads.len());
+        }
+    }
+
+    #[test]
+    fn every_kind_of_case_is_generated() {
+        let mut runner = TestRunner::deterministic();
+        let strategy = case();
+        let (mut edited, mut envelope, mut raw, mut times) = (0, 0, 0, 0);
+        for _ in 0..1000 {
+            let case = strategy.new_tree(&mut runner).unwrap().current();
+            match &case.mint.body {
+                MintBody::Raw(_) => raw += 1,
+                MintBody::Token(spec)
+                    if !spec.header.is_empty() || !spec.remove_header.is_empty() =>
+                {
+                    envelope += 1
+                }
+                MintBody::Token(spec) => {
+                    if spec
+                        .defects
+                        .iter()
+                        .any(|d| !matches!(d, Defect::NullClaim(_)))
+                    {
+                        envelope += 1;
+                    } else if !spec.claims.is_empty() || !spec.remove.is_empty() {
+                        edited += 1;
+                    }
+                    times += usize::from(!spec.times.is_empty());
+                }
+            }
+        }
+        for (what, count) in [
+            ("claim edits", edited),
+            ("envelopes", envelope),
+            ("raw bodies", raw),
+            ("times", times),
+        ] {
+            assert!(count > 40, "{what}: {count} of 1000");
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! A shrunk failure as a scenario file, ready to commit to a suite and rerun with
+//! `mintcheck run`.
+//!
+//! The scenario holds the smallest case's steps up to the one that failed (or up to where
+//! the reference registry stopped). Each expects the reference registry's answer (status,
+//! and the code of a 422), judged exactly at `pypi-exact`. A scenario with a step that broke
+//! an invariant is a `core` one: there each mint step is graded by what the invariants
+//! demand of it (`reject` where the target minted what must not mint, `either` elsewhere),
+//! so a core target is held only to the invariants. A bare difference from the reference
+//! is a `pypi-exact` scenario.
+
+use std::path::{Path, PathBuf};
+
+use reference_registry::normalize;
+
+use super::campaign::Failure;
+use super::case::{Case, MINT_STEP, MintBody};
+use super::exchange::{Exchange, StepKind};
+use super::invariant::Invariant;
+use crate::scenario::model::{
+    Action, Answer, Expect, Grade, Level, ScenarioFile, Step, UploadSpec,
+};
+
+/// The file name (and so the scenario ID) of a failure: invariant, rule, seed and case.
+pub fn file_name(failure: &Failure, seed: u64) -> String {
+    format!(
+        "{}-{}-seed{seed}-case{}.toml",
+        failure.violation.invariant,
+        failure.violation.rule.to_ascii_lowercase(),
+        failure.case_index
+    )
+}
+
+/// Writes the failure's scenario into `folder` (created if needed); returns its path.
+pub fn write(folder: &Path, failure: &Failure, seed: u64) -> Result<PathBuf, SaveError> {
+    let text = toml_text(failure, seed)?;
+    std::fs::create_dir_all(folder).map_err(|e| SaveError::Io(folder.to_owned(), e))?;
+    let path = folder.join(file_name(failure, seed));
+    std::fs::write(&path, text).map_err(|e| SaveError::Io(path.clone(), e))?;
+    Ok(path)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("writing {}: {}", .0.display(), .1)]
+    Io(PathBuf, std::io::Error),
+    #[error("the scenario cannot be written as TOML: {0}")]
+    Toml(#[from] toml::ser::Error),
+}
+
+pub fn toml_text(failure: &Failure, seed: u64) -> Result<String, SaveError> {
+    let scenario = scenario(failure);
+    let mut header = format!(
+        "# Found by `mintcheck fuzz --seed {seed} --case {}` and shrunk ({} smaller cases tried).\n# {} at step {}: {}\n",
+        failure.case_index,
+        failure.shrink_tries,
+        failure.violation.invariant,
+        failure.violation.step,
+        failure.violation.message.replace('\n', " "),
+    );
+    let kept = scenario.steps.last().and_then(|s| s.name.as_deref());
+    if let Some(last) = kept.filter(|last| *last != failure.violation.step) {
+        header.push_str(&format!(
+            "# The reference registry answered differently at step {last} already, so the scenario ends there.\n"
+        ));
+    }
+    Ok(header + "\n" + &toml::to_string(&scenario)?)
+}
+
+pub fn scenario(failure: &Failure) -> ScenarioFile {
+    let violation = &failure.violation;
+    let case = &failure.case;
+    let evaluation = &failure.evaluation;
+    let target = &evaluation.target;
+    let reference = evaluation.reference.as_deref().unwrap_or_default();
+    let failed = target
+        .iter()
+        .position(|e| e.step_name() == violation.step)
+        .unwrap_or(target.len().saturating_sub(1));
+    // Past the steps the reference registry took there is nothing to expect: a case the
+    // target minted and the reference refused ends at that mint.
+    let last = failed.min(reference.len().max(1) - 1);
+    let kept = &target[..=last];
+    // The invariants each kept step broke; a core scenario needs one to fail at core.
+    let broken_at = |exchange: &Exchange| -> Vec<Invariant> {
+        evaluation
+            .violations
+            .iter()
+            .filter(|v| v.step == exchange.step_name() && v.invariant != Invariant::SameAsReference)
+            .map(|v| v.invariant)
+            .collect()
+    };
+    let level = if kept.iter().any(|e| !broken_at(e).is_empty()) {
+        Level::Core
+    } else {
+        Level::PypiExact
+    };
+    let steps = kept
+        .iter()
+        .map(|exchange| {
+            let theirs = reference.iter().find(|r| r.kind == exchange.kind);
+            step(case, exchange, theirs, &broken_at(exchange), level)
+        })
+        .collect();
+    ScenarioFile {
+        title: format!("fuzz: {} ({})", violation.message, violation.invariant),
+        requirement: violation.invariant.requirement().to_owned(),
+        rules: vec![violation.rule.clone()],
+        level,
+        tags: vec!["fuzz".into(), violation.invariant.name().into()],
+        fixture: case.fixture.clone(),
+        steps,
+    }
+}
+
+/// One step, expecting the reference's answer; `broken` are the invariants the target broke
+/// there, which decide what a core run demands of it.
+fn step(
+    case: &Case,
+    exchange: &Exchange,
+    reference: Option<&Exchange>,
+    broken: &[Invariant],
+    level: Level,
+) -> Step {
+    let mut step = Step {
+        name: Some(exchange.step_name()),
+        action: Action::Mint,
+        token: None,
+        body: None,
+        content_type: case.mint.content_type.clone(),
+        method: None,
+        path: None,
+        upload: None,
+        no_twin: None,
+        twin: None,
+        grade: None,
+        count: None,
+        issuer: None,
+        advance_seconds: None,
+        expect: Expect::default(),
+    };
+    // The reference's answer, unless it breaks the same invariant (the reference is the
+    // target that was fuzzed).
+    let expected = reference.filter(|r| !broken.iter().any(|i| breaks(*i, r)));
+    match exchange.kind {
+        StepKind::Upload(index) => {
+            let attempt = &case.uploads[index];
+            step.action = Action::Upload;
+            step.content_type = None;
+            step.upload = Some(UploadSpec {
+                name: attempt.name.clone(),
+                version: attempt.version.clone(),
+                token: attempt.credential.template(),
+            });
+            step.expect.status = Some(match expected.and_then(Exchange::status) {
+                Some(status) => status,
+                // R-UP-3: an existing project not attached is 403; R-UP-1: none is 400.
+                None if case
+                    .fixture
+                    .projects
+                    .iter()
+                    .any(|p| normalize(p) == normalize(&attempt.name)) =>
+                {
+                    403
+                }
+                None => 400,
+            });
+            return step;
+        }
+        StepKind::Mint => match &case.mint.body {
+            MintBody::Token(spec) => step.token = Some(spec.clone()),
+            MintBody::Raw(body) => step.body = Some(body.clone()),
+        },
+        StepKind::Replay => {
+            step.body = Some(format!(r#"{{"token":"${{steps.{MINT_STEP}.jwt}}"}}"#));
+        }
+    }
+    let must_refuse = broken
+        .iter()
+        .any(|i| matches!(i, Invariant::RefusesInvalidTokens | Invariant::SingleUse));
+    let core_answer = if must_refuse {
+        Answer::Reject
+    } else {
+        Answer::Either
+    };
+    match expected.and_then(Exchange::status) {
+        Some(status) => {
+            step.expect.status = Some(status);
+            step.expect.code = expected.and_then(Exchange::code);
+            // A refusal of a generated token has no positive twin to compare with.
+            if status != 200 && step.token.is_some() {
+                step.no_twin = Some(NO_TWIN.into());
+            }
+            // At core the exact answer is not required, only the invariants'. A non-422
+            // refusal breaks the envelope invariant, which `either` would let pass.
+            if level == Level::Core && !broken.contains(&Invariant::MintEnvelope) {
+                step.grade = Some(Grade {
+                    core: core_answer,
+                    pypi_exact: None,
+                    reason: GRADE_REASON.into(),
+                });
+            }
+        }
+        None => {
+            step.no_twin = step.token.is_some().then(|| NO_TWIN.into());
+            step.grade = Some(Grade {
+                core: core_answer,
+                pypi_exact: Some(core_answer),
+                reason: GRADE_REASON.into(),
+            });
+        }
+    }
+    step
+}
+
+const NO_TWIN: &str =
+    "a generated case: the expectation is the reference registry's answer to this input";
+const GRADE_REASON: &str = "found by mintcheck fuzz: at core only the invariant is required; pypi-exact expects the reference registry's answer";
+
+/// Whether the reference's own answer breaks `invariant` (the reference is the target).
+fn breaks(invariant: Invariant, reference: &Exchange) -> bool {
+    let status = reference.status();
+    match invariant {
+        Invariant::Answered => status.is_none(),
+        Invariant::NoServerError => status.is_none_or(|s| s >= 500),
+        Invariant::MintEnvelope => !matches!(status, Some(200 | 422)),
+        Invariant::RefusesInvalidTokens | Invariant::SingleUse | Invariant::UploadScope => {
+            status == Some(200)
+        }
+        Invariant::SameAsReference => false,
+    }
+}
