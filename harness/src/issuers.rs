@@ -161,22 +161,12 @@ impl Issuers {
 
     /// The fixture document for a scenario's fixture, trusting these issuers.
     pub fn document(&self, spec: &FixtureSpec) -> FixtureDocument {
+        with_fixture(self.trusting(), spec)
+    }
+
+    /// A document that trusts these issuers (with their CA) and holds nothing else.
+    pub fn trusting(&self) -> FixtureDocument {
         let mut document = FixtureDocument::new();
-        document.audience = spec.audience.clone();
-        for flag in &spec.flags {
-            let flags = &mut document.flags;
-            match flag.as_str() {
-                "disallow-oidc" => flags.disallow_oidc = true,
-                "disallow-github-oidc" => flags.disallow_github_oidc = true,
-                "disallow-gitlab-oidc" => flags.disallow_gitlab_oidc = true,
-                "disallow-google-oidc" => flags.disallow_google_oidc = true,
-                "disallow-activestate-oidc" => flags.disallow_activestate_oidc = true,
-                "disallow-new-project-registration" => {
-                    flags.disallow_new_project_registration = true
-                }
-                other => unreachable!("the loader rejects unknown flag {other:?}"),
-            }
-        }
         let canonical = self.by_provider.iter().map(|entry| (entry, true));
         let custom = self.custom.iter().map(|entry| (entry, false));
         document.issuers = canonical
@@ -194,20 +184,39 @@ impl Issuers {
             .by_provider
             .iter()
             .find_map(|(_, i)| i.ca_pem().map(str::to_owned));
-        document.projects = spec
-            .projects
-            .iter()
-            .map(|name| fx::Project {
-                name: name.clone(),
-                id: None,
-            })
-            .collect();
-        document.prohibited_names = spec.prohibited_names.clone();
-        document.publishers = spec.publishers.clone();
-        document.pending_publishers = spec.pending_publishers.clone();
-        document.used_jtis = spec.used_jtis.clone();
         document
     }
+}
+
+/// `trusting` (from [`Issuers::trusting`]) with a scenario fixture's state added.
+pub fn with_fixture(trusting: FixtureDocument, spec: &FixtureSpec) -> FixtureDocument {
+    let mut document = trusting;
+    document.audience = spec.audience.clone();
+    for flag in &spec.flags {
+        let flags = &mut document.flags;
+        match flag.as_str() {
+            "disallow-oidc" => flags.disallow_oidc = true,
+            "disallow-github-oidc" => flags.disallow_github_oidc = true,
+            "disallow-gitlab-oidc" => flags.disallow_gitlab_oidc = true,
+            "disallow-google-oidc" => flags.disallow_google_oidc = true,
+            "disallow-activestate-oidc" => flags.disallow_activestate_oidc = true,
+            "disallow-new-project-registration" => flags.disallow_new_project_registration = true,
+            other => unreachable!("the loader rejects unknown flag {other:?}"),
+        }
+    }
+    document.projects = spec
+        .projects
+        .iter()
+        .map(|name| fx::Project {
+            name: name.clone(),
+            id: None,
+        })
+        .collect();
+    document.prohibited_names = spec.prohibited_names.clone();
+    document.publishers = spec.publishers.clone();
+    document.pending_publishers = spec.pending_publishers.clone();
+    document.used_jtis = spec.used_jtis.clone();
+    document
 }
 
 /// The provider of a spec `<svc>` name.

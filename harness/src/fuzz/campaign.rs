@@ -17,13 +17,14 @@ use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use super::case::Case;
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, inline_keys};
 use super::exchange::{self, Exchange};
 use super::generate;
 use super::invariant::{self, Invariant, Trust, Violation};
-use crate::issuers::Issuers;
+use crate::issuers::{Issuers, with_fixture};
 use crate::scenario::model::FixtureSpec;
 use crate::target::{Target, TargetError};
+use reference_registry::FixtureDocument;
 
 #[derive(Clone, Debug)]
 pub struct FuzzOptions {
@@ -166,6 +167,8 @@ pub struct FuzzReport {
     /// The target's answers to the cases' mint requests (`200`, `422 invalid-token`, ...):
     /// the mix shows which checks the cases reached.
     pub mint_answers: BTreeMap<String, u64>,
+    /// Cases that sent a forged (RS256-signed) token: the rest sent a raw body.
+    pub forged: u64,
     pub elapsed: Duration,
     pub stopped: bool,
 }
@@ -198,6 +201,7 @@ pub async fn run(
         failures: Vec::new(),
         differences: BTreeMap::new(),
         mint_answers: BTreeMap::new(),
+        forged: 0,
         elapsed: Duration::ZERO,
         stopped: false,
     };
@@ -222,6 +226,7 @@ pub async fn run(
         match campaign.evaluate(&case, index).await? {
             Judged::Skipped(reason) => *report.skipped.entry(reason).or_default() += 1,
             Judged::Done(evaluation) => {
+                report.forged += u64::from(evaluation.token.is_some());
                 if let Some(mint) = evaluation.target.first() {
                     *report.mint_answers.entry(mint.summary()).or_default() += 1;
                 }
@@ -282,6 +287,10 @@ enum Judged {
 struct Campaign<'a> {
     options: &'a FuzzOptions,
     issuers: Issuers,
+    /// The documents trusting the issuers, which every case's fixture document starts from:
+    /// with discovery URLs for HTTP targets, with inline keys only for in-process ones.
+    trusting: FixtureDocument,
+    trusting_inline: FixtureDocument,
     trust: Trust,
     target: Endpoint,
     /// The oracle; also what a saved scenario's expectations come from.
@@ -299,9 +308,10 @@ impl<'a> Campaign<'a> {
         )
         .await
         .map_err(|e| FuzzError::Issuers(e.to_string()))?;
-        let trust = Trust::of(&issuers.document(&FixtureSpec::default()));
+        let trusting = issuers.trusting();
+        let trust = Trust::of(&trusting);
         let endpoint = match target {
-            Target::Reference => Endpoint::reference(),
+            Target::Reference => Endpoint::reference(false),
             Target::Remote { .. } => {
                 Endpoint::http(target.clone(), options.timeout).map_err(FuzzError::Target)?
             }
@@ -309,13 +319,15 @@ impl<'a> Campaign<'a> {
         let mut campaign = Campaign {
             options,
             issuers,
+            trusting_inline: inline_keys(trusting.clone()),
+            trusting,
             trust,
             target: endpoint,
-            reference: Endpoint::reference(),
+            reference: Endpoint::reference(true),
             seen: BTreeMap::new(),
         };
         // Reachable and willing, before a case is blamed for anything.
-        let empty = campaign.issuers.document(&FixtureSpec::default());
+        let empty = campaign.document_for(campaign.target.in_process(), &FixtureSpec::default());
         campaign
             .target
             .reset(&empty)
@@ -326,7 +338,6 @@ impl<'a> Campaign<'a> {
 
     async fn evaluate(&mut self, case: &Case, index: u64) -> Result<Judged, FuzzError> {
         let now = mock_issuer::time::unix_now();
-        let document = self.issuers.document(&case.fixture);
         let token = match case.token() {
             Some(spec) => {
                 let audience = case.fixture.audience.as_deref().unwrap_or("pypi");
@@ -347,6 +358,7 @@ impl<'a> Campaign<'a> {
             None => None,
         };
         let timeout = self.options.timeout;
+        let document = self.document_for(self.target.in_process(), &case.fixture);
         let target =
             match exchange::run(case, token.as_ref(), &mut self.target, &document, timeout).await {
                 Ok(exchanges) => exchanges,
@@ -363,7 +375,7 @@ impl<'a> Campaign<'a> {
             .and_then(|t| invariant::doom(case, t, &self.trust, now));
         let mut violations = invariant::check(case, token.as_ref(), doom.as_ref(), &target);
         let reference = if self.options.against_reference {
-            let reference = self.run_reference(case, token.as_ref(), &document).await?;
+            let reference = self.run_reference(case, token.as_ref()).await?;
             violations.extend(invariant::compare(case, &target, &reference));
             Some(reference)
         } else {
@@ -377,17 +389,26 @@ impl<'a> Campaign<'a> {
         }))
     }
 
+    fn document_for(&self, in_process: bool, fixture: &FixtureSpec) -> FixtureDocument {
+        let trusting = if in_process {
+            &self.trusting_inline
+        } else {
+            &self.trusting
+        };
+        with_fixture(trusting.clone(), fixture)
+    }
+
     async fn run_reference(
         &mut self,
         case: &Case,
         token: Option<&ForgedToken>,
-        document: &reference_registry::FixtureDocument,
     ) -> Result<Vec<Exchange>, FuzzError> {
+        let document = self.document_for(true, &case.fixture);
         exchange::run(
             case,
             token,
             &mut self.reference,
-            document,
+            &document,
             self.options.timeout,
         )
         .await
@@ -427,10 +448,7 @@ impl<'a> Campaign<'a> {
             .shrink(tree, case, evaluation, &signature, index)
             .await?;
         if evaluation.reference.is_none() {
-            let document = self.issuers.document(&case.fixture);
-            let reference = self
-                .run_reference(&case, evaluation.token.as_ref(), &document)
-                .await?;
+            let reference = self.run_reference(&case, evaluation.token.as_ref()).await?;
             evaluation.reference = Some(reference);
         }
         let violation = evaluation

@@ -52,18 +52,20 @@ pub enum Endpoint {
 pub struct InProcess {
     registry: Registry,
     router: axum::Router,
-    events: broadcast::Receiver<Event>,
+    /// The registry's events, where the undisclosed reasons are wanted (they cost a copy
+    /// of the claims per request).
+    events: Option<broadcast::Receiver<Event>>,
 }
 
 impl Endpoint {
-    /// A reference registry living in this process.
-    pub fn reference() -> Endpoint {
+    /// A reference registry living in this process; with `explained`, answers carry the
+    /// rule behind an undisclosed reason (as the oracle needs).
+    pub fn reference(explained: bool) -> Endpoint {
         let registry = Registry::new(RegistryConfig::default());
-        let events = registry.subscribe();
         Endpoint::InProcess(InProcess {
             router: reference_registry::app(registry.clone()),
+            events: explained.then(|| registry.subscribe()),
             registry,
-            events,
         })
     }
 
@@ -76,21 +78,18 @@ impl Endpoint {
         Ok(Endpoint::Http { target, http })
     }
 
+    /// Whether the endpoint is to be given its issuers' keys inline, without discovery URLs
+    /// (see [`inline_keys`]).
+    pub fn in_process(&self) -> bool {
+        matches!(self, Endpoint::InProcess(_))
+    }
+
     /// Replaces the endpoint's state with `document`'s.
     pub async fn reset(&mut self, document: &FixtureDocument) -> Result<(), TargetError> {
         match self {
-            Endpoint::InProcess(local) => {
-                // Keys come inline: no discovery fetch per case, so a case costs little more
-                // than its signature. Over HTTP, targets get the discovery URLs as usual.
-                let mut inline = document.clone();
-                for issuer in &mut inline.issuers {
-                    issuer.discovery_url = None;
-                    issuer.jwks_url = None;
-                }
-                local.registry.apply(&inline).map_err(|e| {
-                    TargetError::Fault(format!("the reference registry refused the fixture: {e}"))
-                })
-            }
+            Endpoint::InProcess(local) => local.registry.apply(document).map_err(|e| {
+                TargetError::Fault(format!("the reference registry refused the fixture: {e}"))
+            }),
             Endpoint::Http { target, http } => target.prepare(document, http).await.map(drop),
         }
     }
@@ -139,6 +138,17 @@ impl Endpoint {
     }
 }
 
+/// `document` with its issuers' keys inline only: an in-process registry given it fetches
+/// no discovery document per case, so a case costs little more than its signature. Over
+/// HTTP, targets get the discovery URLs as usual.
+pub fn inline_keys(mut document: FixtureDocument) -> FixtureDocument {
+    for issuer in &mut document.issuers {
+        issuer.discovery_url = None;
+        issuer.jwks_url = None;
+    }
+    document
+}
+
 /// The rule ID a reference registry reason names, as in `... (R-TIME-2)`.
 static RULE_IN_REASON: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\((R-[A-Z]+-[0-9]+)").expect("the pattern compiles"));
@@ -155,7 +165,9 @@ impl InProcess {
         }
         let body = Body::from(request.body.clone().unwrap_or_default());
         let outgoing = builder.body(body).map_err(|e| failed(&e))?;
-        while self.events.try_recv().is_ok() {}
+        if let Some(events) = &mut self.events {
+            while events.try_recv().is_ok() {}
+        }
         let response = self
             .router
             .clone()
@@ -171,8 +183,8 @@ impl InProcess {
             .await
             .map_err(|e| failed(&e))?
             .to_bytes();
-        let undisclosed_rule = match self.events.try_recv() {
-            Ok(Event::Mint(event)) => event
+        let undisclosed_rule = match self.events.as_mut().map(|e| e.try_recv()) {
+            Some(Ok(Event::Mint(event))) => event
                 .undisclosed
                 .as_deref()
                 .and_then(|reason| RULE_IN_REASON.captures(reason))

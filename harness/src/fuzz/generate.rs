@@ -33,25 +33,27 @@ use crate::scenario::model::FixtureSpec;
 /// Generated cases: mostly validly signed tokens with claim mutations (so the claim and
 /// publisher checks are reached), then envelope mutations, then raw bodies.
 pub fn case() -> BoxedStrategy<Case> {
-    profile()
-        .prop_flat_map(|profile| (mint_request(profile), fixture(profile), uploads()))
+    // One strategy per profile, built once: building them per case would cost more than
+    // generating the case.
+    prop_oneof![
+        4 => for_profile(Profile::Github),
+        3 => for_profile(Profile::Gitlab),
+        2 => for_profile(Profile::Google),
+        2 => for_profile(Profile::ActiveState),
+        1 => for_profile(Profile::GithubReusable),
+        1 => for_profile(Profile::GithubCustomSub),
+    ]
+    .boxed()
+}
+
+fn for_profile(profile: Profile) -> BoxedStrategy<Case> {
+    (mint_request(profile), fixture(profile), uploads())
         .prop_map(|(mint, fixture, uploads)| Case {
             fixture,
             mint,
             uploads,
         })
         .boxed()
-}
-
-fn profile() -> impl Strategy<Value = Profile> {
-    prop_oneof![
-        4 => Just(Profile::Github),
-        3 => Just(Profile::Gitlab),
-        2 => Just(Profile::Google),
-        2 => Just(Profile::ActiveState),
-        1 => Just(Profile::GithubReusable),
-        1 => Just(Profile::GithubCustomSub),
-    ]
 }
 
 fn mint_request(profile: Profile) -> impl Strategy<Value = MintRequest> {

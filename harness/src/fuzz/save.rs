@@ -230,3 +230,168 @@ fn breaks(invariant: Invariant, reference: &Exchange) -> bool {
         Invariant::SameAsReference => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz::campaign::Evaluation;
+    use crate::fuzz::invariant::Violation;
+    use crate::fuzz::invariant::tests::{case, exchange, forged, minted, refused};
+    use crate::scenario::load::load_dir;
+    use crate::scenario::model::FixtureSpec;
+    use serde_json::json;
+
+    fn failure(
+        invariant: Invariant,
+        step: &str,
+        target: Vec<Exchange>,
+        reference: Vec<Exchange>,
+    ) -> Failure {
+        let case = case(json!({"times": {"exp": "now-1h"}}), FixtureSpec::default());
+        let violation = Violation {
+            invariant,
+            rule: "R-TIME-1".into(),
+            step: step.into(),
+            message: "minted, but exp was 3600.0 s ago".into(),
+        };
+        Failure {
+            evaluation: Evaluation {
+                token: Some(forged(&case)),
+                target,
+                reference: Some(reference),
+                violations: vec![violation.clone()],
+            },
+            violation,
+            case_index: 17,
+            case,
+            shrink_tries: 3,
+            occurrences: 1,
+        }
+    }
+
+    /// Writes the failure's scenario and loads it back as the harness does.
+    fn saved(failure: &Failure) -> crate::scenario::Scenario {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), failure, 5).unwrap();
+        assert_eq!(path.file_name().unwrap(), file_name(failure, 5).as_str());
+        let mut loaded = load_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded.len(), 1);
+        loaded.remove(0)
+    }
+
+    #[test]
+    fn a_doomed_mint_becomes_a_core_scenario_graded_reject_with_the_reference_answer() {
+        let failure = failure(
+            Invariant::RefusesInvalidTokens,
+            "mint",
+            vec![exchange(StepKind::Mint, 200, minted())],
+            vec![exchange(StepKind::Mint, 422, refused("invalid-token", "x"))],
+        );
+        let scenario = saved(&failure);
+        assert_eq!(scenario.id, "refuses-invalid-tokens-r-time-1-seed5-case17");
+        let file = &scenario.file;
+        assert_eq!(
+            (file.level, file.rules.as_slice()),
+            (Level::Core, ["R-TIME-1".to_owned()].as_slice())
+        );
+        let step = &file.steps[0];
+        assert_eq!(step.expect.status, Some(422));
+        assert_eq!(step.expect.code.as_deref(), Some("invalid-token"));
+        assert_eq!(
+            step.grade.as_ref().map(|g| (g.core, g.pypi_exact)),
+            Some((Answer::Reject, None))
+        );
+        assert!(
+            step.no_twin.is_some(),
+            "a generated refusal has no positive twin"
+        );
+        assert_eq!(step.token.as_ref().unwrap().times.len(), 1);
+    }
+
+    #[test]
+    fn a_difference_from_the_reference_becomes_a_pypi_exact_scenario_without_grades() {
+        let failure = failure(
+            Invariant::SameAsReference,
+            "replay",
+            vec![
+                exchange(StepKind::Mint, 200, minted()),
+                exchange(StepKind::Replay, 200, minted()),
+            ],
+            vec![
+                exchange(StepKind::Mint, 200, minted()),
+                exchange(StepKind::Replay, 422, refused("invalid-reuse-token", "x")),
+            ],
+        );
+        let scenario = saved(&failure);
+        assert_eq!(scenario.file.level, Level::PypiExact);
+        let names: Vec<_> = scenario
+            .file
+            .steps
+            .iter()
+            .map(|s| s.name.clone().unwrap())
+            .collect();
+        assert_eq!(names, ["mint", "replay"]);
+        assert!(scenario.file.steps.iter().all(|s| s.grade.is_none()));
+        assert_eq!(
+            scenario.file.steps[1].body.as_deref(),
+            Some(r#"{"token":"${steps.mint.jwt}"}"#)
+        );
+        assert_eq!(
+            scenario.file.steps[1].expect.code.as_deref(),
+            Some("invalid-reuse-token")
+        );
+    }
+
+    #[test]
+    fn where_the_reference_stopped_early_the_scenario_ends_and_says_why() {
+        let mut failure = failure(
+            Invariant::SingleUse,
+            "replay",
+            vec![
+                exchange(StepKind::Mint, 200, minted()),
+                exchange(StepKind::Replay, 200, minted()),
+            ],
+            vec![exchange(StepKind::Mint, 422, refused("invalid-token", "x"))],
+        );
+        failure.evaluation.violations.push(Violation {
+            invariant: Invariant::RefusesInvalidTokens,
+            rule: "R-TIME-1".into(),
+            step: "mint".into(),
+            message: "minted".into(),
+        });
+        let text = toml_text(&failure, 5).unwrap();
+        assert!(
+            text.contains("answered differently at step mint already"),
+            "{text}"
+        );
+        let scenario = saved(&failure);
+        assert_eq!(scenario.file.steps.len(), 1);
+        assert_eq!(
+            scenario.file.level,
+            Level::Core,
+            "the mint itself broke an invariant"
+        );
+        assert_eq!(
+            scenario.file.steps[0].grade.as_ref().unwrap().core,
+            Answer::Reject
+        );
+    }
+
+    #[test]
+    fn a_reference_that_breaks_the_invariant_itself_leaves_only_the_grades() {
+        let failure = failure(
+            Invariant::NoServerError,
+            "mint",
+            vec![exchange(StepKind::Mint, 500, json!("boom"))],
+            vec![exchange(StepKind::Mint, 500, json!("boom"))],
+        );
+        let scenario = saved(&failure);
+        let step = &scenario.file.steps[0];
+        assert_eq!(step.expect.status, None);
+        let grade = step.grade.as_ref().unwrap();
+        assert_eq!(
+            (grade.core, grade.pypi_exact),
+            (Answer::Either, Some(Answer::Either))
+        );
+    }
+}
