@@ -20,6 +20,8 @@ mod error;
 pub mod events;
 pub mod explain;
 pub mod fixture;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod http;
 mod json_out;
 mod jwks;
