@@ -7,7 +7,8 @@ use reference_registry::fuzzing;
 
 fuzz_target!(|body: &[u8]| {
     if let Ok(token) = fuzzing::mint_body(body) {
-        let value: serde_json::Value = serde_json::from_slice(body).expect("an accepted body is JSON");
+        let value: serde_json::Value =
+            serde_json::from_slice(body).expect("an accepted body is JSON");
         assert_eq!(value["token"].as_str(), Some(token.as_str()));
     }
 });

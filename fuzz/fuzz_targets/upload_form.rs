@@ -37,7 +37,10 @@ fuzz_target!(|input: &[u8]| {
     };
     let mut request = Request::post("/legacy/")
         .header(header::HOST, "127.0.0.1")
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"));
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        );
     if let Ok(value) = header::HeaderValue::from_bytes(authorization) {
         request = request.header(header::AUTHORIZATION, value);
     }
