@@ -269,11 +269,7 @@ impl ProgressView {
             }
             None if self.last_line.elapsed() >= Self::EVERY => {
                 self.last_line = Instant::now();
-                let rate = progress.cases as f64 / progress.elapsed.as_secs_f64().max(1e-9);
-                println!(
-                    "fuzz: {} cases, {rate:.0} cases/s, {} failures",
-                    progress.cases, progress.failures
-                );
+                println!("{}", progress_line(progress));
             }
             None => {}
         }
@@ -286,9 +282,31 @@ impl ProgressView {
     }
 }
 
+/// The periodic line a log gets where a terminal gets the bar.
+fn progress_line(progress: &fuzz::Progress) -> String {
+    let rate = progress.cases as f64 / progress.elapsed.as_secs_f64().max(1e-9);
+    format!(
+        "fuzz: {} cases, {rate:.0} cases/s, {} failures",
+        progress.cases, progress.failures
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_log_line_gives_cases_rate_and_failures() {
+        let progress = fuzz::Progress {
+            cases: 5000,
+            failures: 2,
+            elapsed: Duration::from_secs(4),
+        };
+        assert_eq!(
+            progress_line(&progress),
+            "fuzz: 5000 cases, 1250 cases/s, 2 failures"
+        );
+    }
 
     #[test]
     fn durations_take_seconds_minutes_and_hours() {

@@ -829,8 +829,20 @@ pub(super) mod tests {
             422,
             refused("invalid-token", "malformed or invalid token"),
         );
-        assert!(compare(&case, std::slice::from_ref(&mint_ok), std::slice::from_ref(&mint_ok)).is_none());
-        let difference = compare(&case, std::slice::from_ref(&expired), std::slice::from_ref(&mint_ok)).unwrap();
+        assert!(
+            compare(
+                &case,
+                std::slice::from_ref(&mint_ok),
+                std::slice::from_ref(&mint_ok)
+            )
+            .is_none()
+        );
+        let difference = compare(
+            &case,
+            std::slice::from_ref(&expired),
+            std::slice::from_ref(&mint_ok),
+        )
+        .unwrap();
         assert_eq!(
             (difference.invariant, difference.rule.as_str()),
             (Invariant::SameAsReference, "R-TIME-2")
