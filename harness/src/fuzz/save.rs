@@ -56,7 +56,11 @@ pub fn toml_text(failure: &Failure, seed: u64) -> Result<String, SaveError> {
         failure.shrink_tries,
         failure.violation.invariant,
         failure.violation.step,
-        failure.violation.message.replace('\n', " "),
+        // A TOML comment holds no control characters; the message quotes a target's body.
+        failure
+            .violation
+            .message
+            .replace(|c: char| c.is_control(), " "),
     );
     let kept = scenario.steps.last().and_then(|s| s.name.as_deref());
     if let Some(last) = kept.filter(|last| *last != failure.violation.step) {
@@ -374,6 +378,26 @@ mod tests {
         assert_eq!(
             scenario.file.steps[0].grade.as_ref().unwrap().core,
             Answer::Reject
+        );
+    }
+
+    #[test]
+    fn a_message_with_control_characters_still_makes_a_valid_file() {
+        let mut failure = failure(
+            Invariant::NoServerError,
+            "mint",
+            vec![exchange(StepKind::Mint, 500, json!("boom"))],
+            vec![exchange(
+                StepKind::Mint,
+                422,
+                refused("invalid-payload", "x"),
+            )],
+        );
+        failure.violation.message = "HTTP 500: a\u{0}b\rc\nd\u{1b}[31m".into();
+        let scenario = saved(&failure);
+        assert!(
+            scenario.file.title.contains("a\u{0}b"),
+            "the title keeps the text, escaped by TOML"
         );
     }
 
