@@ -21,7 +21,7 @@ pub enum PublicKeyForm {
 }
 
 impl PublicKeyForm {
-    const ALL: [PublicKeyForm; 4] = [
+    pub const ALL: [PublicKeyForm; 4] = [
         PublicKeyForm::Pem,
         PublicKeyForm::PemNoNewline,
         PublicKeyForm::Der,
@@ -50,7 +50,7 @@ pub enum Malformation {
 }
 
 impl Malformation {
-    const ALL: [Malformation; 5] = [
+    pub const ALL: [Malformation; 5] = [
         Malformation::TwoSegments,
         Malformation::BadBase64,
         Malformation::HeaderNotJson,
@@ -123,6 +123,24 @@ pub struct Touches {
 }
 
 impl Defect {
+    /// Whether the token is signed, under its own `alg` and `kid`, by something other than
+    /// the key published under that `kid` (or its signature is damaged): a verifier that
+    /// checks the signature with the published key refuses it.
+    pub fn breaks_signature(&self) -> bool {
+        matches!(
+            self,
+            Defect::BadSignature
+                | Defect::OtherIssuerKey(_)
+                | Defect::CorruptedSignature
+                | Defect::StrippedSignature
+                | Defect::TruncatedSignature
+                | Defect::JkuInjection
+                | Defect::JwkInjection
+                | Defect::X5uInjection
+                | Defect::X5cInjection
+        )
+    }
+
     pub fn touches(&self) -> Touches {
         let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
         let claims = |list: &[&str]| Touches {

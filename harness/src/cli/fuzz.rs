@@ -13,9 +13,8 @@ use mintcheck::fuzz::{
 };
 use mintcheck::report::shell_quote;
 
-use super::UsageError;
-use super::run::{EXIT_TARGET, fresh_seed, interrupted, target_error};
-use super::target_args::{TARGETS_HELP, TargetArgs};
+use super::run::{EXIT_TARGET, fresh_seed, interrupted};
+use super::target_args::{self, Started, TARGETS_HELP, TargetArgs};
 
 fn fuzz_help() -> String {
     format!(
@@ -96,23 +95,15 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
-    args.target.check()?;
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(UsageError(format!(
-            "--timeout {} is not a positive number of seconds",
-            args.timeout
-        ))
-        .into());
-    }
-    let issuer_ca = match args.target.issuer_ca() {
-        Ok(ca) => ca,
-        Err(message) => return target_error(&message),
+    let timeout = target_args::timeout(args.timeout)?;
+    let Some(Started {
+        issuer_ca,
+        process,
+        target,
+    }) = args.target.start().await?
+    else {
+        return Ok(ExitCode::from(EXIT_TARGET));
     };
-    let process = match args.target.start(issuer_ca.as_ref()).await {
-        Ok(process) => process,
-        Err(message) => return target_error(&message),
-    };
-    let target = args.target.target(process.as_ref());
     let against_reference =
         args.against_reference || (!target.is_reference() && !args.invariants_only);
     let stop = Stop::default();
@@ -122,7 +113,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         duration: args.duration,
         shard: args.shard,
         only_case: args.only_case,
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout,
         against_reference,
         shrink_iterations: args.shrink_iterations,
         issuer_ca,

@@ -4,7 +4,6 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -16,7 +15,7 @@ use mintcheck::target::Target;
 use regex::Regex;
 
 use super::UsageError;
-use super::target_args::{TARGETS_HELP, TargetArgs};
+use super::target_args::{self, Started, TARGETS_HELP, TargetArgs};
 
 /// Exit code when the target could not be started or reached (design §2).
 pub(super) const EXIT_TARGET: u8 = 3;
@@ -130,23 +129,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         )),
         None => None,
     };
-    args.target.check()?;
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(UsageError(format!(
-            "--timeout {} is not a positive number of seconds",
-            args.timeout
-        ))
-        .into());
-    }
-    let issuer_ca = match args.target.issuer_ca() {
-        Ok(ca) => ca,
-        Err(message) => return target_error(&message),
+    let timeout = target_args::timeout(args.timeout)?;
+    let Some(Started {
+        issuer_ca,
+        process,
+        target,
+    }) = args.target.start().await?
+    else {
+        return Ok(ExitCode::from(EXIT_TARGET));
     };
-    let process = match args.target.start(issuer_ca.as_ref()).await {
-        Ok(process) => process,
-        Err(message) => return target_error(&message),
-    };
-    let target = args.target.target(process.as_ref());
     let level = args.level.unwrap_or(if target.is_reference() {
         Level::PypiExact
     } else {
@@ -164,7 +155,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         jobs: args.jobs,
         issuer_tls: args.target.issuer_tls,
         issuer_ca,
-        request_timeout: Duration::from_secs_f64(args.timeout),
+        request_timeout: timeout,
         expectations,
         seed: args.seed.unwrap_or_else(fresh_seed),
     };
@@ -272,11 +263,6 @@ fn render(
         Format::Junit => report::junit_report(&target.describe(), level.name(), outcomes, &rerun)
             .context("writing the JUnit report")?,
     })
-}
-
-pub(super) fn target_error(message: &str) -> anyhow::Result<ExitCode> {
-    eprintln!("error: {message}");
-    Ok(ExitCode::from(EXIT_TARGET))
 }
 
 /// Resolves on Ctrl-C (and SIGTERM on unix), so a started target is stopped first: it runs

@@ -1,6 +1,7 @@
 //! The flags that name a target and how fixtures reach it, shared by `run` and `fuzz`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use mintcheck::report::shell_quote;
 use mintcheck::target::{
@@ -18,6 +19,25 @@ Targets: none given = the embedded reference registry. --target-url URL = a runn
 at the end of the run). Fixtures reach a target through its control endpoint (--control-token;
 PUT {control-url}/fixture) or --fixture-cmd (the document on stdin; exit 0 applied, 89
 unsupported). With --issuer-tls, both commands get the CA in MINTCHECK_CA_FILE and SSL_CERT_FILE.";
+
+/// A run's target, ready: the issuers' CA, the process started for it, where it is.
+pub struct Started {
+    pub issuer_ca: Option<Arc<TestCa>>,
+    pub process: Option<TargetProcess>,
+    pub target: Target,
+}
+
+/// `--timeout`: a positive number of seconds.
+pub fn timeout(seconds: f64) -> Result<Duration, UsageError> {
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--timeout {seconds} is not a positive number of seconds"
+            ))
+        })
+}
 
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
@@ -51,7 +71,7 @@ pub struct TargetArgs {
 
 impl TargetArgs {
     /// Which flags go together; the errors say what is missing.
-    pub fn check(&self) -> Result<(), UsageError> {
+    fn check(&self) -> Result<(), UsageError> {
         if !self.is_remote() {
             for (given, flag) in [
                 (self.control_url.is_some(), "--control-url"),
@@ -79,8 +99,32 @@ impl TargetArgs {
         self.target_url.is_some() || self.target_cmd.is_some()
     }
 
+    /// Checks the flags, generates the issuers' CA (with `--issuer-tls`), starts
+    /// `--target-cmd` (if given) and says where the target is. `None`: the target could not
+    /// be started, which is said on stderr (exit 3).
+    pub async fn start(&self) -> Result<Option<Started>, UsageError> {
+        self.check()?;
+        let started = async {
+            let issuer_ca = self.issuer_ca()?;
+            let process = self.start_process(issuer_ca.as_ref()).await?;
+            let target = self.target(process.as_ref());
+            Ok::<_, String>(Started {
+                issuer_ca,
+                process,
+                target,
+            })
+        };
+        match started.await {
+            Ok(started) => Ok(Some(started)),
+            Err(message) => {
+                eprintln!("error: {message}");
+                Ok(None)
+            }
+        }
+    }
+
     /// The one CA of the run's mock issuers, with `--issuer-tls`.
-    pub fn issuer_ca(&self) -> Result<Option<Arc<TestCa>>, String> {
+    fn issuer_ca(&self) -> Result<Option<Arc<TestCa>>, String> {
         if !self.issuer_tls {
             return Ok(None);
         }
@@ -90,7 +134,10 @@ impl TargetArgs {
     }
 
     /// Starts `--target-cmd`, if given, telling it the CA and the control token.
-    pub async fn start(&self, ca: Option<&Arc<TestCa>>) -> Result<Option<TargetProcess>, String> {
+    async fn start_process(
+        &self,
+        ca: Option<&Arc<TestCa>>,
+    ) -> Result<Option<TargetProcess>, String> {
         let Some(command) = &self.target_cmd else {
             return Ok(None);
         };
@@ -108,7 +155,7 @@ impl TargetArgs {
     }
 
     /// The target: the process started, else `--target-url`, else the embedded reference.
-    pub fn target(&self, started: Option<&TargetProcess>) -> Target {
+    fn target(&self, started: Option<&TargetProcess>) -> Target {
         let Some(base_url) = started
             .map(TargetProcess::base_url)
             .or(self.target_url.as_deref())

@@ -390,25 +390,8 @@ fn envelope_defects() -> Vec<Defect> {
             .iter()
             .map(|a| Defect::OtherRsaAlg(*a)),
     );
-    defects.extend(
-        [
-            PublicKeyForm::Pem,
-            PublicKeyForm::PemNoNewline,
-            PublicKeyForm::Der,
-            PublicKeyForm::Jwk,
-        ]
-        .map(Defect::Hs256PublicKey),
-    );
-    defects.extend(
-        [
-            Malformation::TwoSegments,
-            Malformation::BadBase64,
-            Malformation::HeaderNotJson,
-            Malformation::PayloadNotObject,
-            Malformation::WhitespaceAround,
-        ]
-        .map(Defect::Malformed),
-    );
+    defects.extend(PublicKeyForm::ALL.map(Defect::Hs256PublicKey));
+    defects.extend(Malformation::ALL.map(Defect::Malformed));
     defects
 }
 
@@ -636,90 +619,80 @@ fn identity(provider: Provider) -> BoxedStrategy<Identity> {
 
 fn identities(provider: Provider) -> Vec<Identity> {
     match provider {
-        Provider::Github => {
-            let base = GithubIdentity {
+        Provider::Github => variants(
+            GithubIdentity {
                 repository_owner: id::GITHUB_OWNER.to_owned(),
                 repository_name: id::GITHUB_REPOSITORY_NAME.to_owned(),
                 repository_owner_id: id::GITHUB_OWNER_ID.to_owned(),
                 workflow_filename: id::GITHUB_WORKFLOW.to_owned(),
                 environment: id::GITHUB_ENVIRONMENT.to_owned(),
-            };
-            let with = |edit: fn(&mut GithubIdentity)| {
-                let mut changed = base.clone();
-                edit(&mut changed);
-                Identity::Github(changed)
-            };
-            vec![
-                Identity::Github(base.clone()),
-                with(|g| g.environment = String::new()),
-                with(|g| g.environment = "staging".into()),
-                with(|g| g.repository_owner_id = "48213978".into()),
-                with(|g| g.workflow_filename = "publish.yaml".into()),
-                with(|g| g.workflow_filename = "release.yml".into()),
-                with(|g| g.repository_owner = "Acme-Labs".into()),
-                with(|g| g.repository_name = "Widgetry".into()),
-            ]
-        }
-        Provider::Gitlab => {
-            let base = GitlabIdentity {
+            },
+            Identity::Github,
+            &[
+                |g| g.environment = String::new(),
+                |g| g.environment = "staging".into(),
+                |g| g.repository_owner_id = "48213978".into(),
+                |g| g.workflow_filename = "publish.yaml".into(),
+                |g| g.workflow_filename = "release.yml".into(),
+                |g| g.repository_owner = "Acme-Labs".into(),
+                |g| g.repository_name = "Widgetry".into(),
+            ],
+        ),
+        Provider::Gitlab => variants(
+            GitlabIdentity {
                 namespace: id::GITLAB_NAMESPACE.to_owned(),
                 project: id::GITLAB_PROJECT.to_owned(),
                 workflow_filepath: id::GITLAB_WORKFLOW_FILEPATH.to_owned(),
                 environment: id::GITLAB_ENVIRONMENT.to_owned(),
                 issuer_url: Provider::Gitlab.canonical_issuer().to_owned(),
-            };
-            let with = |edit: fn(&mut GitlabIdentity)| {
-                let mut changed = base.clone();
-                edit(&mut changed);
-                Identity::Gitlab(changed)
-            };
-            vec![
-                Identity::Gitlab(base.clone()),
-                with(|g| g.environment = String::new()),
-                with(|g| g.environment = "Release".into()),
-                with(|g| g.namespace = "Acme/Python".into()),
-                with(|g| g.project = "Widgetry".into()),
-                with(|g| g.workflow_filepath = ".gitlab-ci.yaml".into()),
-                with(|g| g.issuer_url = "https://gitlab.acme.example".into()),
-            ]
-        }
-        Provider::Google => {
-            let base = GoogleIdentity {
+            },
+            Identity::Gitlab,
+            &[
+                |g| g.environment = String::new(),
+                |g| g.environment = "Release".into(),
+                |g| g.namespace = "Acme/Python".into(),
+                |g| g.project = "Widgetry".into(),
+                |g| g.workflow_filepath = ".gitlab-ci.yaml".into(),
+                |g| g.issuer_url = "https://gitlab.acme.example".into(),
+            ],
+        ),
+        Provider::Google => variants(
+            GoogleIdentity {
                 email: id::GOOGLE_EMAIL.to_owned(),
                 sub: id::GOOGLE_SUB.to_owned(),
-            };
-            let with = |edit: fn(&mut GoogleIdentity)| {
-                let mut changed = base.clone();
-                edit(&mut changed);
-                Identity::Google(changed)
-            };
-            vec![
-                Identity::Google(base.clone()),
-                with(|g| g.sub = String::new()),
-                with(|g| g.sub = "104729384756120394858".into()),
-                with(|g| g.email = g.email.to_ascii_uppercase()),
-            ]
-        }
-        Provider::ActiveState => {
-            let base = ActiveStateIdentity {
+            },
+            Identity::Google,
+            &[
+                |g| g.sub = String::new(),
+                |g| g.sub = "104729384756120394858".into(),
+                |g| g.email = g.email.to_ascii_uppercase(),
+            ],
+        ),
+        Provider::ActiveState => variants(
+            ActiveStateIdentity {
                 organization: id::ACTIVESTATE_ORGANIZATION.to_owned(),
                 activestate_project_name: id::ACTIVESTATE_PROJECT.to_owned(),
                 actor: id::ACTIVESTATE_ACTOR.to_owned(),
                 actor_id: id::ACTIVESTATE_ACTOR_ID.to_owned(),
-            };
-            let with = |edit: fn(&mut ActiveStateIdentity)| {
-                let mut changed = base.clone();
-                edit(&mut changed);
-                Identity::ActiveState(changed)
-            };
-            vec![
-                Identity::ActiveState(base.clone()),
-                with(|a| a.organization = "Acme".into()),
-                with(|a| a.activestate_project_name = "gizmo".into()),
-                with(|a| a.actor_id = "00000000-0000-4000-8000-000000000000".into()),
-            ]
-        }
+            },
+            Identity::ActiveState,
+            &[
+                |a| a.organization = "Acme".into(),
+                |a| a.activestate_project_name = "gizmo".into(),
+                |a| a.actor_id = "00000000-0000-4000-8000-000000000000".into(),
+            ],
+        ),
     }
+}
+
+/// `base`, then `base` with each edit applied on its own.
+fn variants<T: Clone>(base: T, wrap: fn(T) -> Identity, edits: &[fn(&mut T)]) -> Vec<Identity> {
+    let edited = edits.iter().map(|edit| {
+        let mut changed = base.clone();
+        edit(&mut changed);
+        wrap(changed)
+    });
+    std::iter::once(wrap(base.clone())).chain(edited).collect()
 }
 
 /// Uploads tried with a minted token: names that normalise to a project or not, each once.

@@ -173,7 +173,7 @@ pub fn doom(case: &Case, token: &ForgedToken, trust: &Trust, now: f64) -> Option
         }
         Some(_) => {}
     }
-    if let Some(defect) = spec.defects.iter().find(|d| breaks_signature(d)) {
+    if let Some(defect) = spec.defects.iter().find(|d| d.breaks_signature()) {
         return doom(
             format!("{defect}: the signature is not the issuer's"),
             "R-SIG-5",
@@ -228,21 +228,6 @@ pub fn doom(case: &Case, token: &ForgedToken, trust: &Trust, now: f64) -> Option
         );
     }
     None
-}
-
-fn breaks_signature(defect: &Defect) -> bool {
-    matches!(
-        defect,
-        Defect::BadSignature
-            | Defect::OtherIssuerKey(_)
-            | Defect::CorruptedSignature
-            | Defect::StrippedSignature
-            | Defect::TruncatedSignature
-            | Defect::JkuInjection
-            | Defect::JwkInjection
-            | Defect::X5uInjection
-            | Defect::X5cInjection
-    )
 }
 
 fn shown(value: Option<&Value>) -> String {
