@@ -12,10 +12,9 @@
 
 use std::collections::BTreeSet;
 
+use mock_issuer::defect::every_defect;
 use mock_issuer::profile::identity as id;
-use mock_issuer::{
-    Defect, Malformation, Profile, Provider, PublicKeyForm, RelativeTime, RsaAlgorithm, TokenSpec,
-};
+use mock_issuer::{Defect, Profile, Provider, RelativeTime, RsaAlgorithm, TokenSpec};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::strategy::BoxedStrategy;
@@ -368,30 +367,18 @@ fn envelope_mutation(profile: Profile) -> impl Strategy<Value = TokenSpec> {
     )
 }
 
+/// Every defect of the mock issuer that breaks the envelope and leaves the claims alone,
+/// with every `alg` variant. Duplicate members are left out (§17 item 4).
 fn envelope_defects() -> Vec<Defect> {
-    let mut defects = vec![
-        Defect::BadSignature,
-        Defect::StrippedSignature,
-        Defect::CorruptedSignature,
-        Defect::TruncatedSignature,
-        Defect::UnknownKid,
-        Defect::NoKid,
-        Defect::OtherIssuerKey(None),
-        Defect::Hs256EmptyKey,
-        Defect::JkuInjection,
-        Defect::JwkInjection,
-        Defect::X5uInjection,
-        Defect::X5cInjection,
-        Defect::CritHeader,
-    ];
-    defects.extend(["none", "None", "NONE", "nOnE"].map(|s| Defect::AlgNone(s.to_owned())));
-    defects.extend(
-        RsaAlgorithm::ALL[1..]
-            .iter()
-            .map(|a| Defect::OtherRsaAlg(*a)),
-    );
-    defects.extend(PublicKeyForm::ALL.map(Defect::Hs256PublicKey));
-    defects.extend(Malformation::ALL.map(Defect::Malformed));
+    let mut defects: Vec<Defect> = every_defect()
+        .into_iter()
+        .filter(|d| d.touches().claims.is_empty() && !matches!(d, Defect::DuplicateClaim(_)))
+        .collect();
+    defects.extend(["None", "NONE", "nOnE"].map(|s| Defect::AlgNone(s.to_owned())));
+    let others = RsaAlgorithm::ALL[1..]
+        .iter()
+        .filter(|a| **a != RsaAlgorithm::Ps256);
+    defects.extend(others.map(|a| Defect::OtherRsaAlg(*a)));
     defects
 }
 
@@ -733,6 +720,26 @@ mod tests {
         }
         assert_eq!(confusable("pypi"), "рypi");
         assert_eq!(near_miss("publish.yml", 9), "publish.yaml");
+    }
+
+    #[test]
+    fn envelope_defects_are_each_once_and_leave_the_claims_alone() {
+        let defects = envelope_defects();
+        let names: BTreeSet<String> = defects.iter().map(ToString::to_string).collect();
+        assert_eq!(names.len(), defects.len(), "{names:?}");
+        assert!(defects.iter().all(|d| d.touches().claims.is_empty()));
+        for name in [
+            "alg-none:nOnE",
+            "other-rsa-alg:RS384",
+            "other-rsa-alg",
+            "other-rsa-alg:PS512",
+            "hs256-public-key:jwk",
+            "malformed:whitespace-around",
+            "x5c-injection",
+            "unknown-kid",
+        ] {
+            assert!(names.contains(name), "{name} in {names:?}");
+        }
     }
 
     #[test]
