@@ -349,6 +349,35 @@ async fn the_reference_over_http_agrees_with_the_reference_in_process() {
 }
 
 #[tokio::test]
+async fn the_registry_as_a_target_command_with_tls_issuers_passes() {
+    // The registry fetches every case's keys over https from the mock issuers, trusting the
+    // CA the fixture carries.
+    let command = format!("'{}' registry", env!("CARGO_BIN_EXE_mintcheck"));
+    let output = mintcheck(&[
+        "fuzz",
+        "--target-cmd",
+        &command,
+        "--control-token",
+        TOKEN,
+        "--issuer-tls",
+        "--seed",
+        "5",
+        "--cases",
+        "150",
+    ])
+    .await;
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    assert!(out.contains("against http://127.0.0.1:"), "{out}");
+    assert!(
+        out.contains(", compared with the reference registry"),
+        "{out}"
+    );
+    assert!(out.contains("seed 5, shard 1/1: no failures"), "{out}");
+    assert!(out.contains("200: "), "some cases minted: {out}");
+}
+
+#[tokio::test]
 async fn a_server_error_is_found_and_shrunk_to_the_smallest_body() {
     let scenario = finds(
         Fault::ServerErrorOnBadBody,
