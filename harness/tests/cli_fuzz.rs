@@ -472,6 +472,15 @@ async fn bad_flags_exit_2_and_an_unreachable_target_exits_3() {
     );
     let output = mintcheck(&["fuzz", "--duration", "soon"]).await;
     assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let inside_a_file = file.path().join("failures");
+    let output = mintcheck(&["fuzz", "--save-failures", inside_a_file.to_str().unwrap()]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--save-failures"),
+        "{}",
+        show(&output)
+    );
     let output = mintcheck(&["fuzz", "--target-url", "http://127.0.0.1:9"]).await;
     assert_eq!(
         output.status.code(),

@@ -13,6 +13,7 @@ use mintcheck::fuzz::{
 };
 use mintcheck::report::shell_quote;
 
+use super::UsageError;
 use super::run::{EXIT_TARGET, fresh_seed, interrupted};
 use super::target_args::{self, Started, TARGETS_HELP, TargetArgs};
 
@@ -96,6 +97,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     let timeout = target_args::timeout(args.timeout)?;
+    // A folder that cannot be written is found before the campaign, not after it.
+    if let Some(folder) = &args.save_failures {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| UsageError(format!("--save-failures {}: {e}", folder.display())))?;
+    }
     let Some(Started {
         issuer_ca,
         process,
@@ -162,7 +168,9 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     let mut saved = Vec::new();
     if let Some(folder) = &args.save_failures {
         for failure in &report.failures {
-            saved.push(save::write(folder, failure, report.seed)?);
+            let path =
+                save::write(folder, failure, report.seed).map_err(|e| UsageError(e.to_string()))?;
+            saved.push(path);
         }
     }
     let rerun_scenario = |failure: &Failure| {
