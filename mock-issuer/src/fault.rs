@@ -21,6 +21,8 @@ pub enum JwksFault {
     DuplicateKid,
     /// The discovery document has no `jwks_uri`.
     DiscoveryWithoutJwksUri,
+    /// The JWKS URL answers `302 Found`, pointing at the same keys under another URL.
+    Redirect,
 }
 
 /// Past the 5 s fetch timeout of spec R-JWKS-3.
@@ -43,11 +45,15 @@ pub const FAULT_CATALOGUE: &[(&str, &str)] = &[
         "discovery-without-jwks-uri",
         "the discovery document lacks jwks_uri",
     ),
+    (
+        "jwks-redirect",
+        "the JWKS URL answers 302, pointing at the same keys elsewhere",
+    ),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error(
-    "unknown JWKS fault {0:?}; known: jwks-outage, jwks-slow[:MS], jwks-malformed, jwks-empty, jwks-missing-kid, jwks-duplicate-kid, discovery-without-jwks-uri"
+    "unknown JWKS fault {0:?}; known: jwks-outage, jwks-slow[:MS], jwks-malformed, jwks-empty, jwks-missing-kid, jwks-duplicate-kid, discovery-without-jwks-uri, jwks-redirect"
 )]
 pub struct UnknownFault(pub String);
 
@@ -69,6 +75,7 @@ impl FromStr for JwksFault {
                 "jwks-missing-kid" => JwksFault::MissingKid,
                 "jwks-duplicate-kid" => JwksFault::DuplicateKid,
                 "discovery-without-jwks-uri" => JwksFault::DiscoveryWithoutJwksUri,
+                "jwks-redirect" => JwksFault::Redirect,
                 _ => return Err(unknown()),
             },
         })
@@ -85,6 +92,7 @@ impl fmt::Display for JwksFault {
             JwksFault::MissingKid => f.write_str("jwks-missing-kid"),
             JwksFault::DuplicateKid => f.write_str("jwks-duplicate-kid"),
             JwksFault::DiscoveryWithoutJwksUri => f.write_str("discovery-without-jwks-uri"),
+            JwksFault::Redirect => f.write_str("jwks-redirect"),
         }
     }
 }

@@ -553,6 +553,26 @@ async fn every_jwks_fault_shows() {
     issuer.set_jwks_fault(Some(JwksFault::DiscoveryWithoutJwksUri));
     let (_, discovery) = get_json(&issuer.discovery_url()).await;
     assert!(discovery.get("jwks_uri").is_none() && discovery["issuer"].is_string());
+    issuer.set_jwks_fault(Some(JwksFault::Redirect));
+    let unfollowed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(issuer.jwks_url())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unfollowed.status(), 302);
+    let location = unfollowed.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap();
+    assert!(
+        location.ends_with("/.well-known/jwks?redirected"),
+        "{location}"
+    );
+    let followed = fetch().await;
+    assert!(followed.url().as_str().ends_with("?redirected"));
+    assert_eq!(followed.json::<Value>().await.unwrap(), issuer.jwks());
     issuer.set_jwks_fault(Some(JwksFault::Slow(Duration::from_millis(300))));
     let quick = reqwest::Client::builder()
         .timeout(Duration::from_millis(100))

@@ -25,6 +25,8 @@ type AppState = State<Arc<Shared>>;
 
 const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
 const JWKS_SUFFIX: &str = "/.well-known/jwks";
+/// The query of the URL the `jwks-redirect` fault sends key fetches on to.
+const REDIRECTED: &str = "redirected";
 
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -90,6 +92,10 @@ async fn well_known(
         return discovery(&shared, &headers, prefix);
     }
     if path.ends_with(JWKS_SUFFIX) {
+        if shared.fault() == Some(JwksFault::Redirect) && uri.query() != Some(REDIRECTED) {
+            let location = format!("{path}?{REDIRECTED}");
+            return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+        }
         return jwks(&shared).await;
     }
     error(StatusCode::NOT_FOUND, format!("no such endpoint: {path}"))
