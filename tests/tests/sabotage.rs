@@ -221,7 +221,15 @@ async fn one_key_cache_for_all_issuers_is_caught() {
         shared_key_cache: true,
         ..Sabotage::default()
     };
-    assert_caught_by(sabotage, &["attacks/cross-issuer-key"]).await;
+    assert_caught_by(
+        sabotage,
+        &[
+            "attacks/cross-issuer-key",
+            "pending/creation-deletes-other-users-lookalikes",
+            "pending/creation-keeps-other-names-pending",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,6 +338,7 @@ async fn answering_invalid_payload_with_500_is_caught() {
             "payload/trailing-bytes",
             "payload/wrong-key",
             "pending/invalid-name",
+            "pending/name-too-similar",
             "pending/registration-disabled",
             "pending/stdlib-name",
             "replay/creation-refusal-leaves-token-unused",
