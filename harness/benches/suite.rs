@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use mintcheck::runner::{self, RunOptions, Verdict};
+use mintcheck::outcome::Verdict;
+use mintcheck::runner::{self, RunOptions};
 use mintcheck::scenario::{Level, load_dir};
 use mintcheck::target::Target;
 

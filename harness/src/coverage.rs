@@ -14,7 +14,6 @@ pub struct Coverage {
 impl Coverage {
     pub fn of(scenarios: &[Scenario]) -> Coverage {
         let mut by_rule: BTreeMap<String, Vec<String>> = rules::rule_ids()
-            .iter()
             .map(|id| (id.clone(), Vec::new()))
             .collect();
         for scenario in scenarios {
@@ -92,7 +91,7 @@ mod tests {
             scenario("b", &["R-EP-1"]),
         ]);
         assert_eq!(coverage.by_rule["R-EP-1"], ["a", "b"]);
-        assert_eq!(coverage.by_rule.len(), rules::rule_ids().len());
+        assert_eq!(coverage.by_rule.len(), rules::rule_ids().count());
         let uncovered = coverage.uncovered();
         assert!(!uncovered.contains(&"R-EP-1") && uncovered.contains(&"R-EP-3"));
         assert!(coverage.table().contains("uncovered: "));

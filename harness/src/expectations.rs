@@ -9,11 +9,17 @@
 //! reason = "no pending publishers in this registry"
 //!
 //! [[expect]]
-//! scenario = "signature/expired"
+//! scenario = "github/*"
 //! outcome = "xfail"                 # run; a failure is `xfail`, a pass is `xpass` (an error)
-//! reason = "leeway is 5 minutes, issue #12"
+//! aspects = ["envelope", "wording"] # what the failure may be in (default: all but decision)
+//! reason = "our error body is {\"message\": ...}, issue #12"
 //! code = "invalid-payload"          # optional: the code the target answers today
 //! ```
+//!
+//! An entry excuses only the aspects it names (`decision`, `status`, `envelope`,
+//! `wording`); without `aspects` it excuses every aspect but the decision, so a known wrong
+//! envelope can never hide a token minted that must be refused: a decision is excused only
+//! by an entry that says `aspects = ["decision"]` (with the others it may also excuse).
 //!
 //! The file is checked before anything runs: unknown keys, a missing or empty `reason`, an
 //! entry that matches no scenario (a stale entry), the same glob twice, and a scenario
@@ -27,8 +33,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
-use crate::check::{ERROR_CODES, Mismatch};
-use crate::runner::{Outcome, Verdict};
+use std::collections::BTreeSet;
+
+use crate::grading::{Aspect, Level, Strength};
+use crate::outcome::{Mismatch, Outcome, Verdict};
+use crate::rules::ERROR_CODES;
 
 /// A scenario glob as a regex: `*` any run of characters (`/` included), `?` one.
 pub fn glob(pattern: &str) -> Regex {
@@ -95,6 +104,8 @@ pub struct Entry {
     pub reason: String,
     /// For `xfail`: the `errors[0].code` the failing step answers today.
     pub code: Option<String>,
+    /// For `xfail`: the aspects a failure may be in.
+    pub aspects: BTreeSet<Aspect>,
     /// Where the entry starts (1-based).
     pub line: usize,
     pattern: Regex,
@@ -121,7 +132,11 @@ struct RawEntry {
     outcome: Option<Spanned<String>>,
     reason: Option<Spanned<String>>,
     code: Option<Spanned<String>>,
+    aspects: Option<Spanned<Vec<String>>>,
 }
+
+/// What an xfail entry excuses when it names no aspects: everything but the decision.
+const DEFAULT_ASPECTS: [Aspect; 3] = [Aspect::Status, Aspect::Envelope, Aspect::Wording];
 
 impl Expectations {
     /// Reads and checks `path` against the IDs of every scenario in the suite (not only
@@ -246,6 +261,33 @@ impl Expectations {
                     );
                 }
             }
+            let mut aspects: BTreeSet<Aspect> = DEFAULT_ASPECTS.into_iter().collect();
+            if let Some(named) = &raw.aspects {
+                let at = line_of(named.span().start);
+                if listed == Some(Listed::Unsupported) {
+                    problem(
+                        at,
+                        Some("aspects"),
+                        "only an xfail entry has aspects (an unsupported scenario is not run)"
+                            .into(),
+                    );
+                } else if named.get_ref().is_empty() {
+                    problem(
+                        at,
+                        Some("aspects"),
+                        "name at least one of decision, status, envelope, wording".into(),
+                    );
+                }
+                aspects.clear();
+                for name in named.get_ref() {
+                    match name.parse::<Aspect>() {
+                        Ok(aspect) => {
+                            aspects.insert(aspect);
+                        }
+                        Err(message) => problem(at, Some("aspects"), message),
+                    }
+                }
+            }
             let pattern = glob(&scenario);
             let matched: Vec<&str> = ids
                 .iter()
@@ -295,6 +337,7 @@ impl Expectations {
                 listed,
                 reason,
                 code: raw.code.map(Spanned::into_inner),
+                aspects,
                 line: entry_line,
                 pattern,
             });
@@ -335,9 +378,11 @@ impl Expectations {
         })
     }
 
-    /// Turns the outcome of a scenario listed as `xfail`: a failure into `xfail` (or into a
-    /// failure saying the failure mode changed, when the entry's `code` is not what the
-    /// failing step answered), a pass into `xpass`. Other verdicts are left alone.
+    /// Turns the outcome of a scenario listed as `xfail`: a failure only in the aspects the
+    /// entry excuses into `xfail` (or into a failure saying the failure mode changed, when
+    /// the entry's `code` is not what the failing step answered), a pass into `xpass`. A
+    /// failure in an aspect the entry does not name stays a failure, with a mismatch saying
+    /// so. Other verdicts are left alone.
     pub fn settle(&self, outcome: &mut Outcome) {
         let Some(entry) = self
             .entry_for(&outcome.id)
@@ -347,7 +392,7 @@ impl Expectations {
         };
         let place = format!("{}:{}", self.path.display(), entry.line);
         match outcome.verdict {
-            Verdict::Pass => {
+            Verdict::Pass | Verdict::Advisory => {
                 outcome.verdict = Verdict::Xpass {
                     reason: format!(
                         "listed as xfail ({}) at {place} but passed: remove the entry",
@@ -356,19 +401,41 @@ impl Expectations {
                 };
             }
             Verdict::Fail => {
+                let unexcused: Vec<Aspect> = outcome
+                    .wrong_aspects()
+                    .into_iter()
+                    .filter(|aspect| !entry.aspects.contains(aspect))
+                    .collect();
+                if let Some(first) = unexcused.first() {
+                    let names = |aspects: &mut dyn Iterator<Item = &Aspect>| {
+                        aspects.map(|a| a.name()).collect::<Vec<_>>().join(", ")
+                    };
+                    push_note(
+                        outcome,
+                        *first,
+                        format!(
+                            "the failure listed at {place} ({}), in: {}",
+                            entry.reason,
+                            names(&mut entry.aspects.iter())
+                        ),
+                        format!(
+                            "a failure in {} too, which the entry does not excuse",
+                            names(&mut unexcused.iter())
+                        ),
+                    );
+                    return;
+                }
                 let Some(expected) = &entry.code else {
                     outcome.verdict = Verdict::Xfail {
                         reason: entry.reason.clone(),
                     };
                     return;
                 };
-                let failing = outcome
+                let actual = outcome
                     .steps
-                    .iter_mut()
+                    .iter()
                     .rev()
-                    .find(|step| !step.mismatches.is_empty());
-                let actual = failing
-                    .as_ref()
+                    .find(|step| !step.mismatches.is_empty())
                     .and_then(|step| step.response.as_ref())
                     .and_then(|response| response.json())
                     .and_then(|json| {
@@ -380,22 +447,45 @@ impl Expectations {
                     outcome.verdict = Verdict::Xfail {
                         reason: entry.reason.clone(),
                     };
-                } else if let Some(step) = failing {
-                    step.mismatches.push(Mismatch {
-                        at: "expectations".into(),
-                        expected: format!(
+                } else {
+                    push_note(
+                        outcome,
+                        Aspect::Envelope,
+                        format!(
                             "the failure listed at {place}: errors[0].code {expected:?} ({})",
                             entry.reason
                         ),
-                        actual: format!(
+                        format!(
                             "errors[0].code {}: the failure mode changed; update the entry",
                             actual.map_or("absent".to_owned(), |code| format!("{code:?}"))
                         ),
-                    });
+                    );
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// Adds a mismatch about the expectations entry itself to the last step that failed.
+fn push_note(outcome: &mut Outcome, aspect: Aspect, expected: String, actual: String) {
+    let rules = outcome.rules.clone();
+    let level = outcome.level;
+    if let Some(step) = outcome
+        .steps
+        .iter_mut()
+        .rev()
+        .find(|step| !step.mismatches.is_empty())
+    {
+        step.mismatches.push(Mismatch {
+            at: "expectations".into(),
+            expected,
+            actual,
+            aspect,
+            rules,
+            level: level.min(Level::PypiExact),
+            strength: Strength::Must,
+        });
     }
 }
 

@@ -204,7 +204,7 @@ mod tests {
     fn scenarios_are_sorted_by_id_with_their_content_as_written() {
         let other = MINIMAL.replace(
             "status = 200",
-            "status = 200, json = { value = { b = 1, a = [true, 1.5] } }",
+            "status = 200, json = { value = { b = 1, a = [true, 1.5] }, level = \"pypi-exact\" }",
         );
         let dir = folder(&[("a/b.toml", MINIMAL), ("a-c.toml", &other)]);
         let document = export(dir.path()).unwrap();

@@ -1,15 +1,16 @@
 //! Reports: a line per scenario while running, then the failures in detail and a summary
 //! (human); one JSON document (`--format json`); JUnit XML (`--format junit`).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 
-use crate::check::shorten;
-use crate::runner::{Outcome, StepRecord, Verdict};
-use crate::transport::Outgoing;
+use crate::grading::Aspect;
+use crate::outcome::{AspectResult, Outcome, StepRecord, Verdict, aspects_json};
+use crate::transport::{Outgoing, shorten};
 
 /// One line, printed as soon as the scenario's outcome is known.
 pub fn progress_line(outcome: &Outcome) -> String {
@@ -20,6 +21,7 @@ pub fn progress_line(outcome: &Outcome) -> String {
         | Verdict::Xfail { reason }
         | Verdict::Xpass { reason } => format!("  ({reason})"),
         Verdict::Error { message } => format!("  ({message})"),
+        Verdict::Advisory => format!("  ({})", advisory_summary(outcome)),
         Verdict::Pass | Verdict::Fail => String::new(),
     };
     format!(
@@ -29,12 +31,23 @@ pub fn progress_line(outcome: &Outcome) -> String {
     )
 }
 
-/// Whether an outcome gets a detail block: it failed, or its refusal proved nothing.
+/// Whether an outcome gets a detail block: it failed, its refusal proved nothing, or it
+/// missed a SHOULD.
 fn detailed(outcome: &Outcome) -> bool {
     matches!(
         outcome.verdict,
-        Verdict::Fail | Verdict::Inconclusive { .. }
+        Verdict::Fail | Verdict::Inconclusive { .. } | Verdict::Advisory
     )
+}
+
+/// `SHOULD of R-RESP-4 not met at /expires`, for each advisory mismatch.
+fn advisory_summary(outcome: &Outcome) -> String {
+    let notes: Vec<String> = outcome
+        .mismatches()
+        .filter(|m| m.is_advisory())
+        .map(|m| format!("SHOULD of {} not met at {}", m.rules.join(", "), m.at))
+        .collect();
+    notes.join("; ")
 }
 
 /// What was sent, what came back and what differed, for every failed (or inconclusive)
@@ -90,9 +103,20 @@ fn detail_block(outcome: &Outcome, rerun: &dyn Fn(&str) -> String) -> String {
             );
         }
         for mismatch in &step.mismatches {
-            let _ = writeln!(text, "    at {}:", mismatch.at);
+            let _ = writeln!(
+                text,
+                "    at {} ({}, {} {} at {}):",
+                mismatch.at,
+                mismatch.aspect,
+                mismatch.rules.join(", "),
+                mismatch.strength.name().to_ascii_uppercase(),
+                mismatch.level
+            );
             let _ = writeln!(text, "      expected: {}", mismatch.expected);
             let _ = writeln!(text, "      actual:   {}", mismatch.actual);
+        }
+        if let Some(error) = &step.error {
+            let _ = writeln!(text, "    error: {error}");
         }
         if Some(index) == failing
             && let Some(sent) = &step.sent
@@ -196,6 +220,7 @@ fn printf_escape(bytes: &[u8]) -> String {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
     pub pass: usize,
+    pub advisory: usize,
     pub fail: usize,
     pub inconclusive: usize,
     pub skip: usize,
@@ -211,6 +236,7 @@ impl Tally {
         for outcome in outcomes {
             match outcome.verdict {
                 Verdict::Pass => tally.pass += 1,
+                Verdict::Advisory => tally.advisory += 1,
                 Verdict::Fail => tally.fail += 1,
                 Verdict::Skip { .. } => tally.skip += 1,
                 Verdict::Unsupported { .. } => tally.unsupported += 1,
@@ -223,10 +249,10 @@ impl Tally {
         tally
     }
 
-    /// 0 all judged scenarios passed (or failed as listed: xfail); 1 some failed or were
-    /// inconclusive (a target that refuses everything must not pass the negatives); 3 the
-    /// target or harness failed, or a scenario listed as xfail passed (xpass), and nothing
-    /// failed.
+    /// 0 all judged scenarios passed (advisories, and failures listed as xfail, included);
+    /// 1 some failed or were inconclusive (a target that refuses everything must not pass
+    /// the negatives); 3 the target or harness failed, or a scenario listed as xfail passed
+    /// (xpass), and nothing failed.
     pub fn exit_code(&self) -> u8 {
         if self.fail > 0 || self.inconclusive > 0 {
             1
@@ -239,8 +265,14 @@ impl Tally {
 
     pub fn summary(&self) -> String {
         let mut text = format!(
-            "scenarios: {} pass, {} fail, {} inconclusive, {} skip, {} unsupported, {} error",
-            self.pass, self.fail, self.inconclusive, self.skip, self.unsupported, self.error
+            "scenarios: {} pass, {} fail, {} inconclusive, {} skip, {} unsupported, {} error, {} advisories",
+            self.pass,
+            self.fail,
+            self.inconclusive,
+            self.skip,
+            self.unsupported,
+            self.error,
+            self.advisory
         );
         if self.xfail > 0 || self.xpass > 0 {
             let _ = write!(text, ", {} xfail, {} xpass", self.xfail, self.xpass);
@@ -249,33 +281,121 @@ impl Tally {
     }
 }
 
+/// How each aspect fared over a run: in how many scenarios it was judged, and in how many
+/// of those every MUST was met (`right`) or only SHOULDs were missed (`advisory`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AspectTally {
+    pub judged: usize,
+    pub right: usize,
+    pub advisory: usize,
+}
+
+/// The aspect tallies of a run, every aspect present.
+pub fn aspect_tallies(outcomes: &[Outcome]) -> BTreeMap<Aspect, AspectTally> {
+    let mut tallies: BTreeMap<Aspect, AspectTally> = Aspect::ALL
+        .into_iter()
+        .map(|aspect| (aspect, AspectTally::default()))
+        .collect();
+    for outcome in outcomes {
+        for (aspect, result) in outcome.aspects() {
+            let tally = tallies.entry(aspect).or_default();
+            tally.judged += 1;
+            match result {
+                AspectResult::Right => tally.right += 1,
+                AspectResult::Advisory => tally.advisory += 1,
+                AspectResult::Wrong => {}
+            }
+        }
+    }
+    tallies
+}
+
+/// The security verdict first, then every aspect: `decisions: 151/154 right (...)` and
+/// `aspects: status 154/154, envelope 0/122, wording 3/3`. A wrong decision names its
+/// scenarios: they are what a registry developer must read first.
+pub fn aspects_summary(outcomes: &[Outcome]) -> String {
+    let tallies = aspect_tallies(outcomes);
+    let decision = tallies[&Aspect::Decision];
+    let wrong: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.aspects().get(&Aspect::Decision) == Some(&AspectResult::Wrong))
+        .map(|o| o.id.as_str())
+        .collect();
+    let mut text = format!(
+        "decisions: {}/{} right",
+        decision.right + decision.advisory,
+        decision.judged
+    );
+    if decision.judged > 0 && wrong.is_empty() {
+        text.push_str(": the target refused what it must refuse and accepted what it must accept");
+    } else if !wrong.is_empty() {
+        let _ = write!(text, "; WRONG in: {}", wrong.join(", "));
+    }
+    let others: Vec<String> = Aspect::ALL[1..]
+        .iter()
+        .map(|aspect| {
+            let tally = tallies[aspect];
+            format!("{aspect} {}/{}", tally.right + tally.advisory, tally.judged)
+        })
+        .collect();
+    let _ = write!(text, "\naspects right: {}", others.join(", "));
+    text
+}
+
 /// The `--format json` report: one object whose keys are stable (new keys may be added;
 /// none is renamed or removed without bumping `mintcheck_report`).
 ///
 /// - `mintcheck_report`: `1`, the format version.
 /// - `target`: the base URL, or `the embedded reference registry`.
 /// - `level`: `core` or `pypi-exact`.
-/// - `summary`: counts by outcome: `pass`, `fail`, `inconclusive`, `skip`, `unsupported`,
-///   `error`, `xfail`, `xpass` (every key always present).
+/// - `summary`: counts by outcome: `pass`, `advisory`, `fail`, `inconclusive`, `skip`,
+///   `unsupported`, `error`, `xfail`, `xpass` (every key always present).
+/// - `advisories`: how many scenarios met every MUST but missed a SHOULD (as
+///   `summary.advisory`).
+/// - `aspects`: for each of `decision`, `status`, `envelope`, `wording`: in how many
+///   scenarios it was `judged`, and in how many of those it was `right` or `advisory`.
 /// - `scenarios`: one object per scenario, in ID order:
 ///   - `id`, `title`, `level`, `rules` (rule IDs), `millis` (wall time);
-///   - `outcome`: `pass`, `fail`, `inconclusive`, `skip`, `unsupported`, `error`, `xfail`,
-///     `xpass`; with `reason` (skip, unsupported, inconclusive, xfail, xpass) or `message`
-///     (error);
+///   - `outcome`: `pass`, `advisory`, `fail`, `inconclusive`, `skip`, `unsupported`,
+///     `error`, `xfail`, `xpass`; with `reason` (skip, unsupported, inconclusive, xfail,
+///     xpass) or `message` (error);
+///   - `aspects`: each judged aspect and how it fared: `right`, `advisory` or `wrong`;
 ///   - `steps`: what was sent and received, in order: `name`, `method`, `url`, and when
 ///     present `request_body` (text), `token` (`jwt`, `header`, `claims` of a forged
 ///     token), `response` (`status`, `reason` phrase over HTTP/1.1, `headers` as
-///     `[name, value]` pairs, `body` text) and `mismatches` (`at`: `status`, `reason
-///     phrase`, `header NAME`, `body`, `successes`, `issuer requests: ENDPOINT`,
-///     `expectations` or a JSON pointer into the body; `expected`; `actual`). A step that
-///     changed a mock issuer has `method` `ISSUER`.
+///     `[name, value]` pairs, `body` text), `judged` (the aspects judged), `error` (a
+///     fault that ended the scenario there) and `mismatches` (`at`: `decision`, `status`,
+///     `reason phrase`, `header NAME`, `body`, `successes`, `issuer requests: ENDPOINT`,
+///     `expectations` or a JSON pointer into the body; `expected`; `actual`; `aspect`;
+///     `rules`; `level`; `strength`: `must` or `should`, an advisory). A step that changed
+///     a mock issuer has `method` `ISSUER`, one that moved the clock `CLOCK`.
 pub fn json_report(target: &str, level: &str, outcomes: &[Outcome]) -> serde_json::Value {
+    let tally = Tally::of(outcomes);
+    let scenarios: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|outcome| {
+            let mut value = serde_json::to_value(outcome).unwrap_or_default();
+            value["aspects"] = aspects_json(outcome);
+            value
+        })
+        .collect();
+    let aspects: serde_json::Map<String, serde_json::Value> = aspect_tallies(outcomes)
+        .into_iter()
+        .map(|(aspect, tally)| {
+            (
+                aspect.name().to_owned(),
+                serde_json::to_value(tally).unwrap_or_default(),
+            )
+        })
+        .collect();
     serde_json::json!({
         "mintcheck_report": 1,
         "target": target,
         "level": level,
-        "summary": Tally::of(outcomes),
-        "scenarios": outcomes,
+        "summary": tally,
+        "advisories": tally.advisory,
+        "aspects": aspects,
+        "scenarios": scenarios,
     })
 }
 
@@ -283,7 +403,10 @@ pub fn json_report(target: &str, level: &str, outcomes: &[Outcome]) -> serde_jso
 /// scenario (`name` = its ID, `classname` = its top-level folder). Failures and
 /// inconclusive scenarios are `<failure>` with the detail block (expected / actual,
 /// `curl`); harness or target faults and xpass are `<error>`; skip and unsupported are
-/// `<skipped>` with the reason; xfail passes with a `<system-out>` note.
+/// `<skipped>` with the reason; xfail passes with a `<system-out>` note; an advisory
+/// passes with the property `advisory` and the detail block in `<system-out>`. Every
+/// judged aspect is a property `aspect.NAME` = `right`, `advisory` or `wrong`; the suite's
+/// properties carry the run's `advisories` and `decisions` (right/judged).
 pub fn junit_report(
     target: &str,
     level: &str,
@@ -291,9 +414,19 @@ pub fn junit_report(
     rerun: &dyn Fn(&str) -> String,
 ) -> Result<String, quick_junit::SerializeError> {
     let mut suite = TestSuite::new("mintcheck");
+    let decisions = aspect_tallies(outcomes)[&Aspect::Decision];
     suite.add_properties([
         Property::new("target", target),
         Property::new("level", level),
+        Property::new("advisories", Tally::of(outcomes).advisory.to_string()),
+        Property::new(
+            "decisions",
+            format!(
+                "{}/{}",
+                decisions.right + decisions.advisory,
+                decisions.judged
+            ),
+        ),
     ]);
     let mut total = Duration::ZERO;
     for outcome in outcomes {
@@ -311,7 +444,7 @@ pub fn junit_report(
             status
         };
         let status = match &outcome.verdict {
-            Verdict::Pass | Verdict::Xfail { .. } => TestCaseStatus::success(),
+            Verdict::Pass | Verdict::Xfail { .. } | Verdict::Advisory => TestCaseStatus::success(),
             Verdict::Fail => non_success(
                 NonSuccessKind::Failure,
                 "fail",
@@ -341,6 +474,21 @@ pub fn junit_report(
                 "xfail: failed as the expectations file lists it ({reason})\n{}",
                 first_mismatch(outcome)
             ));
+        }
+        if outcome.verdict == Verdict::Advisory {
+            case.add_property(Property::new("advisory", advisory_summary(outcome)));
+            case.set_system_out(format!(
+                "advisory: every MUST met, a SHOULD missed\n{}",
+                detail_block(outcome, rerun)
+            ));
+        }
+        for (aspect, result) in outcome.aspects() {
+            let result = match result {
+                AspectResult::Right => "right",
+                AspectResult::Advisory => "advisory",
+                AspectResult::Wrong => "wrong",
+            };
+            case.add_property(Property::new(format!("aspect.{aspect}"), result));
         }
         suite.add_test_case(case);
     }

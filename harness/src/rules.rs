@@ -1,29 +1,96 @@
-//! The spec's rule IDs, read from the project's copy of the spec (`docs/spec/`), which is
-//! compiled in so the binary works from any directory.
+//! The spec's rule IDs and levels, and its error codes, read from the project's copy of the
+//! spec (`docs/spec/`), which is compiled in so the binary works from any directory.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::grading::{Aspect, Level};
+
 pub const SPEC: &str = include_str!("../../docs/spec/pypi-mint-token.md");
 
-static RULE_IDS: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
-    // A rule is defined where its ID stands in bold: **R-AREA-n**.
-    let definition = Regex::new(r"\*\*(R-[A-Z]+-[0-9]+)\*\*").expect("valid regex");
+/// The codes of spec §4.1; a core harness rejects any other.
+pub const ERROR_CODES: [&str; 6] = [
+    "invalid-payload",
+    "not-enabled",
+    "invalid-token",
+    "invalid-pending-publisher",
+    "invalid-publisher",
+    "invalid-reuse-token",
+];
+
+/// What the spec says of one rule's level: `[core]`, `[pypi-exact]`, `[info]`, or
+/// `[core; pypi-exact: X, Y]` (core, with the parts X and Y judged only at pypi-exact).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleLevel {
+    /// The lowest level at which the rule demands anything.
+    pub level: Level,
+    /// The parts named after `pypi-exact:`, as written (`status`, `text`, `MUST`, ...).
+    pub exact_parts: Vec<String>,
+}
+
+impl RuleLevel {
+    /// Whether, at `core`, this rule demands nothing of `aspect`: it is not a core rule, or
+    /// its pypi-exact parts name that aspect (`[core; pypi-exact: text]` leaves the wording
+    /// free at core). A core check citing only such rules claims more than the spec does.
+    pub fn free_at_core(&self, aspect: Aspect) -> bool {
+        if self.level != Level::Core {
+            return true;
+        }
+        let words: &[&str] = match aspect {
+            Aspect::Decision => &[],
+            Aspect::Status => &["status"],
+            Aspect::Envelope => &["header", "body", "code", "success", "prefix", "strings"],
+            Aspect::Wording => &[
+                "text",
+                "texts",
+                "description",
+                "descriptions",
+                "reason",
+                "body",
+                "strings",
+            ],
+        };
+        self.exact_parts
+            .iter()
+            .any(|part| words.contains(&part.as_str()))
+    }
+}
+
+static RULES: LazyLock<BTreeMap<String, RuleLevel>> = LazyLock::new(|| {
+    // A rule is defined where its ID stands in bold, its level in brackets after it:
+    // **R-AREA-n** `[core; pypi-exact: text]`.
+    let definition = Regex::new(r"\*\*(R-[A-Z]+-[0-9]+)\*\* `\[([^\]]*)\]`").expect("valid regex");
     definition
         .captures_iter(SPEC)
-        .map(|c| c[1].to_owned())
+        .map(|c| (c[1].to_owned(), parse_level(&c[2])))
         .collect()
 });
 
+fn parse_level(tag: &str) -> RuleLevel {
+    let (first, exact) = tag.split_once(';').unwrap_or((tag, ""));
+    let level = first.trim().parse().unwrap_or(Level::Info);
+    let exact_parts = exact
+        .trim()
+        .strip_prefix("pypi-exact:")
+        .map(|parts| parts.split(',').map(|p| p.trim().to_owned()).collect())
+        .unwrap_or_default();
+    RuleLevel { level, exact_parts }
+}
+
 /// Every rule ID the spec defines.
-pub fn rule_ids() -> &'static BTreeSet<String> {
-    &RULE_IDS
+pub fn rule_ids() -> impl Iterator<Item = &'static String> {
+    RULES.keys()
 }
 
 pub fn is_rule(id: &str) -> bool {
-    RULE_IDS.contains(id)
+    RULES.contains_key(id)
+}
+
+/// The level the spec gives rule `id`.
+pub fn level_of(id: &str) -> Option<&'static RuleLevel> {
+    RULES.get(id)
 }
 
 #[cfg(test)]
@@ -44,6 +111,26 @@ mod tests {
             assert!(is_rule(id), "{id}");
         }
         assert!(!is_rule("R-GH-99"));
-        assert!(rule_ids().len() > 80, "{}", rule_ids().len());
+        assert!(rule_ids().count() > 80, "{}", rule_ids().count());
+    }
+
+    #[test]
+    fn levels_and_pypi_exact_parts_are_read_from_the_spec() {
+        let ep5 = level_of("R-EP-5").unwrap();
+        assert_eq!(ep5.level, Level::Core);
+        assert_eq!(ep5.exact_parts, ["status", "header"]);
+        assert!(ep5.free_at_core(Aspect::Status));
+        assert!(!ep5.free_at_core(Aspect::Decision));
+        assert_eq!(level_of("R-GH-2").unwrap().level, Level::PypiExact);
+        assert_eq!(level_of("R-DEF-1").unwrap().level, Level::Info);
+        let order2 = level_of("R-ORDER-2").unwrap();
+        assert!(order2.exact_parts.is_empty());
+        assert!(!order2.free_at_core(Aspect::Wording));
+        assert!(level_of("R-PUB-5").unwrap().free_at_core(Aspect::Wording));
+        assert!(level_of("R-JTI-1").unwrap().free_at_core(Aspect::Envelope));
+        assert!(level_of("R-GH-2").unwrap().free_at_core(Aspect::Decision));
+        // Every rule defined in bold has its level read.
+        let defined = Regex::new(r"\*\*R-[A-Z]+-[0-9]+\*\*").unwrap();
+        assert_eq!(RULES.len(), defined.find_iter(SPEC).count());
     }
 }

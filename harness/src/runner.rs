@@ -5,20 +5,21 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use mock_issuer::{ForgedToken, TokenSpec};
 
-use crate::check::{Judge, Mismatch, Response, check_issuer_requests};
+use crate::check::{Judge, Judgement, MintWindow, minted};
 use crate::expectations::Expectations;
+use crate::grading::{Aspect, Strength};
 use crate::issuers::Issuers;
+use crate::outcome::{Outcome, StepRecord, Verdict};
 use crate::scenario::load::STEP_REFERENCE;
 use crate::scenario::model::{Action, Level, Scenario, Step};
 use crate::target::{Target, TargetError};
-use crate::transport::{self, Outgoing};
+use crate::transport::{self, Outgoing, Response};
 use crate::upload;
 
 /// How long one request may take before the step is a harness error (the default of
@@ -46,10 +47,13 @@ pub struct RunOptions {
     /// Every forged token's random parts (`jti`, unknown `kid`s) derive from this, the
     /// scenario ID and the step, so `--seed` replays a run's tokens exactly.
     pub seed: u64,
+    /// A missed SHOULD fails the scenario instead of being an advisory (`--strict`).
+    pub strict: bool,
 }
 
 impl Default for RunOptions {
-    /// `pypi-exact`, `info` not judged, 4 jobs, plain-http issuers, [`REQUEST_TIMEOUT`].
+    /// `pypi-exact`, `info` not judged, 4 jobs, plain-http issuers, [`REQUEST_TIMEOUT`],
+    /// advisories not failures.
     fn default() -> Self {
         RunOptions {
             level: Level::PypiExact,
@@ -60,82 +64,9 @@ impl Default for RunOptions {
             request_timeout: REQUEST_TIMEOUT,
             expectations: None,
             seed: 0,
+            strict: false,
         }
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum Verdict {
-    Pass,
-    Fail,
-    Skip {
-        reason: String,
-    },
-    Unsupported {
-        reason: String,
-    },
-    /// A refusal that proves nothing: the same token without its defects did not mint either.
-    Inconclusive {
-        reason: String,
-    },
-    Error {
-        message: String,
-    },
-    /// Failed, as the expectations file says it does (does not fail the run).
-    Xfail {
-        reason: String,
-    },
-    /// Listed as xfail but passed: an error, so the list does not go stale.
-    Xpass {
-        reason: String,
-    },
-}
-
-impl Verdict {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Skip { .. } => "skip",
-            Verdict::Unsupported { .. } => "unsupported",
-            Verdict::Inconclusive { .. } => "inconclusive",
-            Verdict::Error { .. } => "error",
-            Verdict::Xfail { .. } => "xfail",
-            Verdict::Xpass { .. } => "xpass",
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct StepRecord {
-    pub name: String,
-    pub method: String,
-    pub url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_body: Option<String>,
-    /// The forged token's header and claims, when the step forged one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<Response>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub mismatches: Vec<Mismatch>,
-    /// The request exactly as sent (for the report's `curl` line; not serialized).
-    #[serde(skip)]
-    pub sent: Option<Outgoing>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Outcome {
-    pub id: String,
-    pub title: String,
-    pub level: Level,
-    pub rules: Vec<String>,
-    #[serde(flatten)]
-    pub verdict: Verdict,
-    pub steps: Vec<StepRecord>,
-    pub millis: u64,
 }
 
 /// Runs every scenario; `on_outcome` sees each outcome as it is decided. Returns the
@@ -187,6 +118,7 @@ pub async fn run_one(
     let started = Instant::now();
     let judge = Judge {
         scenario_level: scenario.file.level,
+        scenario_rules: scenario.file.rules.clone(),
         run_level: options.level,
         judge_info: options.judge_info,
     };
@@ -249,6 +181,24 @@ async fn execute(
     judge: &Judge,
     records: &mut Vec<StepRecord>,
 ) -> Verdict {
+    // A scenario that needs the clock is unsupported before anything is sent, not failed
+    // half-way when its clock step comes.
+    let needs_clock = scenario
+        .file
+        .steps
+        .iter()
+        .any(|s| s.action == Action::Clock);
+    if needs_clock {
+        match target.probe_clock(http).await {
+            Ok(()) => {}
+            Err(TargetError::Unsupported(features)) => {
+                return Verdict::Unsupported {
+                    reason: format!("the target cannot {}", features.join(", ")),
+                };
+            }
+            Err(TargetError::Fault(message)) => return Verdict::Error { message },
+        }
+    }
     let issuers = match Issuers::start(
         options.issuer_tls,
         options.issuer_ca.as_ref(),
@@ -282,81 +232,74 @@ async fn execute(
         Err(TargetError::Fault(message)) => return Verdict::Error { message },
     };
     let mut results = Results::default();
+    // How far the scenario moved the target's clock: minted tokens' lifetimes are judged
+    // on the target's time.
+    let mut clock_offset = 0.0;
     for (index, step) in scenario.file.steps.iter().enumerate() {
         let name = scenario.step_name(index);
-        let error = |message: String| Verdict::Error {
-            message: format!("step {name}: {message}"),
-        };
         if let Some(change) = &step.issuer {
+            let body = serde_json::to_string(change).unwrap_or_default();
+            let url = format!("{} mock issuer", change.provider);
+            records.push(StepRecord::note(name.clone(), "ISSUER", url, Some(body)));
             if let Err(message) = issuers.change(change) {
-                return error(message);
+                return step_error(records, message);
             }
-            records.push(StepRecord {
-                name: name.clone(),
-                method: "ISSUER".into(),
-                url: format!("{} mock issuer", change.provider),
-                request_body: Some(serde_json::to_string(change).unwrap_or_default()),
-                token: None,
-                response: None,
-                mismatches: Vec::new(),
-                sent: None,
-            });
             continue;
         }
         if let Some(seconds) = step.advance_seconds {
+            let url = format!("the target's clock, {seconds} s on");
+            records.push(StepRecord::note(name.clone(), "CLOCK", url, None));
             match target.advance_clock(&prepared, seconds, http).await {
-                Ok(()) => {}
+                Ok(()) => clock_offset += seconds,
                 Err(TargetError::Unsupported(features)) => {
                     return Verdict::Unsupported {
                         reason: format!("the target cannot {}", features.join(", ")),
                     };
                 }
-                Err(TargetError::Fault(message)) => return error(message),
+                Err(TargetError::Fault(message)) => return step_error(records, message),
             }
-            records.push(StepRecord {
-                name: name.clone(),
-                method: "CLOCK".into(),
-                url: format!("the target's clock, {seconds} s on"),
-                request_body: None,
-                token: None,
-                response: None,
-                mismatches: Vec::new(),
-                sent: None,
-            });
             continue;
         }
-        let (mut record, outgoing) = match build_request(
-            step,
-            &prepared.base_url,
-            &issuers,
-            &results,
-            Forging {
-                seed: token_seed(options.seed, &scenario.id, index, false),
-                now,
-            },
-        ) {
-            Ok(built) => built,
-            Err(message) => return error(message),
+        let forging = Forging {
+            seed: token_seed(options.seed, &scenario.id, index, false),
+            now,
         };
+        let (mut record, outgoing) =
+            match build_request(step, &prepared.base_url, &issuers, &results, forging) {
+                Ok(built) => built,
+                Err(message) => {
+                    records.push(StepRecord::note(name, "-", String::new(), None));
+                    return step_error(records, message);
+                }
+            };
         record.name = name.clone();
+        let sent_at = mock_issuer::time::unix_now();
         let sent = match step.action {
             Action::MintConcurrent => {
                 let count = step.count.unwrap_or(8);
-                send_concurrently(http, &outgoing, count, judge, step, options.request_timeout)
-                    .await
+                send_concurrently(http, &outgoing, count, options.request_timeout).await
             }
             _ => transport::send(http, &outgoing, options.request_timeout)
                 .await
-                .map(|response| {
-                    let mismatches = judge.check_step(step, &response);
-                    (response, mismatches)
-                }),
+                .map(|response| vec![response]),
         };
-        let (response, mut mismatches) = match sent {
-            Ok(sent) => sent,
+        let window = MintWindow {
+            earliest: sent_at + clock_offset,
+            latest: mock_issuer::time::unix_now() + clock_offset,
+        };
+        let responses = match sent {
+            Ok(responses) => responses,
             Err(message) => {
                 records.push(record);
-                return error(message);
+                return step_error(records, message);
+            }
+        };
+        let (response, mut judgement) = match step.action {
+            Action::MintConcurrent => judge_concurrent(judge, step, responses, window),
+            _ => {
+                let response = responses.into_iter().next().unwrap_or_else(no_response);
+                let judgement = judge.step(step, &response, window);
+                (response, judgement)
             }
         };
         let mut fields = HashMap::new();
@@ -375,18 +318,53 @@ async fn execute(
             fields.insert("token", token);
         }
         results.0.insert(name, fields);
-        mismatches.extend(check_issuer_requests(&step.expect, |endpoint| {
-            issuers.hits(endpoint)
-        }));
-        record.mismatches = mismatches;
+        let fetched = judge.issuer_requests(&step.expect, |endpoint| issuers.hits(endpoint));
+        judgement.judged.extend(fetched.judged);
+        judgement.mismatches.extend(fetched.mismatches);
+        record.judged = judgement.judged;
+        record.mismatches = judgement.mismatches;
         record.response = Some(response);
-        let failed = !record.mismatches.is_empty();
+        // A wrong decision changes what later steps would test (a token minted that must
+        // not be, an upload refused that should pass), so the scenario ends there; any
+        // other mismatch is recorded and the steps go on, so a wrong envelope cannot hide
+        // a wrong decision later.
+        let wrong_decision = record.mismatches.iter().any(|m| {
+            m.aspect == Aspect::Decision && (m.strength == Strength::Must || options.strict)
+        });
         records.push(record);
-        if failed {
-            return Verdict::Fail;
+        if wrong_decision {
+            break;
         }
     }
-    Verdict::Pass
+    Outcome::judged_verdict(records, options.strict)
+}
+
+/// Ends a scenario on a harness or target fault at its last recorded step. A failure found
+/// before the fault stands: the fault is kept with the step, and the verdict is the failure.
+fn step_error(records: &mut [StepRecord], message: String) -> Verdict {
+    let failed = Outcome::judged_verdict(records, false) == Verdict::Fail;
+    if let Some(last) = records.last_mut() {
+        last.error = Some(message.clone());
+    }
+    if failed {
+        Verdict::Fail
+    } else {
+        Verdict::Error {
+            message: match records.last() {
+                Some(last) => format!("step {}: {message}", last.name),
+                None => message,
+            },
+        }
+    }
+}
+
+fn no_response() -> Response {
+    Response {
+        status: 0,
+        reason: None,
+        headers: Vec::new(),
+        body: String::new(),
+    }
 }
 
 /// A refusal step whose token names defects has a positive twin: the same token without
@@ -501,17 +479,13 @@ async fn check_twin(
     Some(Verdict::Inconclusive { reason })
 }
 
-/// Sends the same request `count` times at once. Counts the successes against
-/// `expect.successes` and checks every other answer against the rest of `expect`. The
-/// recorded response is the first one that broke an expectation, else the first refusal.
+/// Sends the same request `count` times at once.
 async fn send_concurrently(
     http: &reqwest::Client,
     outgoing: &Outgoing,
     count: usize,
-    judge: &Judge,
-    step: &Step,
     timeout: Duration,
-) -> Result<(Response, Vec<Mismatch>), String> {
+) -> Result<Vec<Response>, String> {
     let mut running = JoinSet::new();
     for _ in 0..count {
         let (http, outgoing) = (http.clone(), outgoing.clone());
@@ -521,31 +495,43 @@ async fn send_concurrently(
     while let Some(joined) = running.join_next().await {
         responses.push(joined.map_err(|e| format!("a concurrent request failed: {e}"))??);
     }
-    let successes = responses.iter().filter(|r| r.status == 200).count();
-    let mut mismatches = Vec::new();
-    if let Some(expected) = step.expect.successes
-        && expected != successes
-    {
-        mismatches.push(Mismatch {
-            at: "successes".into(),
-            expected: format!("{expected} of {count} identical requests answered 200"),
-            actual: format!("{successes} of {count}"),
-        });
-    }
-    let mut shown = None;
-    for response in responses.iter().filter(|r| r.status != 200) {
-        let found = judge.check(&step.expect, response);
-        if shown.is_none() || !found.is_empty() {
-            let broke = !found.is_empty();
+    Ok(responses)
+}
+
+/// Judges a `mint-concurrent` step: how many minted against `expect.successes`, and every
+/// refusal as the step's refusal. The answer kept is the first refusal that broke a check,
+/// else the first refusal, else the first answer.
+fn judge_concurrent(
+    judge: &Judge,
+    step: &Step,
+    responses: Vec<Response>,
+    window: MintWindow,
+) -> (Response, Judgement) {
+    let count = responses.len();
+    let minted_count = responses.iter().filter(|r| minted(r)).count();
+    let mut judgement = step
+        .expect
+        .successes
+        .map(|expected| judge.successes(expected, minted_count, count))
+        .unwrap_or_default();
+    let mut shown: Option<(Response, Judgement)> = None;
+    for response in responses.iter().filter(|r| !minted(r)) {
+        let found = judge.step(step, response, window);
+        let broke = !found.mismatches.is_empty();
+        if shown.is_none() || broke {
             shown = Some((response.clone(), found));
             if broke {
                 break;
             }
         }
     }
-    let (response, found) = shown.unwrap_or_else(|| (responses[0].clone(), Vec::new()));
-    mismatches.extend(found);
-    Ok((response, mismatches))
+    let (response, found) = shown.unwrap_or_else(|| {
+        let first = responses.into_iter().next().unwrap_or_else(no_response);
+        (first, Judgement::default())
+    });
+    judgement.judged.extend(found.judged);
+    judgement.mismatches.extend(found.mismatches);
+    (response, judgement)
 }
 
 /// How a step's token is made: its seed, and the moment it is made at. One moment per
@@ -570,7 +556,9 @@ fn forge(
 /// A refusal step's token and the positive twin it is compared with: the step's `twin`,
 /// else its token without defects. None when the step needs no twin.
 fn positive_twin(step: &Step) -> Option<(&TokenSpec, TokenSpec)> {
-    if step.expect.status == Some(200) || step.expect.successes.is_some() || step.no_twin.is_some()
+    if step.expect.status_value() == Some(200)
+        || step.expect.successes.is_some()
+        || step.no_twin.is_some()
     {
         return None;
     }
@@ -668,16 +656,7 @@ fn build_request(
     results: &Results,
     forging: Forging,
 ) -> Result<(StepRecord, Outgoing), String> {
-    let mut record = StepRecord {
-        name: String::new(),
-        method: "GET".into(),
-        url: String::new(),
-        request_body: None,
-        token: None,
-        response: None,
-        mismatches: Vec::new(),
-        sent: None,
-    };
+    let mut record = StepRecord::note(String::new(), "GET", String::new(), None);
     let json_type = || {
         vec![(
             "content-type".to_owned(),

@@ -8,7 +8,52 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
-use crate::check::Response;
+use serde::Serialize;
+use serde_json::Value;
+
+/// What came back, as the checks need it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Response {
+    pub status: u16,
+    /// The reason phrase of the status line (HTTP/1.1 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `Content-Type` without its parameters, lowercased (`application/json`).
+    pub fn media_type(&self) -> Option<String> {
+        let value = self.header("content-type")?;
+        let essence = value.split(';').next().unwrap_or_default();
+        Some(essence.trim().to_ascii_lowercase())
+    }
+}
+
+/// A text cut to a length a report line can hold, saying how long it was.
+pub fn shorten(text: &str) -> String {
+    const LIMIT: usize = 400;
+    if text.len() <= LIMIT {
+        return text.to_owned();
+    }
+    let cut = (0..=LIMIT)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}... ({} bytes)", &text[..cut], text.len())
+}
 
 /// A request ready to send.
 #[derive(Clone, Debug)]

@@ -14,8 +14,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post, put};
 use mintcheck::expectations::Expectations;
+use mintcheck::grading::Aspect;
+use mintcheck::outcome::{Outcome, Verdict};
 use mintcheck::report::{self, Tally};
-use mintcheck::runner::{self, Outcome, RunOptions, Verdict};
+use mintcheck::runner::{self, RunOptions};
 use mintcheck::scenario::{Level, Scenario, load_dir};
 use mintcheck::target::{FixtureCommand, Fixtures, Target, TargetCommand};
 use mock_issuer::tls::TestCa;
@@ -108,7 +110,8 @@ fn envelope(code: &str) -> Value {
 }
 
 fn success() -> Value {
-    json!({"success": true, "token": "pypi-AgEIcHlwaS5vcmc", "expires": 1_767_226_500})
+    let expires = mock_issuer::time::unix_now() as i64 + 900;
+    json!({"success": true, "token": "pypi-AgEIcHlwaS5vcmc", "expires": expires})
 }
 
 /// What a body of the suite's raw-body scenarios is, as a correct registry sees it.
@@ -166,23 +169,23 @@ async fn a_target_that_mints_for_every_token_fails_the_negatives() {
     .await;
     let expired = by_id(&outcomes, "signature/expired");
     assert_eq!(expired.verdict, Verdict::Fail);
-    assert_eq!(pointers(expired), ["status", "body"]);
+    assert_eq!(
+        pointers(expired),
+        ["decision"],
+        "a wrong decision is not also judged on its envelope"
+    );
     assert_eq!(
         expired.steps[0].name, "step1 (positive twin)",
         "the twin is reported beside the step"
     );
-    let status = &expired.steps[1].mismatches[0];
-    assert_eq!(
-        (status.expected.as_str(), status.actual.as_str()),
-        ("422", "200")
-    );
+    let decision = &expired.steps[1].mismatches[0];
+    assert_eq!(decision.expected, "refused: no token minted");
     assert!(
-        expired.steps[1].mismatches[1]
-            .actual
-            .contains("no string `message`"),
-        "{:?}",
-        expired.steps[1].mismatches[1]
+        decision.actual.starts_with("minted a token: HTTP 200 "),
+        "{decision:?}"
     );
+    assert_eq!(decision.aspect, Aspect::Decision);
+    assert_eq!(decision.rules, ["R-TIME-1"]);
     assert_eq!(
         by_id(&outcomes, "github/success/mints").verdict,
         Verdict::Pass
@@ -298,12 +301,35 @@ async fn extra_members_fail_exact_bodies_and_unknown_codes_fail_the_envelope() {
         actual.contains(r#"errors[1].code "rate-limited""#),
         "{actual}"
     );
-    // Bodies matched as JSON name the member that should not be there.
+    // A success body and an audience body may carry more members at core (R-RESP-5 and
+    // the exact bytes of R-RESP-2 are pypi-exact) ...
+    assert_eq!(
+        by_id(&outcomes, "github/success/mints").verdict,
+        Verdict::Pass
+    );
+    assert_eq!(
+        by_id(&outcomes, "endpoints/audience").verdict,
+        Verdict::Pass
+    );
+    // ... and not at pypi-exact, where the member that should not be there is named.
+    let exact = RunOptions {
+        level: Level::PypiExact,
+        ..core()
+    };
+    let outcomes = run(
+        &base,
+        &["github/success/mints", "endpoints/audience"],
+        &exact,
+    )
+    .await;
     let mints = by_id(&outcomes, "github/success/mints");
     assert_eq!(mints.verdict, Verdict::Fail);
-    assert_eq!(pointers(mints), ["/warnings"]);
-    assert_eq!(mints.steps[0].mismatches[0].expected, "(absent)");
-    assert_eq!(pointers(by_id(&outcomes, "endpoints/audience")), ["/extra"]);
+    assert_eq!(pointers(mints), ["/"]);
+    assert_eq!(
+        mints.steps[0].mismatches[0].actual,
+        "expires, success, token, warnings"
+    );
+    assert_eq!(pointers(by_id(&outcomes, "endpoints/audience")), ["body"]);
 }
 
 #[tokio::test]
@@ -330,16 +356,16 @@ async fn a_body_that_is_not_json_fails_the_envelope_and_the_json_match() {
     .await;
     let not_json = by_id(&outcomes, "payload/not-json");
     assert_eq!(not_json.verdict, Verdict::Fail);
-    assert_eq!(pointers(not_json), ["body"]);
+    assert_eq!(pointers(not_json), ["header content-type", "body"]);
     assert_eq!(
-        not_json.steps[0].mismatches[0].actual,
+        not_json.steps[0].mismatches[1].actual,
         "a body that is not JSON"
     );
     let mints = by_id(&outcomes, "github/success/mints");
-    assert_eq!(pointers(mints), ["body"]);
+    assert_eq!(pointers(mints), ["decision"], "no token, so nothing minted");
     assert_eq!(
         mints.steps[0].mismatches[0].actual,
-        "not JSON: <html>no</html>"
+        "refused: no token minted: HTTP 200 <html>no</html>"
     );
 }
 
@@ -923,10 +949,10 @@ reason = "no pending publishers here"
 
 // --- reports of a real run --------------------------------------------------------------
 
-const REPORT_SCENARIOS: [(&str, &str); 6] = [
+const REPORT_SCENARIOS: [(&str, &str); 7] = [
     (
         "audience/ok",
-        "title = \"the audience is served\"\nrequirement = \"r\"\nrules = [\"R-EP-1\"]\nlevel = \"core\"\n[[step]]\naction = \"audience\"\nexpect = { status = 200, json = { value = { audience = \"pypi\" } } }\n",
+        "title = \"the audience is served\"\nrequirement = \"r\"\nrules = [\"R-EP-1\"]\nlevel = \"core\"\n[[step]]\naction = \"audience\"\nexpect = { status = 200, json = { value = { audience = \"pypi\" }, rule = \"R-EP-1\" } }\n",
     ),
     (
         "audience/listed",
@@ -941,8 +967,12 @@ const REPORT_SCENARIOS: [(&str, &str); 6] = [
         "title = \"a known failure\"\nrequirement = \"r\"\nrules = [\"R-PAYLOAD-1\"]\nlevel = \"core\"\n[[step]]\naction = \"mint\"\nbody = '{\"token\":null}'\nexpect = { status = 422, code = \"invalid-payload\" }\n",
     ),
     (
+        "mint/advisory",
+        "title = \"a SHOULD not met\"\nrequirement = \"r\"\nrules = [\"R-ISS-3\"]\nlevel = \"core\"\n[[step]]\naction = \"mint\"\nbody = '{\"token\":\"x.y.z\"}'\nexpect = { status = 422, code = \"invalid-token\", description = { contains = \"unknown trusted publishing issuer\", rule = \"R-ORDER-2\", strength = \"should\" } }\n",
+    ),
+    (
         "mint/slow",
-        "title = \"a slow answer\"\nrequirement = \"r\"\nrules = [\"R-PAYLOAD-1\"]\nlevel = \"core\"\n[[step]]\naction = \"mint\"\nbody = \"slow\"\nexpect = { status = 422 }\n",
+        "title = \"a slow answer\"\nrequirement = \"r\"\nrules = [\"R-PAYLOAD-1\"]\nlevel = \"core\"\n[[step]]\naction = \"mint\"\nbody = \"slow\"\nexpect = { status = 422, code = \"invalid-payload\" }\n",
     ),
     (
         "exact/skipped",
@@ -1006,10 +1036,38 @@ async fn the_json_report_keeps_its_keys() {
     let report = report::json_report("http://127.0.0.1:1", "core", &outcomes);
     let text = redact(&serde_json::to_string_pretty(&report).unwrap());
     let expected = r#"{
+  "advisories": 1,
+  "aspects": {
+    "decision": {
+      "advisory": 0,
+      "judged": 5,
+      "right": 5
+    },
+    "envelope": {
+      "advisory": 0,
+      "judged": 5,
+      "right": 3
+    },
+    "status": {
+      "advisory": 0,
+      "judged": 5,
+      "right": 5
+    },
+    "wording": {
+      "advisory": 1,
+      "judged": 1,
+      "right": 0
+    }
+  },
   "level": "core",
   "mintcheck_report": 1,
   "scenarios": [
     {
+      "aspects": {
+        "decision": "right",
+        "envelope": "right",
+        "status": "right"
+      },
       "id": "audience/listed",
       "level": "core",
       "millis": "[millis]",
@@ -1020,6 +1078,11 @@ async fn the_json_report_keeps_its_keys() {
       ],
       "steps": [
         {
+          "judged": [
+            "decision",
+            "status",
+            "envelope"
+          ],
           "method": "GET",
           "name": "step1",
           "response": {
@@ -1046,6 +1109,11 @@ async fn the_json_report_keeps_its_keys() {
       "title": "listed but passing"
     },
     {
+      "aspects": {
+        "decision": "right",
+        "envelope": "right",
+        "status": "right"
+      },
       "id": "audience/ok",
       "level": "core",
       "millis": "[millis]",
@@ -1055,6 +1123,11 @@ async fn the_json_report_keeps_its_keys() {
       ],
       "steps": [
         {
+          "judged": [
+            "decision",
+            "status",
+            "envelope"
+          ],
           "method": "GET",
           "name": "step1",
           "response": {
@@ -1081,6 +1154,7 @@ async fn the_json_report_keeps_its_keys() {
       "title": "the audience is served"
     },
     {
+      "aspects": {},
       "id": "exact/skipped",
       "level": "pypi-exact",
       "millis": "[millis]",
@@ -1093,6 +1167,72 @@ async fn the_json_report_keeps_its_keys() {
       "title": "judged at pypi-exact only"
     },
     {
+      "aspects": {
+        "decision": "right",
+        "envelope": "right",
+        "status": "right",
+        "wording": "advisory"
+      },
+      "id": "mint/advisory",
+      "level": "core",
+      "millis": "[millis]",
+      "outcome": "advisory",
+      "rules": [
+        "R-ISS-3"
+      ],
+      "steps": [
+        {
+          "judged": [
+            "decision",
+            "status",
+            "envelope",
+            "wording"
+          ],
+          "method": "POST",
+          "mismatches": [
+            {
+              "actual": "refused",
+              "aspect": "wording",
+              "at": "/errors/0/description",
+              "expected": "contains \"unknown trusted publishing issuer\"",
+              "level": "core",
+              "rules": [
+                "R-ORDER-2"
+              ],
+              "strength": "should"
+            }
+          ],
+          "name": "step1",
+          "request_body": "{\"token\":\"x.y.z\"}",
+          "response": {
+            "body": "{\"errors\":[{\"code\":\"invalid-token\",\"description\":\"refused\"}],\"message\":\"Token request failed\"}",
+            "headers": [
+              [
+                "content-type",
+                "application/json"
+              ],
+              [
+                "content-length",
+                "94"
+              ],
+              [
+                "date", "[date]"
+              ]
+            ],
+            "reason": "Unprocessable Entity",
+            "status": 422
+          },
+          "url": "http://127.0.0.1:[port]/_/oidc/mint-token"
+        }
+      ],
+      "title": "a SHOULD not met"
+    },
+    {
+      "aspects": {
+        "decision": "right",
+        "envelope": "wrong",
+        "status": "right"
+      },
       "id": "mint/listed",
       "level": "core",
       "millis": "[millis]",
@@ -1103,12 +1243,23 @@ async fn the_json_report_keeps_its_keys() {
       ],
       "steps": [
         {
+          "judged": [
+            "decision",
+            "status",
+            "envelope"
+          ],
           "method": "POST",
           "mismatches": [
             {
               "actual": "invalid-token",
+              "aspect": "envelope",
               "at": "/errors/0/code",
-              "expected": "invalid-payload"
+              "expected": "invalid-payload",
+              "level": "core",
+              "rules": [
+                "R-PAYLOAD-1"
+              ],
+              "strength": "must"
             }
           ],
           "name": "step1",
@@ -1137,6 +1288,7 @@ async fn the_json_report_keeps_its_keys() {
       "title": "a known failure"
     },
     {
+      "aspects": {},
       "id": "mint/slow",
       "level": "core",
       "message": "step step1: POST http://127.0.0.1:[port]/_/oidc/mint-token: no answer within 0.3 s",
@@ -1147,6 +1299,7 @@ async fn the_json_report_keeps_its_keys() {
       ],
       "steps": [
         {
+          "error": "POST http://127.0.0.1:[port]/_/oidc/mint-token: no answer within 0.3 s",
           "method": "POST",
           "name": "step1",
           "request_body": "slow",
@@ -1156,6 +1309,11 @@ async fn the_json_report_keeps_its_keys() {
       "title": "a slow answer"
     },
     {
+      "aspects": {
+        "decision": "right",
+        "envelope": "wrong",
+        "status": "right"
+      },
       "id": "mint/wrong-code",
       "level": "core",
       "millis": "[millis]",
@@ -1165,12 +1323,23 @@ async fn the_json_report_keeps_its_keys() {
       ],
       "steps": [
         {
+          "judged": [
+            "decision",
+            "status",
+            "envelope"
+          ],
           "method": "POST",
           "mismatches": [
             {
               "actual": "invalid-token",
+              "aspect": "envelope",
               "at": "/errors/0/code",
-              "expected": "invalid-payload"
+              "expected": "invalid-payload",
+              "level": "core",
+              "rules": [
+                "R-PAYLOAD-1"
+              ],
+              "strength": "must"
             }
           ],
           "name": "step1",
@@ -1200,6 +1369,7 @@ async fn the_json_report_keeps_its_keys() {
     }
   ],
   "summary": {
+    "advisory": 1,
     "error": 1,
     "fail": 1,
     "inconclusive": 0,
@@ -1232,7 +1402,7 @@ async fn the_junit_report_has_a_testcase_per_scenario() {
     assert_eq!(suite.name.as_str(), "mintcheck");
     assert_eq!(
         (suite.tests, suite.failures, suite.errors, suite.skipped),
-        (6, 1, 2, 1)
+        (7, 1, 2, 1)
     );
     let kinds: Vec<(String, String, String)> = suite
         .test_cases
@@ -1261,6 +1431,7 @@ async fn the_junit_report_has_a_testcase_per_scenario() {
         ("audience/listed", "audience", "Error:xpass"),
         ("audience/ok", "audience", "success"),
         ("exact/skipped", "exact", "skipped:skip"),
+        ("mint/advisory", "mint", "success"),
         ("mint/listed", "mint", "success"),
         ("mint/slow", "mint", "Error:error"),
         ("mint/wrong-code", "mint", "Failure:fail"),
@@ -1272,20 +1443,58 @@ async fn the_junit_report_has_a_testcase_per_scenario() {
 
     // As text: the messages, the failure's detail block with its curl line, the xfail note.
     let expected = r#"<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="mintcheck" tests="6" skipped="1" failures="1" errors="2" time="[time]">
-    <testsuite name="mintcheck" tests="6" skipped="1" errors="2" failures="1" time="[time]">
+<testsuites name="mintcheck" tests="7" skipped="1" failures="1" errors="2" time="[time]">
+    <testsuite name="mintcheck" tests="7" skipped="1" errors="2" failures="1" time="[time]">
         <properties>
             <property name="target" value="http://127.0.0.1:[port]"/>
             <property name="level" value="core"/>
+            <property name="advisories" value="1"/>
+            <property name="decisions" value="5/5"/>
         </properties>
         <testcase name="audience/listed" classname="audience" time="[time]">
+            <properties>
+                <property name="aspect.decision" value="right"/>
+                <property name="aspect.status" value="right"/>
+                <property name="aspect.envelope" value="right"/>
+            </properties>
             <error message="listed as xfail (fixed already?) at known.toml:7 but passed: remove the entry" type="xpass"/>
         </testcase>
-        <testcase name="audience/ok" classname="audience" time="[time]"/>
+        <testcase name="audience/ok" classname="audience" time="[time]">
+            <properties>
+                <property name="aspect.decision" value="right"/>
+                <property name="aspect.status" value="right"/>
+                <property name="aspect.envelope" value="right"/>
+            </properties>
+        </testcase>
         <testcase name="exact/skipped" classname="exact" time="[time]">
             <skipped message="a pypi-exact scenario is not judged in a core run" type="skip"/>
         </testcase>
+        <testcase name="mint/advisory" classname="mint" time="[time]">
+            <properties>
+                <property name="advisory" value="SHOULD of R-ORDER-2 not met at /errors/0/description"/>
+                <property name="aspect.decision" value="right"/>
+                <property name="aspect.status" value="right"/>
+                <property name="aspect.envelope" value="right"/>
+                <property name="aspect.wording" value="advisory"/>
+            </properties>
+            <system-out>advisory: every MUST met, a SHOULD missed
+  rules: R-ISS-3 (core)
+  step step1: POST http://127.0.0.1:[port]/_/oidc/mint-token
+    sent: {&quot;token&quot;:&quot;x.y.z&quot;}
+    got:  HTTP 422 {&quot;errors&quot;:[{&quot;code&quot;:&quot;invalid-token&quot;,&quot;description&quot;:&quot;refused&quot;}],&quot;message&quot;:&quot;Token request failed&quot;}
+    at /errors/0/description (wording, R-ORDER-2 SHOULD at core):
+      expected: contains &quot;unknown trusted publishing issuer&quot;
+      actual:   refused
+    reproduce: curl -sS -i -H &apos;content-type: application/json&apos; --data-raw &apos;{&quot;token&quot;:&quot;x.y.z&quot;}&apos; http://127.0.0.1:[port]/_/oidc/mint-token
+  rerun: mintcheck run mint/advisory
+</system-out>
+        </testcase>
         <testcase name="mint/listed" classname="mint" time="[time]">
+            <properties>
+                <property name="aspect.decision" value="right"/>
+                <property name="aspect.status" value="right"/>
+                <property name="aspect.envelope" value="wrong"/>
+            </properties>
             <system-out>xfail: failed as the expectations file lists it (wrong code, issue #1)
 step step1 at /errors/0/code: expected invalid-payload, got invalid-token</system-out>
         </testcase>
@@ -1293,11 +1502,16 @@ step step1 at /errors/0/code: expected invalid-payload, got invalid-token</syste
             <error message="step step1: POST http://127.0.0.1:[port]/_/oidc/mint-token: no answer within 0.3 s" type="error"/>
         </testcase>
         <testcase name="mint/wrong-code" classname="mint" time="[time]">
+            <properties>
+                <property name="aspect.decision" value="right"/>
+                <property name="aspect.status" value="right"/>
+                <property name="aspect.envelope" value="wrong"/>
+            </properties>
             <failure message="step step1 at /errors/0/code: expected invalid-payload, got invalid-token" type="fail">  rules: R-PAYLOAD-1 (core)
   step step1: POST http://127.0.0.1:[port]/_/oidc/mint-token
     sent: it&apos;s not json
     got:  HTTP 422 {&quot;errors&quot;:[{&quot;code&quot;:&quot;invalid-token&quot;,&quot;description&quot;:&quot;refused&quot;}],&quot;message&quot;:&quot;Token request failed&quot;}
-    at /errors/0/code:
+    at /errors/0/code (envelope, R-PAYLOAD-1 MUST at core):
       expected: invalid-payload
       actual:   invalid-token
     reproduce: curl -sS -i -H &apos;content-type: application/json&apos; --data-raw &apos;it&apos;\&apos;&apos;s not json&apos; http://127.0.0.1:[port]/_/oidc/mint-token

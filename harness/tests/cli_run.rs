@@ -74,7 +74,7 @@ async fn wrong_code_target() -> String {
         let (status, body) = if token == Some(true) {
             (
                 StatusCode::OK,
-                json!({"success": true, "token": "pypi-AgEI", "expires": 1_767_226_500}),
+                json!({"success": true, "token": "pypi-AgEI", "expires": mock_issuer::time::unix_now() as i64 + 900}),
             )
         } else {
             (
@@ -147,7 +147,7 @@ async fn a_failing_target_exits_1_with_details_a_curl_line_and_a_rerun_line() {
         "FAIL         payload/not-json\n",
         "PASS         github/success/mints\n",
         "\nFAIL payload/not-json - a body that is not JSON is an invalid payload\n",
-        "    at /errors/0/code:\n      expected: invalid-payload\n      actual:   invalid-token\n",
+        "    at /errors/0/code (envelope, R-PAYLOAD-1, R-PAYLOAD-5 MUST at core):\n      expected: invalid-payload\n      actual:   invalid-token\n",
         &format!(
             "    reproduce: curl -sS -i -H 'content-type: application/json' --data-raw 'not json' {base}/_/oidc/mint-token\n"
         ),
@@ -155,7 +155,8 @@ async fn a_failing_target_exits_1_with_details_a_curl_line_and_a_rerun_line() {
             "  rerun: mintcheck run payload/not-json --seed 42 --target-url {base} --control-token \"$MINTCHECK_CONTROL_TOKEN\" --scenarios {}\n",
             shell_quote(&scenarios_dir().display().to_string())
         ),
-        "scenarios: 1 pass, 1 fail, 0 inconclusive, 0 skip, 0 unsupported, 0 error\n",
+        "decisions: 2/2 right: the target refused what it must refuse and accepted what it must accept\naspects right: status 2/2, envelope 1/2, wording 0/0\n",
+        "scenarios: 1 pass, 1 fail, 0 inconclusive, 0 skip, 0 unsupported, 0 error, 0 advisories\n",
     ] {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
     }
@@ -369,8 +370,12 @@ async fn the_registry_as_a_target_command_with_tls_issuers_and_a_junit_report() 
     .await;
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "only the summary: {stdout}");
     assert!(
-        stdout.starts_with("scenarios: "),
+        lines[0].starts_with("decisions: ")
+            && lines[1].starts_with("aspects right: ")
+            && lines[2].starts_with("scenarios: "),
         "only the summary: {stdout}"
     );
     let xml = std::fs::read_to_string(&report).unwrap();
@@ -409,8 +414,14 @@ async fn json_reports_parse_with_their_summary() {
     assert_eq!(report["level"], "core");
     assert_eq!(
         report["summary"],
-        json!({"pass": 1, "fail": 1, "inconclusive": 0, "skip": 0, "unsupported": 0, "error": 0, "xfail": 0, "xpass": 0})
+        json!({"pass": 1, "advisory": 0, "fail": 1, "inconclusive": 0, "skip": 0, "unsupported": 0, "error": 0, "xfail": 0, "xpass": 0})
     );
+    assert_eq!(report["advisories"], 0);
+    assert_eq!(
+        report["aspects"]["decision"],
+        json!({"judged": 2, "right": 2, "advisory": 0})
+    );
+    assert_eq!(report["aspects"]["envelope"]["right"], 1);
     let outcomes: Vec<&str> = report["scenarios"]
         .as_array()
         .unwrap()

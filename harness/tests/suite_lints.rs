@@ -11,7 +11,7 @@ use std::process::Command;
 use mintcheck::export::{self, Freshness};
 use mintcheck::scenario::model::{
     Answer, CountRange, Expect, FixtureSpec, Grade, ISSUER_ENDPOINTS, IssuerChange, JsonMatch,
-    JwkChange, Step, TextMatch, UploadSpec,
+    JwkChange, Step, Strength, TextMatch, UploadSpec,
 };
 use mintcheck::scenario::{Action, Level, Scenario, ScenarioFile, load::FLAGS, load_dir};
 use mock_issuer::{Defect, Profile, RelativeTime, TokenSpec};
@@ -286,13 +286,13 @@ fn the_schema_accepts_what_the_loader_accepts() {
         ),
         (
             step(
-                "action = \"mint\"\nbody = \"{}\"\npath = \"/x\"\ncontent_type = \"text/plain\"\nexpect = { status = 422 }",
+                "action = \"mint\"\nbody = \"{}\"\npath = \"/x\"\ncontent_type = \"text/plain\"\nexpect = { status = 422, code = \"invalid-token\" }",
             ),
             true,
         ),
         (
             step(
-                "action = \"mint\"\ntoken = { profile = \"ghes\", claims = { a = [1, { b = true }] }, times = { exp = \"now-1h\", iat = 5 }, remove = [\"jti\"], header = { kid = \"k\" }, remove_header = [\"typ\"], defects = [\"expired\", \"missing-claim:sub\", \"alg-none:None\"] }\nno_twin = \"why\"\nexpect = { status = 422 }",
+                "action = \"mint\"\ntoken = { profile = \"ghes\", claims = { a = [1, { b = true }] }, times = { exp = \"now-1h\", iat = 5 }, remove = [\"jti\"], header = { kid = \"k\" }, remove_header = [\"typ\"], defects = [\"expired\", \"missing-claim:sub\", \"alg-none:None\"] }\nno_twin = \"why\"\nexpect = { status = 422, code = \"invalid-token\" }",
             ),
             true,
         ),
@@ -318,7 +318,7 @@ fn the_schema_accepts_what_the_loader_accepts() {
         ),
         (
             step(
-                "action = \"mint\"\ntoken = { claims = { environment = \"x\" } }\ntwin = {}\ngrade = { core = \"either\", pypi-exact = \"reject\", reason = \"why\" }\nexpect = { status = 422 }",
+                "action = \"mint\"\ntoken = { claims = { environment = \"x\" } }\ntwin = {}\ngrade = { core = \"either\", pypi-exact = \"reject\", reason = \"why\" }\nexpect = { status = 422, code = \"invalid-token\" }",
             ),
             true,
         ),
@@ -403,7 +403,9 @@ fn the_schema_accepts_what_the_loader_accepts() {
         ),
         (step("action = \"audience\"\nexpect = {}"), false),
         (
-            step("action = \"audience\"\nexpect = { headers = { allow = { exact = \"GET\" } } }"),
+            step(
+                "action = \"audience\"\nexpect = { headers = { allow = { exact = \"GET\", level = \"pypi-exact\" } } }",
+            ),
             true,
         ),
         (
@@ -426,7 +428,7 @@ fn the_schema_accepts_what_the_loader_accepts() {
         ),
         (
             step(
-                "action = \"audience\"\nexpect = { status = 200, body = { exact = \"a\", level = \"pypi-exact\" }, reason = { prefix = \"b\" }, headers = { allow = { contains = \"c\" } }, description = { regex = \"d\" } }",
+                "action = \"audience\"\nexpect = { status = 200, body = { exact = \"a\", level = \"pypi-exact\" }, reason = { prefix = \"b\", rule = \"R-EP-1\" }, headers = { allow = { contains = \"c\", rule = \"R-EP-1\", strength = \"should\" } }, description = [{ regex = \"d\", rule = \"R-EP-1\" }, { exact = \"d\", level = \"pypi-exact\" }] }",
             ),
             true,
         ),
@@ -455,6 +457,56 @@ fn the_schema_accepts_what_the_loader_accepts() {
         (
             step("action = \"audience\"\nexpect = { json = { level = \"info\" } }"),
             false,
+        ),
+        (
+            step(
+                "action = \"mint\"\nbody = \"{}\"\nexpect = { status = { value = 422, level = \"core\", rule = \"R-RESP-6\", strength = \"must\" }, code = [\"invalid-payload\", \"invalid-token\"] }",
+            ),
+            true,
+        ),
+        (
+            step(
+                "action = \"mint\"\nbody = \"{}\"\nexpect = { status = 422, code = { value = \"invalid-reuse-token\", level = \"pypi-exact\" } }",
+            ),
+            true,
+        ),
+        (
+            step("action = \"mint\"\nbody = \"{}\"\nexpect = { status = 422, code = [] }"),
+            false,
+        ),
+        (
+            step(
+                "action = \"mint\"\nbody = \"{}\"\nexpect = { status = { value = 422, lvl = \"core\" }, code = \"invalid-token\" }",
+            ),
+            false,
+        ),
+        (
+            step("action = \"mint\"\nbody = \"{}\"\nexpect = { status = { level = \"core\" } }"),
+            false,
+        ),
+        (
+            step(
+                "action = \"audience\"\nexpect = { status = 200, body = { exact = \"a\", rule = \"R-EP-1\", strength = \"may\" } }",
+            ),
+            false,
+        ),
+        (
+            step(
+                "action = \"audience\"\nexpect = { status = 200, body = { exact = \"a\", rule = \"EP-1\" } }",
+            ),
+            false,
+        ),
+        (
+            step(
+                "action = \"audience\"\nexpect = { status = 200, json = { value = { audience = \"pypi\" }, partial = true, rule = \"R-EP-1\" } }",
+            ),
+            true,
+        ),
+        (
+            step(
+                "action = \"mint\"\ntoken = {}\nno_twin = \"why\"\ngrade = { core = \"too-large\", reason = \"why\" }\nexpect = { status = 422, code = \"invalid-payload\" }",
+            ),
+            true,
         ),
     ];
     let mut disagreements = Vec::new();
@@ -602,10 +654,8 @@ fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
             "/$defs/expect/properties/issuer_requests/propertyNames/enum",
             strings(ISSUER_ENDPOINTS),
         ),
-        (
-            "/$defs/expect/properties/code/enum",
-            strings(mintcheck::check::ERROR_CODES),
-        ),
+        ("/$defs/code/enum", strings(mintcheck::rules::ERROR_CODES)),
+        ("/$defs/strength/enum", serde_variants::<Strength>()),
     ];
     for (pointer, values) in enums {
         assert_eq!(
@@ -811,7 +861,7 @@ fn refusals_without_twin(scenarios: &[Scenario]) -> Vec<String> {
     let mut missing = Vec::new();
     for scenario in scenarios {
         for (index, step) in scenario.file.steps.iter().enumerate() {
-            let refusal = step.action == Action::Mint && step.expect.status != Some(200);
+            let refusal = step.action == Action::Mint && step.expect.status_value() != Some(200);
             let twinned = step
                 .token
                 .as_ref()
@@ -841,7 +891,7 @@ fn twin_lint_catches_a_refusal_with_nothing_to_compare() {
         MINIMAL.replace(
             "action = \"audience\"\nexpect = { status = 200 }",
             &format!(
-                "action = \"mint\"\ntoken = {{ claims = {{ environment = \"x\" }} }}\n{extra}expect = {{ status = 422 }}"
+                "action = \"mint\"\ntoken = {{ claims = {{ environment = \"x\" }} }}\n{extra}expect = {{ status = 422, code = \"invalid-publisher\" }}"
             ),
         )
     };
@@ -969,7 +1019,7 @@ fn readme_misses(readme: &str, scenarios: &[Scenario]) -> Vec<String> {
     names.extend(Profile::ALL.map(|p| format!("| `{}` |", p.name())));
     names.extend(FLAGS.map(|flag| format!("`{flag}`")));
     names.extend(ISSUER_ENDPOINTS.map(|endpoint| format!("`{endpoint}`")));
-    names.extend(mintcheck::check::ERROR_CODES.map(|code| format!("`{code}`")));
+    names.extend(mintcheck::rules::ERROR_CODES.map(|code| format!("`{code}`")));
     let areas: BTreeSet<&str> = scenarios
         .iter()
         .map(|s| s.id.split('/').next().unwrap())

@@ -8,7 +8,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use mintcheck::runner::{self, Outcome, RunOptions, Verdict};
+use mintcheck::outcome::{Outcome, Verdict};
+use mintcheck::runner::{self, RunOptions};
 use mintcheck::scenario::{Level, load_dir};
 use mintcheck::target::Target;
 use reference_registry::{Registry, RegistryConfig, Sabotage};

@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use mintcheck::runner::{self, RunOptions, Verdict};
+use mintcheck::outcome::{Outcome, Verdict};
+use mintcheck::runner::{self, RunOptions};
 use mintcheck::scenario::{Level, load_dir};
 use mintcheck::target::Target;
 
@@ -41,7 +42,7 @@ async fn every_scenario_passes_against_the_reference_registry() {
     );
 }
 
-fn serde_json_steps(outcome: &runner::Outcome) -> String {
+fn serde_json_steps(outcome: &Outcome) -> String {
     outcome
         .steps
         .iter()

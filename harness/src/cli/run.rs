@@ -8,8 +8,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use mintcheck::expectations::{Expectations, glob};
+use mintcheck::outcome::Outcome;
 use mintcheck::report::{self, Tally, shell_quote};
-use mintcheck::runner::{self, Outcome, RunOptions};
+use mintcheck::runner::{self, RunOptions};
 use mintcheck::scenario::{Level, Scenario, load_dir};
 use mintcheck::target::Target;
 use regex::Regex;
@@ -44,9 +45,15 @@ fn run_help() -> String {
     format!(
         "{TARGETS_HELP}
 
-Exit codes: 0 all judged scenarios passed (xfail included); 1 some failed or were inconclusive;
-2 usage, scenario or expectations file error; 3 the target could not be started, reached or set
-up, or a scenario listed as xfail passed (xpass)."
+Every check is graded by the rule that demands it: a MUST missed at the run's level fails the
+scenario; a SHOULD missed at core is an advisory (reported and counted, exit 0) unless --strict;
+what only pypi-exact demands is not checked at core. The summary says first whether the target's
+decisions (minted or refused, uploaded or not) were right, then how the status, envelope and
+wording fared.
+
+Exit codes: 0 all judged scenarios passed (advisories and xfail included); 1 some failed or were
+inconclusive; 2 usage, scenario or expectations file error; 3 the target could not be started,
+reached or set up, or a scenario listed as xfail passed (xpass)."
     )
 }
 
@@ -65,9 +72,13 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 4)]
     jobs: usize,
     /// Known failures and unsupported scenarios, each with a reason (TOML: [[expect]]
-    /// scenario = "glob", outcome = "xfail" | "unsupported", reason = "...", code = "...").
+    /// scenario = "glob", outcome = "xfail" | "unsupported", reason = "...", and for xfail
+    /// optionally aspects = ["envelope", ...] (default: all but decision), code = "...").
     #[arg(long, value_name = "FILE")]
     expectations: Option<PathBuf>,
+    /// A missed SHOULD fails its scenario instead of being an advisory.
+    #[arg(long)]
+    strict: bool,
     /// Seconds one request may take before the step is an error.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
@@ -158,6 +169,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         request_timeout: timeout,
         expectations,
         seed: args.seed.unwrap_or_else(fresh_seed),
+        strict: args.strict,
     };
     let human = matches!(args.format, Format::Human) && args.output.is_none();
     if human {
@@ -220,6 +232,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     match &args.output {
         Some(path) => {
             std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+            println!("{}", report::aspects_summary(&outcomes));
             println!("{}", tally.summary());
         }
         None => print!("{text}"),
@@ -252,6 +265,9 @@ fn render(
                 }
             }
             text.push_str(&report::failure_details(outcomes, &rerun));
+            text.push('\n');
+            text.push_str(&report::aspects_summary(outcomes));
+            text.push('\n');
             text.push_str(&Tally::of(outcomes).summary());
             text.push('\n');
             text
@@ -301,6 +317,9 @@ fn rerun_flags(args: &RunArgs) -> String {
     }
     if let Some(file) = &args.expectations {
         flag("expectations", &file.display().to_string());
+    }
+    if args.strict {
+        flags.push_str(" --strict");
     }
     flags
 }

@@ -12,8 +12,8 @@ use regex::Regex;
 use tokio::sync::broadcast;
 use tower::ServiceExt as _;
 
-use crate::check::Response;
 use crate::target::{Target, TargetError};
+use crate::transport::Response;
 use crate::transport::{self, Outgoing};
 
 /// An answer, and for the in-process reference the rule that decided it when the spec

@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::case::{Case, Credential};
 use super::endpoint::NoAnswer;
 use super::exchange::{Exchange, StepKind};
-use crate::check::{Response, is_error_envelope, is_success_envelope};
+use crate::check::{is_error_envelope, is_success_envelope};
+use crate::transport::Response;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Invariant {
@@ -231,7 +232,7 @@ pub fn doom(case: &Case, token: &ForgedToken, trust: &Trust, now: f64) -> Option
 fn shown(value: Option<&Value>) -> String {
     value.map_or_else(
         || "(absent)".to_owned(),
-        |v| crate::check::shorten(&v.to_string()),
+        |v| crate::transport::shorten(&v.to_string()),
     )
 }
 
@@ -285,7 +286,7 @@ pub fn check(
                 format!(
                     "HTTP {}: {}",
                     answer.status,
-                    crate::check::shorten(&answer.body)
+                    crate::transport::shorten(&answer.body)
                 ),
             );
             continue;
@@ -383,7 +384,7 @@ fn reachable(case: &Case) -> BTreeSet<String> {
 
 /// What is wrong with a mint answer's shape, with the rule it breaks.
 fn envelope_problem(answer: &Response, request_size: usize) -> Option<(&'static str, String)> {
-    let body = crate::check::shorten(&answer.body);
+    let body = crate::transport::shorten(&answer.body);
     match answer.status {
         200 if is_success_envelope(answer) => None,
         200 => Some((
@@ -543,11 +544,11 @@ fn suspect_rule(case: &Case, ours: &Exchange) -> String {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::check::Response;
     use crate::fuzz::case::{MintBody, MintRequest, UploadTry};
     use crate::fuzz::endpoint::Answer;
     use crate::scenario::model::FixtureSpec;
     use crate::transport::Outgoing;
+    use crate::transport::Response;
     use mock_issuer::{Forger, KeySet, TokenSpec};
     use reference_registry::fixture::{self as fx, FixtureDocument};
     use serde_json::json;
@@ -741,7 +742,7 @@ pub(super) mod tests {
             (400, refused("invalid-payload", "x")),
             (422, refused("bad-code", "x")),
             (422, json!({"message": "no errors"})),
-            (200, json!({"success": true, "token": "not-pypi"})),
+            (200, json!({"success": true, "token": ""})),
             (413, json!("too large")),
         ] {
             let answer = exchange(StepKind::Mint, status, body.clone());

@@ -18,7 +18,7 @@ use super::case::{Case, MINT_STEP, MintBody};
 use super::exchange::{Exchange, StepKind};
 use super::invariant::Invariant;
 use crate::scenario::model::{
-    Action, Answer, Expect, Grade, Level, ScenarioFile, Step, UploadSpec,
+    Action, Answer, Checked, Codes, Expect, Grade, Level, ScenarioFile, Step, UploadSpec,
 };
 
 /// The file name (and so the scenario ID) of a failure: invariant, rule, seed and case.
@@ -156,7 +156,7 @@ fn step(
                 version: attempt.version.clone(),
                 token: attempt.credential.template(),
             });
-            step.expect.status = Some(match expected.and_then(Exchange::status) {
+            step.expect.status = Some(Checked::from(match expected.and_then(Exchange::status) {
                 Some(status) => status,
                 // R-UP-3: an existing project not attached is 403; R-UP-1: none is 400.
                 None if case
@@ -168,7 +168,7 @@ fn step(
                     403
                 }
                 None => 400,
-            });
+            }));
             return step;
         }
         StepKind::Mint => match &case.mint.body {
@@ -189,8 +189,10 @@ fn step(
     };
     match expected.and_then(Exchange::status) {
         Some(status) => {
-            step.expect.status = Some(status);
-            step.expect.code = expected.and_then(Exchange::code);
+            step.expect.status = Some(Checked::from(status));
+            step.expect.code = expected
+                .and_then(Exchange::code)
+                .map(|code| Checked::from(Codes(vec![code])));
             // A refusal of a generated token has no positive twin to compare with.
             if status != 200 && step.token.is_some() {
                 step.no_twin = Some(NO_TWIN.into());
@@ -299,8 +301,8 @@ mod tests {
             (Level::Core, ["R-TIME-1".to_owned()].as_slice())
         );
         let step = &file.steps[0];
-        assert_eq!(step.expect.status, Some(422));
-        assert_eq!(step.expect.code.as_deref(), Some("invalid-token"));
+        assert_eq!(step.expect.status_value(), Some(422));
+        assert_eq!(step.expect.codes(), Some(&["invalid-token".to_owned()][..]));
         assert_eq!(
             step.grade.as_ref().map(|g| (g.core, g.pypi_exact)),
             Some((Answer::Reject, None))
@@ -341,7 +343,11 @@ mod tests {
             Some(r#"{"token":"${steps.mint.jwt}"}"#)
         );
         assert_eq!(
-            scenario.file.steps[1].expect.code.as_deref(),
+            scenario.file.steps[1]
+                .expect
+                .codes()
+                .and_then(|c| c.first())
+                .map(String::as_str),
             Some("invalid-reuse-token")
         );
     }

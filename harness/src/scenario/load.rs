@@ -9,11 +9,12 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::model::{
-    Action, Expect, FixtureSpec, ISSUER_ENDPOINTS, IssuerChange, Scenario, ScenarioFile, Step,
-    TextMatch,
+    Action, Expect, FixtureSpec, Grading, ISSUER_ENDPOINTS, IssuerChange, Level, Scenario,
+    ScenarioFile, Step, TextMatch,
 };
-use crate::check::ERROR_CODES;
+use crate::grading::Aspect;
 use crate::rules;
+use crate::rules::ERROR_CODES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -273,6 +274,20 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
             ));
         }
     }
+    if file.level == Level::Core
+        && !file
+            .rules
+            .iter()
+            .any(|rule| rules::level_of(rule).is_some_and(|l| l.level == Level::Core))
+    {
+        return Err((
+            "level".into(),
+            format!(
+                "a core scenario cites a rule the spec has at core; {} are not",
+                file.rules.join(", ")
+            ),
+        ));
+    }
     check_fixture(&file.fixture).map_err(|(key, message)| (format!("fixture.{key}"), message))?;
     if file.steps.is_empty() {
         return Err((
@@ -421,30 +436,47 @@ fn check(file: &ScenarioFile) -> Result<(), (String, String)> {
         }
         // A grade for both levels decides the step at every level on its own.
         let fully_graded = step.grade.as_ref().is_some_and(|g| g.pypi_exact.is_some());
-        check_expect(&step.expect, fully_graded)
+        check_expect(step, file, fully_graded)
             .map_err(|(field, message)| (key(&format!("expect.{field}")), message))?;
     }
     Ok(())
 }
 
-fn check_expect(expect: &Expect, fully_graded: bool) -> Result<(), (String, String)> {
-    if let Some(status) = expect.status
-        && !(100..=599).contains(&status)
+fn check_expect(
+    step: &Step,
+    file: &ScenarioFile,
+    fully_graded: bool,
+) -> Result<(), (String, String)> {
+    let expect = &step.expect;
+    if let Some(status) = &expect.status
+        && !(100..=599).contains(&status.value)
     {
         return Err((
             "status".into(),
-            format!("{status} is not an HTTP status (100 to 599)"),
+            format!("{} is not an HTTP status (100 to 599)", status.value),
         ));
     }
     if let Some(code) = &expect.code
-        && !ERROR_CODES.contains(&code.as_str())
+        && let Some(unknown) = code
+            .value
+            .0
+            .iter()
+            .find(|c| !ERROR_CODES.contains(&c.as_str()))
     {
         return Err((
             "code".into(),
             format!(
-                "{code:?} is not a code of the spec (§4.1): {}",
+                "{unknown:?} is not a code of the spec (§4.1): {}",
                 ERROR_CODES.join(", ")
             ),
+        ));
+    }
+    let refused_mint = matches!(step.action, Action::Mint | Action::MintConcurrent)
+        && expect.status_value() == Some(422);
+    if refused_mint && expect.code.is_none() && !fully_graded {
+        return Err((
+            "code".into(),
+            "a refused mint names the code it expects (R-ORDER-1), or the codes any of which is right: code = [\"invalid-payload\", \"invalid-token\"]".into(),
         ));
     }
     if let Some(json) = &expect.json {
@@ -483,16 +515,110 @@ fn check_expect(expect: &Expect, fully_graded: bool) -> Result<(), (String, Stri
     for (field, matcher) in texts {
         check_text(matcher).map_err(|message| (field, message))?;
     }
+    check_gradings(step, file)
+}
+
+/// A check made at core claims what the spec demands at core, no more: a text, JSON or
+/// header check there cites the rule that demands it (wording is free at core unless a
+/// rule says otherwise, §17 item 1), and no check at core rests only on rules whose part
+/// at stake the spec leaves to pypi-exact (`[core; pypi-exact: status]` leaves the status
+/// free at core).
+fn check_gradings(step: &Step, file: &ScenarioFile) -> Result<(), (String, String)> {
+    let expect = &step.expect;
+    let mut written: Vec<(String, Aspect, Grading, bool)> = Vec::new();
+    for (field, matchers) in [
+        ("description", &expect.description),
+        ("reason", &expect.reason),
+        ("body", &expect.body),
+    ] {
+        for matcher in matchers.iter() {
+            written.push((field.to_owned(), Aspect::Wording, matcher.grading(), true));
+        }
+    }
+    for (name, matcher) in &expect.headers {
+        written.push((
+            format!("headers.{name}"),
+            Aspect::Envelope,
+            matcher.grading(),
+            true,
+        ));
+    }
+    if let Some(json) = &expect.json {
+        written.push(("json".into(), Aspect::Envelope, json.grading(), true));
+    }
+    if let Some(code) = &expect.code {
+        written.push(("code".into(), Aspect::Envelope, code.grading.clone(), false));
+    }
+    // The harness grades the status of mints (R-RESP-3, R-RESP-6), of audience answers
+    // (R-EP-1) and of successful uploads (R-UP-2, pypi-exact) itself; the rest as written.
+    if let Some(status) = &expect.status {
+        let built_in = match step.action {
+            Action::Mint | Action::MintConcurrent => [200, 422].contains(&status.value),
+            Action::Audience | Action::Upload => (200..300).contains(&status.value),
+            _ => false,
+        };
+        if !built_in || !status.grading.is_default() {
+            written.push((
+                "status".into(),
+                Aspect::Status,
+                status.grading.clone(),
+                false,
+            ));
+        }
+    }
+    for (field, aspect, grading, needs_rule) in written {
+        if let Some(rule) = &grading.rule
+            && !rules::is_rule(rule)
+        {
+            return Err((
+                format!("{field}.rule"),
+                format!("{rule:?} is not a rule of docs/spec/pypi-mint-token.md"),
+            ));
+        }
+        // A grade decides a step at core on its own; `expect` is then judged above core.
+        if grading.level.unwrap_or(file.level) != Level::Core || step.grade.is_some() {
+            continue;
+        }
+        if needs_rule && grading.rule.is_none() {
+            return Err((
+                field,
+                format!(
+                    "{} {aspect} check at core cites the rule that demands it there (`rule = \"R-…\"`), or is judged at pypi-exact (`level = \"pypi-exact\"`)",
+                    if aspect == Aspect::Envelope {
+                        "an"
+                    } else {
+                        "a"
+                    }
+                ),
+            ));
+        }
+        let cited = grading
+            .rule
+            .clone()
+            .map_or_else(|| file.rules.clone(), |rule| vec![rule]);
+        let demanded = cited
+            .iter()
+            .any(|rule| rules::level_of(rule).is_some_and(|level| !level.free_at_core(aspect)));
+        if !demanded {
+            return Err((
+                field,
+                format!(
+                    "{} leave(s) the {aspect} to pypi-exact (or info): judge it at `level = \"pypi-exact\"`, or cite the core rule that demands it",
+                    cited.join(", ")
+                ),
+            ));
+        }
+    }
     Ok(())
 }
 
 fn expects_nothing(expect: &Expect) -> bool {
     expect.status.is_none()
         && expect.code.is_none()
-        && expect.description.is_none()
+        && expect.description.is_empty()
         && expect.json.is_none()
-        && expect.body.is_none()
-        && expect.reason.is_none()
+        && expect.body.is_empty()
+        && expect.reason.is_empty()
         && expect.successes.is_none()
         && expect.issuer_requests.is_empty()
         && expect.headers.is_empty()

@@ -2,52 +2,14 @@
 //! scenario; its path under the scenarios folder, without `.toml`, is its ID.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use mock_issuer::TokenSpec;
 use reference_registry::fixture::{PendingPublisher, Publisher, UsedJti};
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-/// Which rules are judged: `core` < `pypi-exact`; `info` is recorded, never judged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Level {
-    Core,
-    PypiExact,
-    Info,
-}
-
-impl Level {
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Core => "core",
-            Level::PypiExact => "pypi-exact",
-            Level::Info => "info",
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Level {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "core" => Ok(Level::Core),
-            "pypi-exact" => Ok(Level::PypiExact),
-            "info" => Ok(Level::Info),
-            _ => Err(format!(
-                "unknown level {text:?}: expected core, pypi-exact or info"
-            )),
-        }
-    }
-}
+pub use crate::grading::{Level, Strength};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -213,11 +175,13 @@ pub struct Grade {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Answer {
-    /// 200 with the success envelope.
+    /// Minted: 200 with a non-empty string `token` (and what a success answer carries).
     Accept,
-    /// A 4xx refusal; a 422 must be the error envelope with a code of the spec.
+    /// Refused: 422 with the error envelope and any code of the spec.
     Reject,
-    /// Either of those: never a 5xx, never a malformed 200 or 422.
+    /// Refused by a body-size limit (§17 item 5): 413, or `reject`.
+    TooLarge,
+    /// Either `accept` or `reject`, each judged as such.
     Either,
 }
 
@@ -226,6 +190,7 @@ impl Answer {
         match self {
             Answer::Accept => "accept",
             Answer::Reject => "reject",
+            Answer::TooLarge => "too-large",
             Answer::Either => "either",
         }
     }
@@ -294,24 +259,27 @@ fn default_version() -> String {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
+    /// The HTTP status; also decides the expected decision (2xx: minted, uploaded,
+    /// answered; anything else: refused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// `errors[0].code` of the 422 envelope; also requires the envelope's shape.
+    pub status: Option<Checked<u16>>,
+    /// `errors[0].code` of the 422 envelope, or one of several; also requires the
+    /// envelope's shape.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<Checked<Codes>>,
     /// `errors[0].description`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<TextMatch>,
+    #[serde(default, skip_serializing_if = "TextMatches::is_empty")]
+    pub description: TextMatches,
     /// The body as JSON: values compared exactly, except strings `$type:T` (T = string,
     /// integer, number, boolean, array, object, null) and `$matches:REGEX`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json: Option<JsonMatch>,
     /// The body as text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<TextMatch>,
+    #[serde(default, skip_serializing_if = "TextMatches::is_empty")]
+    pub body: TextMatches,
     /// The HTTP/1.1 reason phrase of the status line (where the legacy upload puts its message).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<TextMatch>,
+    #[serde(default, skip_serializing_if = "TextMatches::is_empty")]
+    pub reason: TextMatches,
     /// For `mint-concurrent`: how many requests must succeed (200). The others are checked
     /// against `status`, `code` and `description`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -325,9 +293,171 @@ pub struct Expect {
     pub headers: BTreeMap<String, TextMatch>,
 }
 
-/// A text expectation: exactly one of `exact`, `prefix`, `contains`, `regex`, and the level
-/// at which it is judged (default: the scenario's level).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+impl Expect {
+    /// The expected status, if one is given.
+    pub fn status_value(&self) -> Option<u16> {
+        self.status.as_ref().map(|s| s.value)
+    }
+
+    /// The expected codes, if any are given.
+    pub fn codes(&self) -> Option<&[String]> {
+        self.code.as_ref().map(|c| c.value.0.as_slice())
+    }
+}
+
+/// Why a check is made, where the default (the scenario's level and rules, a MUST) is not
+/// right: the level at which it is judged, the rule demanding it and how strongly.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grading {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<Strength>,
+}
+
+impl Grading {
+    pub fn is_default(&self) -> bool {
+        self == &Grading::default()
+    }
+}
+
+/// An expected value, written plainly (`status = 422`) or as a table that grades it
+/// (`status = { value = 405, level = "pypi-exact", rule = "R-EP-5" }`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked<T> {
+    pub value: T,
+    pub grading: Grading,
+}
+
+impl<T> From<T> for Checked<T> {
+    fn from(value: T) -> Self {
+        Checked {
+            value,
+            grading: Grading::default(),
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Checked<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.grading.is_default() {
+            return self.value.serialize(serializer);
+        }
+        #[derive(Serialize)]
+        struct Table<'a, T> {
+            value: &'a T,
+            #[serde(flatten)]
+            grading: &'a Grading,
+        }
+        Table {
+            value: &self.value,
+            grading: &self.grading,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Checked<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const KEYS: &str = "`value`, `level`, `rule`, `strength`";
+        let raw = Value::deserialize(deserializer)?;
+        let Value::Object(mut table) = raw else {
+            return T::deserialize(raw)
+                .map(Checked::from)
+                .map_err(D::Error::custom);
+        };
+        if let Some(key) = table.keys().find(|k| !KEYS.contains(&format!("`{k}`"))) {
+            return Err(D::Error::custom(format!(
+                "unknown field `{key}`, expected one of {KEYS}"
+            )));
+        }
+        let value = table.remove("value").ok_or_else(|| {
+            D::Error::custom(format!("missing field `value` (the table's keys: {KEYS})"))
+        })?;
+        Ok(Checked {
+            value: T::deserialize(value).map_err(D::Error::custom)?,
+            grading: Grading::deserialize(Value::Object(table)).map_err(D::Error::custom)?,
+        })
+    }
+}
+
+/// One error code, or several of which the answer may give any (`["invalid-payload",
+/// "invalid-token"]` where §17 leaves the choice open).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Codes(pub Vec<String>);
+
+impl Serialize for Codes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => one.serialize(serializer),
+            many => many.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Codes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(String),
+            Many(Vec<String>),
+        }
+        match Raw::deserialize(deserializer) {
+            Ok(Raw::One(code)) => Ok(Codes(vec![code])),
+            Ok(Raw::Many(codes)) if !codes.is_empty() => Ok(Codes(codes)),
+            _ => Err(D::Error::custom(
+                "an error code, or a non-empty array of error codes",
+            )),
+        }
+    }
+}
+
+/// One text matcher, or several (an array of tables), each judged on its own: a SHOULD at
+/// core beside the exact text at pypi-exact, say.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TextMatches(pub Vec<TextMatch>);
+
+impl TextMatches {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, TextMatch> {
+        self.0.iter()
+    }
+}
+
+impl Serialize for TextMatches {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => one.serialize(serializer),
+            many => many.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TextMatches {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|item| TextMatch::deserialize(item).map_err(D::Error::custom))
+                .collect::<Result<_, _>>()
+                .map(TextMatches),
+            one => TextMatch::deserialize(one)
+                .map(|m| TextMatches(vec![m]))
+                .map_err(D::Error::custom),
+        }
+    }
+}
+
+/// A text expectation: exactly one of `exact`, `prefix`, `contains`, `regex`, and how it
+/// is graded (default: the scenario's level and rules, a MUST).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TextMatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -340,6 +470,20 @@ pub struct TextMatch {
     pub regex: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<Strength>,
+}
+
+impl TextMatch {
+    pub fn grading(&self) -> Grading {
+        Grading {
+            level: self.level,
+            rule: self.rule.clone(),
+            strength: self.strength,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -358,8 +502,26 @@ pub const ISSUER_ENDPOINTS: [&str; 4] = ["discovery", "jwks", "attacker-jku", "a
 #[serde(deny_unknown_fields)]
 pub struct JsonMatch {
     pub value: Value,
+    /// Members the expected objects do not name are allowed (at core, a body may carry
+    /// more than the spec names).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<Strength>,
+}
+
+impl JsonMatch {
+    pub fn grading(&self) -> Grading {
+        Grading {
+            level: self.level,
+            rule: self.rule.clone(),
+            strength: self.strength,
+        }
+    }
 }
 
 /// A loaded scenario.

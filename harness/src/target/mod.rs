@@ -112,6 +112,21 @@ impl Target {
         }
     }
 
+    /// Whether the target can move its clock, asked before a scenario that needs it sends
+    /// anything: a control endpoint is asked to move it 0 s on.
+    pub async fn probe_clock(&self, http: &reqwest::Client) -> Result<(), TargetError> {
+        match self {
+            Target::Reference => Ok(()),
+            Target::Remote {
+                fixtures: Fixtures::Control { url, token },
+                ..
+            } => remote::advance_clock(http, url, token, 0.0).await,
+            Target::Remote { .. } => {
+                Err(TargetError::Unsupported(vec![CLOCK_NEEDS_CONTROL.into()]))
+            }
+        }
+    }
+
     /// Moves the prepared target's clock `seconds` forward (until its next fixture), so a
     /// scenario can see what minutes do without waiting. A target reached through a fixture
     /// command has no way to do this: unsupported.
@@ -135,12 +150,14 @@ impl Target {
                 },
                 None,
             ) => remote::advance_clock(http, url, token, seconds).await,
-            _ => Err(TargetError::Unsupported(vec![
-                "moving the clock (only a control endpoint can: POST {control-url}/clock)".into(),
-            ])),
+            _ => Err(TargetError::Unsupported(vec![CLOCK_NEEDS_CONTROL.into()])),
         }
     }
 }
+
+/// Why a target reached through a fixture command cannot move its clock.
+const CLOCK_NEEDS_CONTROL: &str =
+    "moving the clock (only a control endpoint can: POST {control-url}/clock)";
 
 /// `{base_url}/__mintcheck`, where a target's control endpoint is unless told otherwise.
 pub fn default_control_url(base_url: &str) -> String {
