@@ -191,7 +191,9 @@ impl Issuers {
 /// `trusting` (from [`Issuers::trusting`]) with a scenario fixture's state added.
 pub fn with_fixture(trusting: FixtureDocument, spec: &FixtureSpec) -> FixtureDocument {
     let mut document = trusting;
-    document.audience = spec.audience.clone();
+    // Always named: forged tokens carry it, so a target configured for another audience
+    // must not refuse every token for that reason alone.
+    document.audience = Some(spec.audience.clone().unwrap_or_else(|| "pypi".to_owned()));
     for flag in &spec.flags {
         let flags = &mut document.flags;
         match flag.as_str() {

@@ -476,6 +476,8 @@ async fn a_target_that_declines_pending_publishers_leaves_them_unsupported() {
 
 #[tokio::test]
 async fn a_target_without_a_clock_control_leaves_aging_scenarios_unsupported() {
+    let mints = Arc::new(AtomicUsize::new(0));
+    let counted = mints.clone();
     let app = Router::new()
         .route(
             "/__mintcheck/fixture",
@@ -483,20 +485,23 @@ async fn a_target_without_a_clock_control_leaves_aging_scenarios_unsupported() {
         )
         .route(
             "/_/oidc/mint-token",
-            post(|| async {
-                json_response(
-                    200,
-                    json!({"success": true, "token": "pypi-AgEfake", "expires": 1}),
-                )
+            post(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async { json_response(200, success()) }
             }),
         )
         .route("/legacy/", post(|| async { StatusCode::OK }));
     let base = serve(app).await;
-    let outcomes = run(&base, &["upload/expired-minted-token"], &core()).await;
+    let outcomes = run(&base, &["upload/minted-token-dies-within-6-hours"], &core()).await;
     match &outcomes[0].verdict {
         Verdict::Unsupported { reason } => assert!(reason.contains("moving the clock"), "{reason}"),
         other => panic!("expected unsupported, got {other:?}"),
     }
+    assert!(
+        outcomes[0].steps.is_empty(),
+        "unsupported before its first step"
+    );
+    assert_eq!(mints.load(Ordering::SeqCst), 0, "nothing was sent");
     assert_eq!(Tally::of(&outcomes).exit_code(), 0);
 }
 

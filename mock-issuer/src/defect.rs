@@ -8,32 +8,70 @@ use crate::keys::RsaAlgorithm;
 use crate::profile::Provider;
 
 /// How the HS256 attack turns the published RSA public key into an HMAC secret.
+///
+/// The attack (algorithm confusion) works on a verifier that lets the token's `alg` pick
+/// the algorithm and hands the key it holds for the issuer to it unchanged: with `HS256`
+/// the key's bytes become the HMAC secret. The token verifies only if it was keyed with
+/// exactly those bytes, so each form is a way real verifiers hold a public key:
+/// node-jsonwebtoken before 4.2.2 (CVE-2015-9235), PyJWT before 1.5.1 (CVE-2017-11424),
+/// jwt-simple (CVE-2016-10555) and php-jwt before 6 were given the PEM text read from a
+/// file or a setting; Java verifiers hand `PublicKey.getEncoded()` (SPKI DER) to an HMAC;
+/// Go and .NET code holds PKCS#1 (`x509.MarshalPKCS1PublicKey`,
+/// `RSA.ExportRSAPublicKey`); JWKS-based verifiers hold the JWK, serialized again for the
+/// HMAC (`JSON.stringify`, Python's `json.dumps`), or its decoded modulus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PublicKeyForm {
-    /// SubjectPublicKeyInfo PEM with its trailing newline, as a `.pem` file holds it.
+    /// SubjectPublicKeyInfo PEM as a `.pem` file holds it: `\n` line ends, 64-character
+    /// lines and the final newline (`openssl rsa -pubout`; `fs.readFileSync`,
+    /// `open(...).read()`).
     Pem,
-    /// The same PEM without the final newline.
+    /// The same PEM without the final newline (a setting or environment variable that was
+    /// trimmed).
     PemNoNewline,
-    /// SubjectPublicKeyInfo DER.
+    /// The same PEM with `\r\n` line ends (a file saved on Windows).
+    PemCrlf,
+    /// PKCS#1 PEM, `BEGIN RSA PUBLIC KEY` (`openssl rsa -RSAPublicKey_out`, Ruby's
+    /// `OpenSSL::PKey::RSA#public_key.to_pem` of old).
+    Pkcs1Pem,
+    /// SubjectPublicKeyInfo DER (Java's `PublicKey.getEncoded()`).
     Der,
-    /// The published JWK, as compact JSON.
+    /// PKCS#1 `RSAPublicKey` DER (Go's `x509.MarshalPKCS1PublicKey`, .NET's
+    /// `ExportRSAPublicKey`).
+    Pkcs1Der,
+    /// The published JWK as the JWKS serves it: compact JSON, members in the served order
+    /// (`JSON.stringify` of the parsed key).
     Jwk,
+    /// The published JWK as Python's `json.dumps` writes it back: `", "` and `": "`
+    /// separators.
+    JwkSpaced,
+    /// The modulus bytes, big-endian (a verifier keyed with the JWK's decoded `n`).
+    Modulus,
 }
 
 impl PublicKeyForm {
-    pub const ALL: [PublicKeyForm; 4] = [
+    pub const ALL: [PublicKeyForm; 9] = [
         PublicKeyForm::Pem,
         PublicKeyForm::PemNoNewline,
+        PublicKeyForm::PemCrlf,
+        PublicKeyForm::Pkcs1Pem,
         PublicKeyForm::Der,
+        PublicKeyForm::Pkcs1Der,
         PublicKeyForm::Jwk,
+        PublicKeyForm::JwkSpaced,
+        PublicKeyForm::Modulus,
     ];
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             PublicKeyForm::Pem => "pem",
             PublicKeyForm::PemNoNewline => "pem-no-newline",
+            PublicKeyForm::PemCrlf => "pem-crlf",
+            PublicKeyForm::Pkcs1Pem => "pkcs1-pem",
             PublicKeyForm::Der => "der",
+            PublicKeyForm::Pkcs1Der => "pkcs1-der",
             PublicKeyForm::Jwk => "jwk",
+            PublicKeyForm::JwkSpaced => "jwk-spaced",
+            PublicKeyForm::Modulus => "modulus",
         }
     }
 }
@@ -72,10 +110,16 @@ impl Malformation {
 /// A token defect. Defects compose; two that both decide how the token is signed (or both
 /// break its envelope) conflict, and forging reports the pair.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Each forged attack models a real verifier bug; its doc says which, and the token is
+/// exactly what that bug accepts (`docs/attacks.md` has the table).
 pub enum Defect {
     Expired,
     NotYetValid,
     IssuedInFuture,
+    /// A verifier that does not check the signature at all (decode without verify, as
+    /// `jwt.decode(..., options={"verify_signature": False})` or `jwt-decode` used for
+    /// authorisation) accepts any signature; the rogue key's is a well-formed one.
     BadSignature,
     /// Signed with another provider's published primary key (default GitLab's, GitHub's for
     /// GitLab tokens) under the same `kid`: cross-issuer key confusion.
@@ -96,16 +140,35 @@ pub enum Defect {
     OwnerIdDrift,
     UnknownKid,
     NoKid,
-    /// `alg` set to this spelling of "none" (default `none`), with an empty signature.
+    /// `alg` set to this spelling of "none" (default `none`), with an empty signature:
+    /// the 2015 `alg: none` bypass of node-jsonwebtoken, pyjwt and others; the other
+    /// spellings model verifiers that block the exact string `none` but look algorithms up
+    /// ignoring case (`None`, `NONE`, `nOnE`).
     AlgNone(String),
+    /// `alg` HS256, keyed with the published RSA public key in the given form: algorithm
+    /// confusion (see [`PublicKeyForm`]).
     Hs256PublicKey(PublicKeyForm),
-    /// `alg` HS256, signed with an empty HMAC secret.
+    /// `alg` HS256, signed with an empty HMAC secret: a verifier whose key lookup comes back
+    /// empty (a `kid` naming `/dev/null`, a missing setting read as `""`) and that HMACs
+    /// with what it got.
     Hs256EmptyKey,
+    /// `jku` names a key set the attacker serves, and the rogue key signs: a verifier that
+    /// fetches the keys the token points at (RFC 7515 §4.1.2) instead of the issuer's.
     JkuInjection,
+    /// `jwk` embeds the rogue public key, which signs: a verifier that trusts the key the
+    /// token carries (node-jose before 0.11.0, CVE-2018-0114).
     JwkInjection,
+    /// `x5u` names a certificate URL the attacker serves, the rogue key signs: a verifier
+    /// that fetches the certificate the token points at.
     X5uInjection,
-    /// `x5c` holds a self-signed certificate of the rogue key, which signs the token.
+    /// `x5c` holds a self-signed certificate of the rogue key, which signs the token: a
+    /// verifier that takes the embedded certificate's key without validating its chain.
     X5cInjection,
+    /// `alg` ES256 under the `kid` of a published P-256 key ([`crate::keys::EC_KID`]), and a
+    /// signature of 64 zero bytes (r = s = 0): Java 15–18's ECDSA accepted it for every
+    /// message and key ("psychic signatures", CVE-2022-21449). The scenario must publish
+    /// that key ([`crate::keys::ec_jwk`]) for a vulnerable verifier to find it.
+    PsychicSignature,
     CritHeader,
     Malformed(Malformation),
     Oversized,
@@ -183,6 +246,7 @@ impl Defect {
             Defect::JwkInjection => header(&["jwk"]),
             Defect::X5uInjection => header(&["x5u"]),
             Defect::X5cInjection => header(&["x5c"]),
+            Defect::PsychicSignature => header(&["alg", "kid"]),
             Defect::CritHeader => header(&["crit", "mintcheck-critical"]),
             Defect::BadSignature
             | Defect::OtherIssuerKey(_)
@@ -267,7 +331,7 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ),
     (
         "hs256-public-key[:FORM]",
-        "HS256 keyed with the published public key; FORM pem | pem-no-newline | der | jwk",
+        "HS256 keyed with the published public key; FORM pem (SPKI, \\n, final newline) | pem-no-newline | pem-crlf | pkcs1-pem | der | pkcs1-der | jwk (as served) | jwk-spaced (Python json.dumps) | modulus",
     ),
     ("hs256-empty-key", "HS256 keyed with an empty secret"),
     (
@@ -285,6 +349,10 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     (
         "x5c-injection",
         "x5c header holds a self-signed certificate of the rogue key; rogue signature",
+    ),
+    (
+        "psychic-signature",
+        "alg ES256 under the kid mintcheck-ec, signature r = s = 0 (CVE-2022-21449); publish the EC key with add_jwk",
     ),
     (
         "crit-header",
@@ -399,6 +467,7 @@ impl FromStr for Defect {
             "jwk-injection" => no_argument(Defect::JwkInjection),
             "x5u-injection" => no_argument(Defect::X5uInjection),
             "x5c-injection" => no_argument(Defect::X5cInjection),
+            "psychic-signature" => no_argument(Defect::PsychicSignature),
             "crit-header" => no_argument(Defect::CritHeader),
             "malformed" => {
                 claim("KIND")?;
@@ -445,6 +514,7 @@ impl fmt::Display for Defect {
             Defect::JwkInjection => f.write_str("jwk-injection"),
             Defect::X5uInjection => f.write_str("x5u-injection"),
             Defect::X5cInjection => f.write_str("x5c-injection"),
+            Defect::PsychicSignature => f.write_str("psychic-signature"),
             Defect::CritHeader => f.write_str("crit-header"),
             Defect::Malformed(kind) => write!(f, "malformed:{}", kind.name()),
             Defect::Oversized => f.write_str("oversized"),
@@ -498,6 +568,7 @@ pub fn every_defect() -> Vec<Defect> {
         Defect::JwkInjection,
         Defect::X5uInjection,
         Defect::X5cInjection,
+        Defect::PsychicSignature,
         Defect::CritHeader,
     ]);
     all.extend(Malformation::ALL.map(Defect::Malformed));
@@ -540,7 +611,7 @@ mod tests {
                 .parse::<Defect>()
                 .unwrap_or_else(|e| panic!("{syntax}: {e}"));
         }
-        assert_eq!(CATALOGUE.len(), 30);
+        assert_eq!(CATALOGUE.len(), 31);
     }
 
     #[test]

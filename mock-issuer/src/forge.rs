@@ -291,6 +291,8 @@ impl std::fmt::Display for ForgedToken {
 enum Signer {
     Rsa(SigningKey, RsaAlgorithm),
     Hmac(Vec<u8>),
+    /// These bytes, whatever the message.
+    Fixed(Vec<u8>),
     Unsigned,
 }
 
@@ -302,6 +304,7 @@ impl Signer {
                 let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
                 Ok(hmac::sign(&key, input).as_ref().to_vec())
             }
+            Signer::Fixed(bytes) => Ok(bytes.clone()),
             Signer::Unsigned => Ok(Vec::new()),
         }
     }
@@ -449,8 +452,13 @@ impl<'a> Plan<'a> {
                 let secret = match form {
                     PublicKeyForm::Pem => key.public_pem().into_bytes(),
                     PublicKeyForm::PemNoNewline => key.public_pem().trim_end().as_bytes().to_vec(),
+                    PublicKeyForm::PemCrlf => key.public_pem().replace('\n', "\r\n").into_bytes(),
+                    PublicKeyForm::Pkcs1Pem => key.public_pkcs1_pem().into_bytes(),
                     PublicKeyForm::Der => key.public_der().to_vec(),
+                    PublicKeyForm::Pkcs1Der => key.public_pkcs1_der(),
                     PublicKeyForm::Jwk => key.jwk().to_string().into_bytes(),
+                    PublicKeyForm::JwkSpaced => python_dumps(key.jwk()).into_bytes(),
+                    PublicKeyForm::Modulus => key.modulus(),
                 };
                 header.insert("alg".into(), json!("HS256"));
                 self.choose_signer(defect, Signer::Hmac(secret))?;
@@ -478,6 +486,12 @@ impl<'a> Plan<'a> {
                 let certificate = self_signed_der(&self.forger.rogue)?;
                 header.insert("x5c".into(), json!([STANDARD.encode(certificate)]));
                 self.choose_signer(defect, rogue)?;
+            }
+            Defect::PsychicSignature => {
+                header.insert("alg".into(), json!("ES256"));
+                header.insert("kid".into(), json!(crate::keys::EC_KID));
+                // ES256 signatures are r || s, 32 bytes each (RFC 7518 §3.4).
+                self.choose_signer(defect, Signer::Fixed(vec![0; 64]))?;
             }
             Defect::CritHeader => {
                 header.insert("crit".into(), json!(["mintcheck-critical"]));
@@ -507,6 +521,18 @@ impl<'a> Plan<'a> {
         }
         Ok(())
     }
+}
+
+/// A flat JSON object of strings as Python's `json.dumps` writes it by default: `", "`
+/// between members, `": "` after names.
+fn python_dumps(object: &Value) -> String {
+    let members: Vec<String> = object
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| format!("{}: {value}", Value::from(name.as_str())))
+        .collect();
+    format!("{{{}}}", members.join(", "))
 }
 
 /// A self-signed certificate (DER) for `key`, named after its `kid`.

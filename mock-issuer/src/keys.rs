@@ -25,6 +25,23 @@ pub const ROGUE_KID: &str = "mintcheck-rogue";
 /// `kid` of a 1024-bit key, published only on request (R-SIG-4: verifiers accept keys
 /// under 2048 bits).
 pub const SMALL_KID: &str = "mintcheck-small";
+/// The `kid` of a P-256 public key no issuer publishes unless a scenario does
+/// ([`ec_jwk`]); `psychic-signature` tokens name it.
+pub const EC_KID: &str = "mintcheck-ec";
+
+/// A P-256 public key as a JWK under [`EC_KID`]: what an issuer that also signs ES256 would
+/// publish. Its private half was thrown away: nothing valid is ever signed with it.
+pub fn ec_jwk() -> Value {
+    json!({
+        "kty": "EC",
+        "crv": "P-256",
+        "kid": EC_KID,
+        "alg": "ES256",
+        "use": "sig",
+        "x": "VQqpMeJjtXRUyTkWFSFOtdkAH44Ef2euhlmCHIDabPw",
+        "y": "uaTHhJDxz-dYsLSQ54dQ4xmVg3CBOB3xKI8wio5ToM8",
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -212,9 +229,29 @@ impl SigningKey {
         &self.inner.spki_der
     }
 
-    /// The public key as SubjectPublicKeyInfo PEM, with the trailing newline a `.pem` file has.
+    /// The public key as SubjectPublicKeyInfo PEM as `openssl rsa -pubout` writes it and a
+    /// `.pem` file holds it: `\n` line ends, 64-character lines, a final newline.
     pub fn public_pem(&self) -> String {
-        pem::encode(&pem::Pem::new("PUBLIC KEY", self.inner.spki_der.clone()))
+        pem_lf("PUBLIC KEY", &self.inner.spki_der)
+    }
+
+    /// The public key as PKCS#1 `RSAPublicKey` DER (the BIT STRING inside the SPKI).
+    pub fn public_pkcs1_der(&self) -> Vec<u8> {
+        pkcs1_of_spki(&self.inner.spki_der).unwrap_or_default()
+    }
+
+    /// The public key as PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`), as
+    /// `openssl rsa -RSAPublicKey_out` writes it.
+    pub fn public_pkcs1_pem(&self) -> String {
+        pem_lf("RSA PUBLIC KEY", &self.public_pkcs1_der())
+    }
+
+    /// The modulus, big-endian without leading zero bytes (the JWK's `n`, decoded).
+    pub fn modulus(&self) -> Vec<u8> {
+        self.inner.jwk["n"]
+            .as_str()
+            .and_then(|n| URL_SAFE_NO_PAD.decode(n).ok())
+            .unwrap_or_default()
     }
 
     /// RSASSA-PKCS1-v1_5 with SHA-256 over `message`.
@@ -259,6 +296,45 @@ fn rsa_jwk(kid: &str, modulus: &[u8], exponent: &[u8]) -> Value {
         "n": URL_SAFE_NO_PAD.encode(strip_leading_zeros(modulus)),
         "e": URL_SAFE_NO_PAD.encode(strip_leading_zeros(exponent)),
     })
+}
+
+fn pem_lf(label: &str, der: &[u8]) -> String {
+    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    pem::encode_config(&pem::Pem::new(label, der.to_vec()), config)
+}
+
+/// The `RSAPublicKey` inside a SubjectPublicKeyInfo: SEQUENCE { AlgorithmIdentifier,
+/// BIT STRING { 0 unused bits, RSAPublicKey } }.
+fn pkcs1_of_spki(spki: &[u8]) -> Option<Vec<u8>> {
+    let (tag, outer, _) = der_element(spki)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (_, _, after_algorithm) = der_element(outer)?;
+    let (tag, bits, _) = der_element(after_algorithm)?;
+    match (tag, bits.split_first()) {
+        (0x03, Some((0, key))) => Some(key.to_vec()),
+        _ => None,
+    }
+}
+
+/// One DER element: its tag, its content and what follows it.
+fn der_element(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = bytes.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (length, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let length = rest[..count]
+            .iter()
+            .fold(0usize, |n, &b| (n << 8) | usize::from(b));
+        (length, &rest[count..])
+    };
+    (rest.len() >= length).then(|| (tag, &rest[..length], &rest[length..]))
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {

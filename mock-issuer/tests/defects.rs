@@ -7,13 +7,15 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{Expectation, Reason, WIDGETRY, fetch_json, reasons, verify};
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use mock_issuer::defect::every_defect;
 use mock_issuer::time::unix_now;
 use mock_issuer::{
     Defect, ForgeError, KeySet, Malformation, MockIssuer, Profile, Provider, PublicKeyForm,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
+use sha2::Sha256;
 
 struct Fetched {
     issuer: String,
@@ -61,6 +63,9 @@ fn expected_reasons(defect: &Defect) -> std::collections::BTreeSet<Reason> {
             reasons([Reason::DisallowedAlg("HS256".into())])
         }
         Defect::OtherRsaAlg(algorithm) => reasons([Reason::DisallowedAlg(algorithm.to_string())]),
+        Defect::PsychicSignature => {
+            reasons([Reason::UnknownKid, Reason::DisallowedAlg("ES256".into())])
+        }
         Defect::CritHeader => reasons([Reason::UnsupportedCritical]),
         Defect::Malformed(_) => reasons([Reason::Malformed]),
         Defect::Oversized => reasons([Reason::Oversized]),
@@ -142,30 +147,41 @@ async fn the_attacks_are_real_attacks() {
         let (message, signature) = token.rsplit_once('.').unwrap();
         (message.to_owned(), signature.to_owned())
     };
-    // HS256 keyed with the published public key verifies under HMAC with that key.
+    // HS256 keyed with the published public key verifies under an HMAC (RustCrypto's, not
+    // the signer's aws-lc-rs) keyed with that key as each vulnerable verifier holds it: the
+    // encodings rebuilt here from the published JWK with the `rsa` crate, not taken from the
+    // mock issuer.
     let key = issuer.keys().primary.clone();
-    for (form, secret) in [
-        (PublicKeyForm::Pem, key.public_pem().into_bytes()),
-        (
-            PublicKeyForm::PemNoNewline,
-            key.public_pem().trim_end().as_bytes().to_vec(),
-        ),
-        (PublicKeyForm::Der, key.public_der().to_vec()),
-        (PublicKeyForm::Jwk, key.jwk().to_string().into_bytes()),
-    ] {
+    for form in PublicKeyForm::ALL {
         let token = issuer
             .token(Profile::Github)
             .defect(Defect::Hs256PublicKey(form))
             .sign()
             .unwrap();
+        assert_eq!(token.header["alg"], "HS256");
         let (message, signature) = message_and_signature(token.as_str());
-        let hmac = DecodingKey::from_secret(&secret);
-        assert!(
-            jsonwebtoken::crypto::verify(&signature, message.as_bytes(), &hmac, Algorithm::HS256)
-                .unwrap(),
-            "{form:?}"
-        );
+        let secret = held_as(key.jwk(), form);
+        let mut mac = Hmac::<Sha256>::new_from_slice(&secret).unwrap();
+        mac.update(message.as_bytes());
+        let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+        assert!(mac.verify_slice(&signature).is_ok(), "{form:?}");
     }
+    // The psychic signature is ES256 under the EC key's kid, r = s = 0.
+    let token = issuer
+        .token(Profile::Github)
+        .defect(Defect::PsychicSignature)
+        .sign()
+        .unwrap();
+    assert_eq!(
+        (&token.header["alg"], &token.header["kid"]),
+        (&json!("ES256"), &json!(mock_issuer::keys::EC_KID))
+    );
+    let (_, signature) = message_and_signature(token.as_str());
+    assert_eq!(URL_SAFE_NO_PAD.decode(signature).unwrap(), [0u8; 64]);
+    assert_eq!(
+        mock_issuer::keys::ec_jwk()["kid"],
+        mock_issuer::keys::EC_KID
+    );
     // other-rsa-alg really signs under the algorithm it names, with the published key.
     for (algorithm, name) in [
         (Algorithm::PS256, "PS256"),
@@ -530,5 +546,51 @@ fn each_defect_changes_only_what_it_declares() {
                 "{defect} changed header {key} without declaring it"
             );
         }
+    }
+}
+
+/// The bytes a vulnerable verifier holding `jwk` would key its HMAC with, for each form, built
+/// with the `rsa` crate and by hand from the JWK alone.
+fn held_as(jwk: &Value, form: PublicKeyForm) -> Vec<u8> {
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    use rsa::pkcs8::{EncodePublicKey, LineEnding};
+    let number = |member: &str| {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(jwk[member].as_str().unwrap())
+            .unwrap();
+        rsa::BigUint::from_bytes_be(&bytes)
+    };
+    let public = rsa::RsaPublicKey::new(number("n"), number("e")).unwrap();
+    let spki_pem = public.to_public_key_pem(LineEnding::LF).unwrap();
+    assert!(
+        spki_pem.starts_with("-----BEGIN PUBLIC KEY-----\n")
+            && spki_pem.ends_with("-----END PUBLIC KEY-----\n")
+            && !spki_pem.contains('\r')
+    );
+    match form {
+        PublicKeyForm::Pem => spki_pem.into_bytes(),
+        PublicKeyForm::PemNoNewline => spki_pem.trim_end().as_bytes().to_vec(),
+        PublicKeyForm::PemCrlf => public
+            .to_public_key_pem(LineEnding::CRLF)
+            .unwrap()
+            .into_bytes(),
+        PublicKeyForm::Pkcs1Pem => {
+            let pem = public.to_pkcs1_pem(LineEnding::LF).unwrap();
+            assert!(pem.starts_with("-----BEGIN RSA PUBLIC KEY-----\n"));
+            pem.into_bytes()
+        }
+        PublicKeyForm::Der => public.to_public_key_der().unwrap().as_bytes().to_vec(),
+        PublicKeyForm::Pkcs1Der => public.to_pkcs1_der().unwrap().as_bytes().to_vec(),
+        PublicKeyForm::Jwk => serde_json::to_string(jwk).unwrap().into_bytes(),
+        PublicKeyForm::JwkSpaced => {
+            let members: Vec<String> = jwk
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(name, value)| format!("\"{name}\": {value}"))
+                .collect();
+            format!("{{{}}}", members.join(", ")).into_bytes()
+        }
+        PublicKeyForm::Modulus => number("n").to_bytes_be(),
     }
 }

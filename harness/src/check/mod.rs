@@ -152,11 +152,14 @@ impl Judge {
                 (_, Expected::RefuseTooLarge) if response.status == 413 => {}
                 (Some(_), _) => findings.refusal(None, None, response),
                 (None, _) => findings.refusal(
-                    expect.status.as_ref().map(|s| (s.value, &s.grading)),
+                    expect
+                        .status
+                        .as_ref()
+                        .map(|s| (*s.at(self.run_level), &s.grading)),
                     expect
                         .code
                         .as_ref()
-                        .map(|c| (c.value.0.as_slice(), &c.grading)),
+                        .map(|c| (c.at(self.run_level).0.as_slice(), &c.grading)),
                     response,
                 ),
             },
@@ -315,7 +318,7 @@ impl<'j> Findings<'j> {
             Some(demand) if status.grading.is_default() => demand,
             _ => self.judge.written(Aspect::Status, &status.grading),
         };
-        self.status_is(demand, status.value, response);
+        self.status_is(demand, *status.at(self.judge.run_level), response);
     }
 
     fn status_is(&mut self, demand: Demand, expected: u16, response: &Response) {

@@ -449,20 +449,41 @@ fn check_expect(
 ) -> Result<(), (String, String)> {
     let expect = &step.expect;
     if let Some(status) = &expect.status
-        && !(100..=599).contains(&status.value)
+        && let Some(bad) = [Some(status.value), status.core]
+            .into_iter()
+            .flatten()
+            .find(|value| !(100..=599).contains(value))
     {
         return Err((
             "status".into(),
-            format!("{} is not an HTTP status (100 to 599)", status.value),
+            format!("{bad} is not an HTTP status (100 to 599)"),
         ));
     }
-    if let Some(code) = &expect.code
-        && let Some(unknown) = code
-            .value
+    let core_values = [
+        expect
+            .status
+            .as_ref()
+            .map(|s| (s.core.is_some(), &s.grading, "status")),
+        expect
+            .code
+            .as_ref()
+            .map(|c| (c.core.is_some(), &c.grading, "code")),
+    ];
+    for (has_core, grading, field) in core_values.into_iter().flatten() {
+        if has_core && grading.level.is_some_and(|level| level != Level::Core) {
+            return Err((
+                format!("{field}.core"),
+                "`core` is what a core run judges instead of `value`; a check graded above core has none".into(),
+            ));
+        }
+    }
+    let mut codes = expect.code.iter().flat_map(|c| {
+        c.value
             .0
             .iter()
-            .find(|c| !ERROR_CODES.contains(&c.as_str()))
-    {
+            .chain(c.core.iter().flat_map(|core| core.0.iter()))
+    });
+    if let Some(unknown) = codes.find(|c| !ERROR_CODES.contains(&c.as_str())) {
         return Err((
             "code".into(),
             format!(

@@ -299,7 +299,7 @@ impl Expect {
         self.status.as_ref().map(|s| s.value)
     }
 
-    /// The expected codes, if any are given.
+    /// The expected codes above core, if any are given.
     pub fn codes(&self) -> Option<&[String]> {
         self.code.as_ref().map(|c| c.value.0.as_slice())
     }
@@ -325,10 +325,14 @@ impl Grading {
 }
 
 /// An expected value, written plainly (`status = 422`) or as a table that grades it
-/// (`status = { value = 405, level = "pypi-exact", rule = "R-EP-5" }`).
+/// (`status = { value = 405, level = "pypi-exact", rule = "R-EP-5" }`), or says what core
+/// accepts instead (`code = { value = "invalid-publisher", core = ["invalid-publisher",
+/// "invalid-token"] }`: the exact value above core).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checked<T> {
     pub value: T,
+    /// What a core run judges instead of `value`.
+    pub core: Option<T>,
     pub grading: Grading,
 }
 
@@ -336,24 +340,38 @@ impl<T> From<T> for Checked<T> {
     fn from(value: T) -> Self {
         Checked {
             value,
+            core: None,
             grading: Grading::default(),
+        }
+    }
+}
+
+impl<T> Checked<T> {
+    /// The value a run at `level` judges.
+    pub fn at(&self, level: Level) -> &T {
+        match (&self.core, level) {
+            (Some(core), Level::Core) => core,
+            _ => &self.value,
         }
     }
 }
 
 impl<T: Serialize> Serialize for Checked<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.grading.is_default() {
+        if self.grading.is_default() && self.core.is_none() {
             return self.value.serialize(serializer);
         }
         #[derive(Serialize)]
         struct Table<'a, T> {
             value: &'a T,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            core: Option<&'a T>,
             #[serde(flatten)]
             grading: &'a Grading,
         }
         Table {
             value: &self.value,
+            core: self.core.as_ref(),
             grading: &self.grading,
         }
         .serialize(serializer)
@@ -362,7 +380,7 @@ impl<T: Serialize> Serialize for Checked<T> {
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Checked<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const KEYS: &str = "`value`, `level`, `rule`, `strength`";
+        const KEYS: &str = "`value`, `core`, `level`, `rule`, `strength`";
         let raw = Value::deserialize(deserializer)?;
         let Value::Object(mut table) = raw else {
             return T::deserialize(raw)
@@ -377,8 +395,13 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Checked<T> {
         let value = table.remove("value").ok_or_else(|| {
             D::Error::custom(format!("missing field `value` (the table's keys: {KEYS})"))
         })?;
+        let core = table
+            .remove("core")
+            .map(|core| T::deserialize(core).map_err(D::Error::custom))
+            .transpose()?;
         Ok(Checked {
             value: T::deserialize(value).map_err(D::Error::custom)?,
+            core,
             grading: Grading::deserialize(Value::Object(table)).map_err(D::Error::custom)?,
         })
     }
