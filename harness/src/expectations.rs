@@ -111,6 +111,13 @@ pub struct Entry {
     pattern: Regex,
 }
 
+impl Entry {
+    /// Whether the entry names a group of scenarios rather than one.
+    pub fn is_glob(&self) -> bool {
+        self.scenario.contains(['*', '?'])
+    }
+}
+
 /// A loaded, checked expectations file.
 #[derive(Clone, Debug)]
 pub struct Expectations {
@@ -360,6 +367,30 @@ impl Expectations {
         &self.entries
     }
 
+    /// The xfail entries with globs that excused no failure in `outcomes` although some of
+    /// their scenarios ran: each is stale, with the place it is written.
+    pub fn stale(&self, outcomes: &[Outcome]) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|entry| entry.listed == Listed::Xfail && entry.is_glob())
+            .filter(|entry| {
+                let mine = || outcomes.iter().filter(|o| entry.pattern.is_match(&o.id));
+                let ran = mine().any(|o| matches!(o.verdict, Verdict::Pass | Verdict::Advisory));
+                let excused = mine().any(|o| matches!(o.verdict, Verdict::Xfail { .. }));
+                ran && !excused
+            })
+            .map(|entry| {
+                format!(
+                    "{}:{}: the xfail entry {:?} ({}) excused no failure: every scenario it lists passed; remove the entry",
+                    self.path.display(),
+                    entry.line,
+                    entry.scenario,
+                    entry.reason
+                )
+            })
+            .collect()
+    }
+
     /// The entry listing scenario `id`, if any (at most one does).
     pub fn entry_for(&self, id: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.pattern.is_match(id))
@@ -392,6 +423,10 @@ impl Expectations {
         };
         let place = format!("{}:{}", self.path.display(), entry.line);
         match outcome.verdict {
+            // A glob lists a group whose members need not all fail (the successes of
+            // `github/*` have no error envelope to get wrong); `stale` judges the entry as a
+            // whole after the run.
+            Verdict::Pass | Verdict::Advisory if entry.is_glob() => {}
             Verdict::Pass | Verdict::Advisory => {
                 outcome.verdict = Verdict::Xpass {
                     reason: format!(
@@ -632,5 +667,108 @@ reason = "d"
         assert!(glob("payload/not-jso?").is_match("payload/not-json"));
         assert!(!glob("signature").is_match("signature/expired"));
         assert!(!glob("a.b").is_match("axb"));
+    }
+
+    fn failed(id: &str, aspects: &[Aspect]) -> Outcome {
+        use crate::outcome::StepRecord;
+        let mut step = StepRecord::note("step1".into(), "POST", "u".into(), None);
+        step.judged = aspects.iter().copied().collect();
+        step.mismatches = aspects
+            .iter()
+            .map(|aspect| Mismatch {
+                at: "x".into(),
+                expected: "e".into(),
+                actual: "a".into(),
+                aspect: *aspect,
+                rules: vec!["R-TIME-1".into()],
+                level: Level::Core,
+                strength: Strength::Must,
+            })
+            .collect();
+        Outcome {
+            id: id.into(),
+            title: "t".into(),
+            level: Level::Core,
+            rules: vec!["R-TIME-1".into()],
+            verdict: if aspects.is_empty() {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            },
+            steps: vec![step],
+            millis: 0,
+        }
+    }
+
+    const ENVELOPE_ONLY: &str = "[[expect]]\nscenario = \"signature/*\"\noutcome = \"xfail\"\naspects = [\"envelope\"]\nreason = \"our own error body\"\n";
+
+    #[test]
+    fn an_entry_excuses_only_the_aspects_it_names() {
+        let listed = parse(ENVELOPE_ONLY).unwrap();
+        let mut envelope = failed("signature/expired", &[Aspect::Envelope]);
+        listed.settle(&mut envelope);
+        assert!(matches!(envelope.verdict, Verdict::Xfail { .. }));
+        let mut minted = failed("signature/alg-none", &[Aspect::Decision]);
+        listed.settle(&mut minted);
+        assert_eq!(minted.verdict, Verdict::Fail);
+        let note = minted.mismatches().last().unwrap();
+        assert_eq!(note.at, "expectations");
+        assert_eq!(note.aspect, Aspect::Decision);
+        assert!(
+            note.actual.contains("a failure in decision too"),
+            "{note:?}"
+        );
+        // Without `aspects`, every aspect but the decision is excused.
+        let default = parse(
+            "[[expect]]\nscenario = \"signature/alg-none\"\noutcome = \"xfail\"\nreason = \"r\"\n",
+        )
+        .unwrap();
+        let mut minted = failed("signature/alg-none", &[Aspect::Decision, Aspect::Status]);
+        default.settle(&mut minted);
+        assert_eq!(minted.verdict, Verdict::Fail);
+        let mut wrong_status = failed("signature/alg-none", &[Aspect::Status, Aspect::Wording]);
+        default.settle(&mut wrong_status);
+        assert!(matches!(wrong_status.verdict, Verdict::Xfail { .. }));
+    }
+
+    #[test]
+    fn a_glob_entry_is_stale_when_it_excused_nothing() {
+        let listed = parse(ENVELOPE_ONLY).unwrap();
+        let mut passed = failed("signature/expired", &[]);
+        listed.settle(&mut passed);
+        assert_eq!(
+            passed.verdict,
+            Verdict::Pass,
+            "a glob's passing member passes"
+        );
+        let stale = listed.stale(std::slice::from_ref(&passed));
+        assert_eq!(stale.len(), 1);
+        assert!(stale[0].starts_with("known.toml:1: the xfail entry \"signature/*\""));
+        let mut excused = failed("signature/alg-none", &[Aspect::Envelope]);
+        listed.settle(&mut excused);
+        assert!(listed.stale(&[passed, excused]).is_empty());
+        assert!(listed.stale(&[]).is_empty(), "nothing of it ran");
+    }
+
+    #[test]
+    fn aspects_are_checked() {
+        let found = problems(
+            "[[expect]]\nscenario = \"payload/*\"\noutcome = \"xfail\"\naspects = [\"envelop\"]\nreason = \"r\"\n",
+        );
+        assert!(
+            found[0].starts_with("known.toml:4: `aspects`: unknown aspect \"envelop\""),
+            "{found:?}"
+        );
+        let found = problems(
+            "[[expect]]\nscenario = \"payload/*\"\noutcome = \"unsupported\"\naspects = [\"status\"]\nreason = \"r\"\n",
+        );
+        assert!(
+            found[0].starts_with("known.toml:4: `aspects`: only an xfail entry"),
+            "{found:?}"
+        );
+        let found = problems(
+            "[[expect]]\nscenario = \"payload/*\"\noutcome = \"xfail\"\naspects = []\nreason = \"r\"\n",
+        );
+        assert!(found[0].contains("name at least one"), "{found:?}");
     }
 }

@@ -263,6 +263,14 @@ impl Tally {
         }
     }
 
+    /// [`Tally::exit_code`], with `stale` expectations entries counting as xpass does.
+    pub fn exit_code_with_stale(&self, stale: usize) -> u8 {
+        match self.exit_code() {
+            0 if stale > 0 => 3,
+            code => code,
+        }
+    }
+
     pub fn summary(&self) -> String {
         let mut text = format!(
             "scenarios: {} pass, {} fail, {} inconclusive, {} skip, {} unsupported, {} error, {} advisories",

@@ -1,6 +1,6 @@
-//! Sending one request. Plain-http targets are spoken to with hyper's HTTP/1.1 client so the
-//! status line's reason phrase is kept (the legacy upload puts its message there, R-UP-1);
-//! https targets go through reqwest, where only the status code is seen.
+//! Sending one request, over HTTP/1.1 so the status line's reason phrase is kept (the legacy
+//! upload puts its message there, R-UP-1): plain-http targets with hyper's client, https
+//! targets through reqwest, which keeps hyper's reason phrase in the response's extensions.
 
 use std::time::Duration;
 
@@ -139,15 +139,17 @@ async fn send_reqwest(http: &reqwest::Client, request: &Outgoing) -> Result<Resp
         builder = builder.body(body.clone());
     }
     let response = builder.send().await.map_err(|e| e.to_string())?;
-    let status = response.status().as_u16();
+    let status = response.status();
+    // reqwest speaks HTTP/1.1 here (no http2 feature) and keeps hyper's reason phrase.
+    let reason = reason_phrase(status, response.extensions());
     let headers = header_pairs(response.headers());
     let body = response
         .text()
         .await
         .map_err(|e| format!("reading the response: {e}"))?;
     Ok(Response {
-        status,
-        reason: None,
+        status: status.as_u16(),
+        reason,
         headers,
         body,
     })
@@ -174,4 +176,50 @@ pub(crate) fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> 
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    /// A server whose every answer is `400 Non-user identities …` in the status line.
+    async fn phrase_server() -> String {
+        let app = axum::Router::new().fallback(|| async {
+            let mut response = (http::StatusCode::BAD_REQUEST, "body").into_response();
+            let phrase = hyper::ext::ReasonPhrase::from_static(
+                b"Non-user identities cannot create new projects.",
+            );
+            response.extensions_mut().insert(phrase);
+            response
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        base
+    }
+
+    #[tokio::test]
+    async fn both_clients_keep_the_reason_phrase() {
+        let base = phrase_server().await;
+        let request = Outgoing {
+            method: "POST".into(),
+            url: format!("{base}/legacy/"),
+            headers: Vec::new(),
+            body: Some(b"x".to_vec()),
+        };
+        let expected = Some("Non-user identities cannot create new projects.".to_owned());
+        let plain = send_http1(&request).await.unwrap();
+        assert_eq!((plain.status, plain.reason), (400, expected.clone()));
+        // The https path, through reqwest, over the same server.
+        let http = reqwest::Client::new();
+        let through_reqwest = send_reqwest(&http, &request).await.unwrap();
+        assert_eq!(
+            (through_reqwest.status, through_reqwest.reason),
+            (400, expected)
+        );
+    }
 }

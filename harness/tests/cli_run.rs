@@ -430,3 +430,62 @@ async fn json_reports_parse_with_their_summary() {
         .collect();
     assert_eq!(outcomes, ["pass", "fail"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_should_is_an_advisory_that_exits_0_unless_strict() {
+    let base = wrong_code_target().await;
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "unknown-issuer.toml",
+        r#"title = "an unknown issuer is named as such"
+requirement = "r"
+rules = ["R-ORDER-2"]
+level = "core"
+[[step]]
+action = "mint"
+body = '{"token":"x"}'
+expect = { status = 422, code = "invalid-token", description = { contains = "unknown trusted publishing issuer", rule = "R-ORDER-2", strength = "should" } }
+"#,
+    );
+    let run = |extra: &'static [&'static str]| {
+        let (dir, base) = (dir.path().to_owned(), base.clone());
+        async move {
+            tokio::process::Command::new(bin())
+                .args(["run", "--scenarios"])
+                .arg(&dir)
+                .args(["--target-url", &base, "--control-token", TOKEN])
+                .args(extra)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let output = run(&[]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains(
+            "ADVISORY     unknown-issuer  (SHOULD of R-ORDER-2 not met at /errors/0/description)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("at /errors/0/description (wording, R-ORDER-2 SHOULD at core):"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(", 1 advisories\n"), "{stdout}");
+
+    let output = run(&["--format", "json"]).await;
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["advisories"], 1);
+    assert_eq!(report["scenarios"][0]["outcome"], "advisory");
+    assert_eq!(
+        report["scenarios"][0]["steps"][0]["mismatches"][0]["strength"],
+        "should"
+    );
+
+    let output = run(&["--strict"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    assert!(text(&output.stdout).contains("FAIL         unknown-issuer"));
+}

@@ -112,7 +112,7 @@ impl Malformation {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 ///
 /// Each forged attack models a real verifier bug; its doc says which, and the token is
-/// exactly what that bug accepts (`docs/attacks.md` has the table).
+/// exactly what that bug accepts (`docs/verdict-truth.md` has the table).
 pub enum Defect {
     Expired,
     NotYetValid,

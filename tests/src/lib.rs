@@ -1,1 +1,4 @@
-//! End-to-end tests live in `tests/`; this crate has no library code of its own.
+//! End-to-end tests live in `tests/`; the library holds what they share: an independent
+//! registry (`independent`) to run the suite against.
+
+pub mod independent;

@@ -53,7 +53,8 @@ wording fared.
 
 Exit codes: 0 all judged scenarios passed (advisories and xfail included); 1 some failed or were
 inconclusive; 2 usage, scenario or expectations file error; 3 the target could not be started,
-reached or set up, or a scenario listed as xfail passed (xpass)."
+reached or set up, or an expectation is stale: a scenario listed as xfail passed (xpass), or a
+glob entry excused no failure."
     )
 }
 
@@ -228,6 +229,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
     }
     let tally = Tally::of(&outcomes);
+    let stale = options
+        .expectations
+        .as_ref()
+        .map(|e| e.stale(&outcomes))
+        .unwrap_or_default();
     let text = render(&args, &target, level, options.seed, &outcomes, human)?;
     match &args.output {
         Some(path) => {
@@ -237,7 +243,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         None => print!("{text}"),
     }
-    Ok(ExitCode::from(tally.exit_code()))
+    for entry in &stale {
+        eprintln!("stale expectation: {entry}");
+    }
+    Ok(ExitCode::from(tally.exit_code_with_stale(stale.len())))
 }
 
 fn render(

@@ -89,14 +89,3 @@ pub enum Identity {
         actor_id: String,
     },
 }
-
-impl Identity {
-    pub fn provider(&self) -> &'static str {
-        match self {
-            Identity::Github { .. } => "github",
-            Identity::Gitlab { .. } => "gitlab",
-            Identity::Google { .. } => "google",
-            Identity::Activestate { .. } => "activestate",
-        }
-    }
-}

@@ -32,14 +32,22 @@ pub struct KeyStore {
     caches: Mutex<HashMap<String, Cached>>,
 }
 
+/// An HTTP client for key fetches that also trusts `ca_pem`.
+pub fn client(ca_pem: Option<&str>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(5));
+    if let Some(certificate) =
+        ca_pem.and_then(|pem| reqwest::Certificate::from_pem(pem.as_bytes()).ok())
+    {
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder.build().expect("an HTTP client")
+}
+
 impl KeyStore {
-    pub fn new(ca_pem: Option<&str>, cooldown: Duration) -> KeyStore {
-        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(5));
-        if let Some(certificate) = ca_pem.and_then(|pem| reqwest::Certificate::from_pem(pem.as_bytes()).ok()) {
-            builder = builder.add_root_certificate(certificate);
-        }
+    /// Empty caches; fetches go through `http`.
+    pub fn new(http: reqwest::Client, cooldown: Duration) -> KeyStore {
         KeyStore {
-            http: builder.build().expect("an HTTP client"),
+            http,
             cooldown,
             caches: Mutex::new(HashMap::new()),
         }
@@ -61,7 +69,12 @@ impl KeyStore {
 
     /// The key for `kid` (or, with `kid` absent and `lone_key`, the issuer's only key),
     /// refreshing the issuer's keys once if they lack it.
-    pub async fn find(&self, issuer: &Issuer, kid: Option<&str>, lone_key: bool) -> Option<PublishedKey> {
+    pub async fn find(
+        &self,
+        issuer: &Issuer,
+        kid: Option<&str>,
+        lone_key: bool,
+    ) -> Option<PublishedKey> {
         let pick = |keys: &[PublishedKey]| match kid {
             Some(kid) => keys.iter().find(|k| k.kid.as_deref() == Some(kid)).cloned(),
             None if lone_key && keys.len() == 1 => keys.first().cloned(),
@@ -72,7 +85,9 @@ impl KeyStore {
         if let Some(key) = pick(&cached.keys) {
             return Some(key);
         }
-        let cooling = cached.refreshed.is_some_and(|at| at.elapsed() < self.cooldown);
+        let cooling = cached
+            .refreshed
+            .is_some_and(|at| at.elapsed() < self.cooldown);
         if cooling {
             return None;
         }
@@ -81,6 +96,14 @@ impl KeyStore {
             cached.refreshed = Some(Instant::now());
         }
         pick(&cached.keys)
+    }
+
+    /// The key for `kid` in the key set at `url`, fetched now.
+    pub async fn find_at(&self, url: &str, kid: Option<&str>) -> Option<PublishedKey> {
+        let jwks = self.get(url).await?;
+        parse_jwks(&jwks)
+            .into_iter()
+            .find(|key| kid.is_none() || key.kid.as_deref() == kid)
     }
 
     async fn fetch(&self, issuer: &Issuer) -> Option<Vec<PublishedKey>> {

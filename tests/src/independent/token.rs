@@ -102,7 +102,12 @@ impl Jws {
     }
 
     /// The registered claims (R-CLAIM-1, R-CLAIM-2, R-TIME-1): what is wrong, if anything.
-    pub fn claims_problem(&self, audience: &str, now: f64, behaviour: &Behaviour) -> Option<String> {
+    pub fn claims_problem(
+        &self,
+        audience: &str,
+        now: f64,
+        behaviour: &Behaviour,
+    ) -> Option<String> {
         let time = |name: &str| self.claims.get(name).map(Value::as_f64);
         let leeway = behaviour.leeway_seconds;
         match time("exp") {

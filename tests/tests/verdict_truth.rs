@@ -1,0 +1,603 @@
+//! Verdict truth, both directions, on a registry that is not the reference: the independent
+//! registry of `mintcheck_tests::independent`, written from the spec alone.
+//!
+//! *Freedoms*: each variant takes one choice the spec leaves open at core; the whole core
+//! suite must pass against it (no failure, no inconclusive, no error; a missed SHOULD is an
+//! advisory). *Vulnerabilities*: each variant has one bug a real verifier or registry had;
+//! exactly the listed scenarios must catch it, each with a wrong decision, and every other
+//! must pass. `docs/verdict-truth.md` tabulates both; a test below keeps the two in step.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use mintcheck::expectations::Expectations;
+use mintcheck::grading::Aspect;
+use mintcheck::outcome::{Outcome, Verdict};
+use mintcheck::report::{self, Tally};
+use mintcheck::runner::{self, RunOptions};
+use mintcheck::scenario::{Level, load_dir};
+use mintcheck::target::Target;
+use mintcheck_tests::independent::{self, Behaviour, ErrorBody, Flaws, SuccessBody};
+
+fn scenarios_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
+}
+
+async fn core_run(behaviour: Behaviour) -> Vec<Outcome> {
+    core_run_with(behaviour, None).await
+}
+
+/// The whole suite at core against the independent registry behaving as `behaviour` says.
+async fn core_run_with(
+    behaviour: Behaviour,
+    expectations: Option<Arc<Expectations>>,
+) -> Vec<Outcome> {
+    let registry = independent::start(behaviour)
+        .await
+        .expect("a loopback port");
+    let scenarios = load_dir(&scenarios_dir()).expect("the suite loads");
+    let target = Target::remote(&registry.base_url, independent::CONTROL_TOKEN);
+    let options = RunOptions {
+        level: Level::Core,
+        expectations,
+        ..RunOptions::default()
+    };
+    runner::run(scenarios, &target, &options, |_| {}).await
+}
+
+fn describe(outcome: &Outcome) -> String {
+    let mismatches: Vec<String> = outcome
+        .mismatches()
+        .map(|m| {
+            format!(
+                "[{} {}: expected {} got {}]",
+                m.aspect, m.at, m.expected, m.actual
+            )
+        })
+        .collect();
+    format!(
+        "{}: {:?} {}",
+        outcome.id,
+        outcome.verdict,
+        mismatches.join(" ")
+    )
+}
+
+/// A freedom: a choice the spec allows at core.
+struct Freedom {
+    name: &'static str,
+    behaviour: Behaviour,
+    /// The freedom is a SHOULD the variant does not meet: its scenarios report advisories.
+    advisory: bool,
+}
+
+fn freedom(name: &'static str, behaviour: Behaviour) -> Freedom {
+    Freedom {
+        name,
+        behaviour,
+        advisory: false,
+    }
+}
+
+fn should(name: &'static str, behaviour: Behaviour) -> Freedom {
+    Freedom {
+        name,
+        behaviour,
+        advisory: true,
+    }
+}
+
+fn freedoms() -> Vec<Freedom> {
+    let base = Behaviour::default;
+    vec![
+        freedom("baseline (own wording, own token format)", base()),
+        should(
+            "success body is the token alone",
+            Behaviour {
+                success_body: SuccessBody::TokenOnly,
+                ..base()
+            },
+        ),
+        freedom(
+            "success body with extra members",
+            Behaviour {
+                success_body: SuccessBody::Extra,
+                ..base()
+            },
+        ),
+        freedom(
+            "tokens live 6 hours",
+            Behaviour {
+                lifetime_seconds: 21_600.0,
+                ..base()
+            },
+        ),
+        freedom(
+            "error body with its own message, two errors and extra members",
+            Behaviour {
+                error_body: ErrorBody::Richer,
+                ..base()
+            },
+        ),
+        should(
+            "unknown issuer in other words",
+            Behaviour {
+                own_unknown_issuer_wording: true,
+                ..base()
+            },
+        ),
+        freedom(
+            "other methods on the mint path: 404",
+            Behaviour {
+                other_methods: StatusCode::NOT_FOUND,
+                ..base()
+            },
+        ),
+        freedom(
+            "other methods on the mint path: 400",
+            Behaviour {
+                other_methods: StatusCode::BAD_REQUEST,
+                ..base()
+            },
+        ),
+        should(
+            "audience endpoint answers 200 while disabled",
+            Behaviour {
+                audience_when_disabled: StatusCode::OK,
+                ..base()
+            },
+        ),
+        freedom(
+            "uploads answered 201",
+            Behaviour {
+                upload_status: 201,
+                ..base()
+            },
+        ),
+        should(
+            "upload refusals without the message in the body",
+            Behaviour {
+                upload_message_in_body: false,
+                ..base()
+            },
+        ),
+        freedom(
+            "no clock leeway",
+            Behaviour {
+                leeway_seconds: 0.0,
+                ..base()
+            },
+        ),
+        freedom(
+            "60 s of clock leeway",
+            Behaviour {
+                leeway_seconds: 60.0,
+                ..base()
+            },
+        ),
+        freedom(
+            "aud arrays holding the audience accepted",
+            Behaviour {
+                audience_arrays: true,
+                ..base()
+            },
+        ),
+        freedom(
+            "RS384, RS512 and PS* accepted",
+            Behaviour {
+                other_rsa_algorithms: true,
+                ..base()
+            },
+        ),
+        freedom(
+            "keys under 2048 bits refused",
+            Behaviour {
+                min_key_bits: 2048,
+                ..base()
+            },
+        ),
+        freedom(
+            "a token without kid verified with the issuer's only key",
+            Behaviour {
+                kid_required: false,
+                ..base()
+            },
+        ),
+        freedom(
+            "replays refused as invalid-token",
+            Behaviour {
+                replay_code: "invalid-token",
+                ..base()
+            },
+        ),
+        freedom(
+            "repository names compared ignoring case",
+            Behaviour {
+                repository_case_insensitive: true,
+                ..base()
+            },
+        ),
+        freedom(
+            "422 Unprocessable Content",
+            Behaviour {
+                unprocessable_reason: "Unprocessable Content",
+                ..base()
+            },
+        ),
+        freedom(
+            "application/json; charset=utf-8",
+            Behaviour {
+                charset: true,
+                ..base()
+            },
+        ),
+        freedom(
+            "keys seeded from the fixture's inline JWKS",
+            Behaviour {
+                seed_keys_from_fixture: true,
+                ..base()
+            },
+        ),
+        freedom(
+            "one key refresh per issuer per 60 s",
+            Behaviour {
+                key_refresh_cooldown: Duration::from_secs(60),
+                ..base()
+            },
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_freedom_passes_the_whole_core_suite() {
+    let mut problems = Vec::new();
+    for freedom in freedoms() {
+        let outcomes = core_run(freedom.behaviour).await;
+        let judged = outcomes
+            .iter()
+            .filter(|o| !matches!(o.verdict, Verdict::Skip { .. }))
+            .count();
+        assert!(judged > 150, "{}: only {judged} judged", freedom.name);
+        let bad: Vec<String> = outcomes
+            .iter()
+            .filter(|o| {
+                !matches!(
+                    o.verdict,
+                    Verdict::Pass | Verdict::Advisory | Verdict::Skip { .. }
+                )
+            })
+            .map(describe)
+            .collect();
+        if !bad.is_empty() {
+            problems.push(format!("{}:\n  {}", freedom.name, bad.join("\n  ")));
+        }
+        let advisories = outcomes
+            .iter()
+            .filter(|o| o.verdict == Verdict::Advisory)
+            .count();
+        if freedom.advisory != (advisories > 0) {
+            problems.push(format!(
+                "{}: {advisories} advisories, expected {}",
+                freedom.name,
+                if freedom.advisory { "some" } else { "none" }
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A vulnerability: a registry bug some core scenarios must catch.
+struct Vulnerability {
+    name: &'static str,
+    behaviour: Behaviour,
+    caught_by: &'static [&'static str],
+}
+
+fn vulnerabilities() -> Vec<Vulnerability> {
+    let flawed = |flaws: Flaws| Behaviour {
+        flaws,
+        ..Behaviour::default()
+    };
+    let none = Flaws::default;
+    vec![
+        Vulnerability {
+            name: "HS256 keyed with the public key's PEM file",
+            behaviour: flawed(Flaws {
+                hs256_keyed_with_pem: true,
+                ..none()
+            }),
+            caught_by: &["signature/hs256-public-key"],
+        },
+        Vulnerability {
+            name: "600 s of clock leeway",
+            behaviour: Behaviour {
+                leeway_seconds: 600.0,
+                ..Behaviour::default()
+            },
+            caught_by: &[
+                "time/exp-beyond-core-leeway",
+                "time/iat-beyond-core-leeway",
+                "time/nbf-beyond-core-leeway",
+            ],
+        },
+        Vulnerability {
+            name: "nbf not checked",
+            behaviour: flawed(Flaws {
+                ignore_nbf: true,
+                ..none()
+            }),
+            caught_by: &["time/nbf-beyond-core-leeway", "time/not-yet-valid"],
+        },
+        Vulnerability {
+            name: "owner id not compared",
+            behaviour: flawed(Flaws {
+                ignore_owner_id: true,
+                ..none()
+            }),
+            caught_by: &["github/claims/owner-id-drift"],
+        },
+        Vulnerability {
+            name: "workflow not compared",
+            behaviour: flawed(Flaws {
+                ignore_workflow: true,
+                ..none()
+            }),
+            caught_by: &[
+                "github/claims/reusable-workflow",
+                "github/workflow/empty-job-workflow-ref",
+                "github/workflow/extension-only",
+            ],
+        },
+        Vulnerability {
+            name: "environment not compared",
+            behaviour: flawed(Flaws {
+                ignore_environment: true,
+                ..none()
+            }),
+            caught_by: &[
+                "github/claims/environment-mismatch",
+                "github/environment/absent-claim-specific-publisher",
+                "github/environment/empty-claim-specific-publisher",
+            ],
+        },
+        Vulnerability {
+            name: "replay store checked, then set",
+            behaviour: flawed(Flaws {
+                replay_check_then_set: true,
+                ..none()
+            }),
+            caught_by: &["replay/concurrent"],
+        },
+        Vulnerability {
+            name: "uploads to any project",
+            behaviour: flawed(Flaws {
+                upload_to_any_project: true,
+                ..none()
+            }),
+            caught_by: &["upload/project-not-scoped"],
+        },
+        Vulnerability {
+            name: "minted tokens never expire",
+            behaviour: flawed(Flaws {
+                tokens_never_expire: true,
+                ..none()
+            }),
+            caught_by: &["upload/minted-token-dies-within-6-hours"],
+        },
+        Vulnerability {
+            name: "keys fetched from the token's jku",
+            behaviour: flawed(Flaws {
+                keys_from_jku: true,
+                ..none()
+            }),
+            caught_by: &["attacks/jku-injection"],
+        },
+        Vulnerability {
+            name: "only the exact string none blocked",
+            behaviour: flawed(Flaws {
+                unsigned_unless_exactly_none: true,
+                ..none()
+            }),
+            caught_by: &[
+                "attacks/alg-none-capitalised",
+                "attacks/alg-none-mixed-case",
+                "attacks/alg-none-upper-case",
+            ],
+        },
+    ]
+}
+
+/// The problems of a run against `vulnerability`: a listed scenario that did not fail with a
+/// wrong decision, or another that did not pass.
+fn uncaught(vulnerability: &Vulnerability, outcomes: &[Outcome]) -> Vec<String> {
+    let expected: BTreeSet<&str> = vulnerability.caught_by.iter().copied().collect();
+    let mut problems: Vec<String> = expected
+        .iter()
+        .filter(|id| !outcomes.iter().any(|o| o.id == **id))
+        .map(|id| format!("no such scenario: {id}"))
+        .collect();
+    for outcome in outcomes {
+        let passed = matches!(
+            outcome.verdict,
+            Verdict::Pass | Verdict::Advisory | Verdict::Skip { .. }
+        );
+        let caught =
+            outcome.verdict == Verdict::Fail && outcome.wrong_aspects().contains(&Aspect::Decision);
+        match (expected.contains(outcome.id.as_str()), passed, caught) {
+            (true, _, true) | (false, true, _) => {}
+            (true, ..) => problems.push(format!(
+                "must fail with a wrong decision: {}",
+                describe(outcome)
+            )),
+            (false, ..) => problems.push(format!("must pass: {}", describe(outcome))),
+        }
+    }
+    problems
+        .into_iter()
+        .map(|p| format!("{}: {p}", vulnerability.name))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_vulnerability_is_caught_by_its_scenarios_alone() {
+    let mut problems = Vec::new();
+    for vulnerability in vulnerabilities() {
+        let outcomes = core_run(vulnerability.behaviour.clone()).await;
+        problems.extend(uncaught(&vulnerability, &outcomes));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `docs/verdict-truth.md` names every variant on a row of its own, and each vulnerability's
+/// row the scenarios that catch it.
+#[test]
+fn the_docs_table_lists_every_variant() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/verdict-truth.md"
+    ))
+    .expect("docs/verdict-truth.md");
+    let row = |name: &str| {
+        doc.lines()
+            .find(|line| line.starts_with('|') && line.contains(&format!("| {name} |")))
+            .map(str::to_owned)
+    };
+    let mut missing = Vec::new();
+    for freedom in freedoms() {
+        if row(freedom.name).is_none() {
+            missing.push(format!("freedom {:?}", freedom.name));
+        }
+    }
+    for vulnerability in vulnerabilities() {
+        match row(vulnerability.name) {
+            None => missing.push(format!("vulnerability {:?}", vulnerability.name)),
+            Some(line) => missing.extend(
+                vulnerability
+                    .caught_by
+                    .iter()
+                    .filter(|id| !line.contains(&format!("`{id}`")))
+                    .map(|id| format!("{id} on the row of {:?}", vulnerability.name)),
+            ),
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/verdict-truth.md lacks: {missing:#?}"
+    );
+}
+
+/// The registry of issue 12's report: it refuses everything it must, but answers
+/// `422 {"message": "identity token rejected"}` without `errors`.
+fn bare_envelope() -> Behaviour {
+    Behaviour {
+        error_body: ErrorBody::Bare,
+        ..Behaviour::default()
+    }
+}
+
+const ENVELOPE_ONLY: &str = r#"[[expect]]
+scenario = "*"
+outcome = "xfail"
+aspects = ["envelope"]
+reason = "our error body is {\"message\": ...} without errors[], issue #12"
+"#;
+
+fn envelope_only() -> Arc<Expectations> {
+    let ids: Vec<String> = load_dir(&scenarios_dir())
+        .expect("the suite loads")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    Arc::new(Expectations::parse(Path::new("known.toml"), ENVELOPE_ONLY, &ids).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn right_decisions_in_the_wrong_envelope_are_told_apart() {
+    let outcomes = core_run(bare_envelope()).await;
+    let tallies = report::aspect_tallies(&outcomes);
+    let decision = tallies[&Aspect::Decision];
+    assert!(decision.judged > 100, "{decision:?}");
+    assert_eq!(decision.right, decision.judged, "every decision right");
+    let envelope = tallies[&Aspect::Envelope];
+    assert!(
+        envelope.right < envelope.judged / 2,
+        "the envelope wrong: {envelope:?}"
+    );
+    let summary = report::aspects_summary(&outcomes);
+    assert!(
+        summary.starts_with(&format!(
+            "decisions: {0}/{0} right: the target refused what it must refuse",
+            decision.judged
+        )),
+        "{summary}"
+    );
+    let failed: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Fail)
+        .collect();
+    assert!(failed.len() > 50, "{}", failed.len());
+    for outcome in failed {
+        assert_eq!(
+            outcome.wrong_aspects().into_iter().collect::<Vec<_>>(),
+            [Aspect::Envelope],
+            "{}",
+            describe(outcome)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_envelope_only_entry_excuses_the_envelope_and_never_a_mint() {
+    let expectations = envelope_only();
+    let outcomes = core_run_with(bare_envelope(), Some(expectations.clone())).await;
+    let tally = Tally::of(&outcomes);
+    assert!(tally.xfail > 50, "{}", tally.summary());
+    assert!(expectations.stale(&outcomes).is_empty());
+    assert_eq!(
+        tally.exit_code(),
+        0,
+        "{}\n{}",
+        tally.summary(),
+        outcomes
+            .iter()
+            .filter(|o| o.verdict == Verdict::Fail)
+            .map(describe)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+
+    // The same registry with 600 s of leeway mints tokens it must refuse: the entry does
+    // not excuse that, and the run fails on exactly those scenarios.
+    let minting = Behaviour {
+        leeway_seconds: 600.0,
+        ..bare_envelope()
+    };
+    let outcomes = core_run_with(minting, Some(expectations)).await;
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Fail)
+        .map(|o| o.id.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "time/exp-beyond-core-leeway",
+            "time/iat-beyond-core-leeway",
+            "time/nbf-beyond-core-leeway"
+        ]
+    );
+    for outcome in outcomes.iter().filter(|o| o.verdict == Verdict::Fail) {
+        let note = outcome
+            .mismatches()
+            .find(|m| m.at == "expectations")
+            .expect("the entry says what it does not excuse");
+        assert!(
+            note.actual.contains("a failure in decision too"),
+            "{note:?}"
+        );
+    }
+    assert_eq!(Tally::of(&outcomes).exit_code(), 1);
+}
