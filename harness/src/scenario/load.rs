@@ -931,6 +931,42 @@ mod tests {
                 "key `step[0].expect.successes`: a mint-concurrent step says how many",
             ),
             (
+                MINIMAL.replace("status = 200", "status = 200, body = { exact = \"a\" }"),
+                "key `step[0].expect.body`: a wording check at core cites the rule that demands it there",
+            ),
+            (
+                MINIMAL.replace(
+                    "status = 200",
+                    "status = 200, headers = { allow = { exact = \"GET\", rule = \"R-EP-5\" } }",
+                ),
+                "key `step[0].expect.headers.allow`: R-EP-5 leave(s) the envelope to pypi-exact",
+            ),
+            (
+                MINIMAL
+                    .replace("R-EP-1", "R-EP-5")
+                    .replace("action = \"audience\"", "action = \"request\"\npath = \"/_/oidc/mint-token\"")
+                    .replace("status = 200", "status = 405"),
+                "key `step[0].expect.status`: R-EP-5 leave(s) the status to pypi-exact",
+            ),
+            (
+                MINIMAL.replace("R-EP-1", "R-GH-2"),
+                "key `level`: a core scenario cites a rule the spec has at core; R-GH-2 are not",
+            ),
+            (
+                MINIMAL.replace(
+                    "action = \"audience\"\nexpect = { status = 200 }",
+                    "action = \"mint\"\nbody = \"{}\"\nexpect = { status = 422 }",
+                ),
+                "key `step[0].expect.code`: a refused mint names the code it expects",
+            ),
+            (
+                MINIMAL.replace(
+                    "action = \"audience\"\nexpect = { status = 200 }",
+                    "action = \"mint\"\nbody = \"{}\"\nexpect = { status = 422, code = { value = \"invalid-token\", core = \"invalid-payload\", level = \"pypi-exact\" } }",
+                ),
+                "key `step[0].expect.code.core`: `core` is what a core run judges instead of `value`",
+            ),
+            (
                 format!("{MINIMAL}\n[fixture]\nflags = [\"disallow-everything\"]\n"),
                 "key `fixture.flags[0]`: unknown flag",
             ),
