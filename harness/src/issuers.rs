@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use mock_issuer::tls::TestCa;
+use mock_issuer::tls::{TestCa, issuer_host};
 use mock_issuer::{
     Endpoint, IssuerError, IssuerMode, JwksFault, KeySet, MockIssuer, Profile, Provider,
     TokenBuilder,
@@ -35,7 +35,7 @@ impl Issuers {
         let ca = match (tls, ca) {
             (false, _) => None,
             (true, Some(ca)) => Some(ca.clone()),
-            (true, None) => Some(Arc::new(TestCa::generate()?)),
+            (true, None) => Some(Arc::new(TestCa::generate_for(&custom_hosts([fixture]))?)),
         };
         let start = |mode: IssuerMode, provider: Provider| {
             // A custom issuer's tokens are forged by its provider's mock with `iss` set to
@@ -141,6 +141,41 @@ impl Issuers {
             .token(profile)
     }
 
+    /// Each issuer host to the mock serving it, for the issuer proxy: a registry that reaches
+    /// `https://<iss>/.well-known/openid-configuration` through it reaches the right mock.
+    pub fn routes(&self) -> Vec<(String, std::net::SocketAddr)> {
+        self.by_provider
+            .iter()
+            .chain(&self.custom)
+            .filter_map(|(_, issuer)| {
+                let addr = issuer_host(issuer.base_url()).parse().ok()?;
+                let port = issuer.base_url().rsplit(':').next()?.parse().ok()?;
+                Some((
+                    issuer_host(issuer.issuer()).to_owned(),
+                    std::net::SocketAddr::new(addr, port),
+                ))
+            })
+            .collect()
+    }
+
+    /// What the target fetched from each mock, for a report that must say whether it ever
+    /// reached the issuers: `github: discovery 1, jwks 1; gitlab: …`.
+    pub fn fetches(&self) -> String {
+        self.by_provider
+            .iter()
+            .chain(&self.custom)
+            .map(|(_, issuer)| {
+                format!(
+                    "{}: discovery {}, jwks {}",
+                    issuer.issuer(),
+                    issuer.hits(Endpoint::Discovery),
+                    issuer.hits(Endpoint::Jwks)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// Requests to `endpoint` (a [`crate::scenario::model::ISSUER_ENDPOINTS`] name) over all
     /// mock issuers, canonical and custom.
     pub fn hits(&self, endpoint: &str) -> usize {
@@ -186,6 +221,19 @@ impl Issuers {
             .find_map(|(_, i)| i.ca_pem().map(str::to_owned));
         document
     }
+}
+
+/// The hosts of the custom issuers `fixtures` name: what the run's server certificate must
+/// name besides the canonical hosts.
+pub fn custom_hosts<'a>(fixtures: impl IntoIterator<Item = &'a FixtureSpec>) -> Vec<String> {
+    let mut hosts: Vec<String> = fixtures
+        .into_iter()
+        .flat_map(|fixture| &fixture.custom_issuers)
+        .map(|custom| issuer_host(&custom.issuer).to_owned())
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts
 }
 
 /// `trusting` (from [`Issuers::trusting`]) with a scenario fixture's state added.

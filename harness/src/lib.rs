@@ -9,6 +9,7 @@ pub mod fuzz;
 pub mod grading;
 pub mod issuers;
 pub mod outcome;
+pub mod proxy;
 pub mod publisher_spec;
 pub mod report;
 pub mod rules;

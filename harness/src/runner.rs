@@ -16,6 +16,7 @@ use crate::expectations::Expectations;
 use crate::grading::{Aspect, Strength};
 use crate::issuers::Issuers;
 use crate::outcome::{Outcome, StepRecord, Verdict};
+use crate::proxy::IssuerProxy;
 use crate::scenario::load::STEP_REFERENCE;
 use crate::scenario::model::{Action, Level, Scenario, Step};
 use crate::target::{Target, TargetError};
@@ -49,6 +50,9 @@ pub struct RunOptions {
     pub seed: u64,
     /// A missed SHOULD fails the scenario instead of being an advisory (`--strict`).
     pub strict: bool,
+    /// The issuer proxy of the run (`--issuer-proxy`): each scenario's mocks are routed
+    /// through it before the target applies the fixture that trusts them.
+    pub issuer_proxy: Option<Arc<IssuerProxy>>,
 }
 
 impl Default for RunOptions {
@@ -65,6 +69,7 @@ impl Default for RunOptions {
             expectations: None,
             seed: 0,
             strict: false,
+            issuer_proxy: None,
         }
     }
 }
@@ -191,9 +196,9 @@ async fn execute(
     if needs_clock {
         match target.probe_clock(http).await {
             Ok(()) => {}
-            Err(TargetError::Unsupported(features)) => {
+            Err(TargetError::Unsupported(why)) => {
                 return Verdict::Unsupported {
-                    reason: format!("the target cannot {}", features.join(", ")),
+                    reason: format!("the target cannot move its clock: {}", why.join(", ")),
                 };
             }
             Err(TargetError::Fault(message)) => return Verdict::Error { message },
@@ -222,6 +227,7 @@ async fn execute(
         }
     }
     let document = issuers.document(&scenario.file.fixture);
+    route(options, &issuers);
     let prepared = match target.prepare(&document, http).await {
         Ok(prepared) => prepared,
         Err(TargetError::Unsupported(features)) => {
@@ -251,9 +257,9 @@ async fn execute(
             records.push(StepRecord::note(name.clone(), "CLOCK", url, None));
             match target.advance_clock(&prepared, seconds, http).await {
                 Ok(()) => clock_offset += seconds,
-                Err(TargetError::Unsupported(features)) => {
+                Err(TargetError::Unsupported(why)) => {
                     return Verdict::Unsupported {
-                        reason: format!("the target cannot {}", features.join(", ")),
+                        reason: format!("the target cannot move its clock: {}", why.join(", ")),
                     };
                 }
                 Err(TargetError::Fault(message)) => return step_error(records, message),
@@ -339,6 +345,14 @@ async fn execute(
     Outcome::judged_verdict(records, options.strict)
 }
 
+/// Sends the issuer proxy's traffic to `issuers`: the target is about to apply the fixture
+/// that trusts them.
+fn route(options: &RunOptions, issuers: &Issuers) {
+    if let Some(proxy) = &options.issuer_proxy {
+        proxy.route(issuers.routes());
+    }
+}
+
 /// Ends a scenario on a harness or target fault at its last recorded step. A failure found
 /// before the fault stands: the fault is kept with the step, and the verdict is the failure.
 fn step_error(records: &mut [StepRecord], message: String) -> Verdict {
@@ -397,6 +411,7 @@ async fn check_twin(
         Ok(issuers) => issuers,
         Err(err) => return error(format!("starting the mock issuers: {err}")),
     };
+    route(options, &issuers);
     let prepared = match target
         .prepare(&issuers.document(&scenario.file.fixture), http)
         .await
@@ -472,10 +487,18 @@ async fn check_twin(
                 .join(", ")
         )
     };
-    let reason = format!(
+    let mut reason = format!(
         "step {}'s refusal proves nothing: its positive twin ({twin_described}) got HTTP {status} instead of 200",
         scenario.step_name(index),
     );
+    if status >= 500 {
+        // A server error on a sound token is most often a failed key fetch: say whether the
+        // target reached the mock issuers at all.
+        reason.push_str(&format!(
+            "; the target's requests to the mock issuers meanwhile: {}",
+            issuers.fetches()
+        ));
+    }
     Some(Verdict::Inconclusive { reason })
 }
 

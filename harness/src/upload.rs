@@ -25,15 +25,43 @@ pub fn sdist_filename(name: &str, version: &str) -> String {
     format!("{normalized}-{version}.tar.gz")
 }
 
+/// A source distribution of `name` `version`, as `python -m build --sdist` makes one: a
+/// gzip'd tar whose one folder (`{name}-{version}`, normalized) holds `PKG-INFO` (Metadata
+/// 2.2) and `pyproject.toml`. Indices look inside before they check permissions, so the
+/// archive must be real. The bytes depend on the name and version alone (times are zero),
+/// so a re-upload is the same file.
+pub fn sdist(name: &str, version: &str) -> Vec<u8> {
+    let stem = sdist_filename(name, version);
+    let folder = stem.trim_end_matches(".tar.gz");
+    let pkg_info = format!(
+        "Metadata-Version: 2.2\nName: {name}\nVersion: {version}\nSummary: A test distribution made by mintcheck\n"
+    );
+    let pyproject = format!(
+        "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"{name}\"\nversion = \"{version}\"\n"
+    );
+    let gzip = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), flate2::Compression::default());
+    let mut archive = tar::Builder::new(gzip);
+    for (file, text) in [("PKG-INFO", pkg_info), ("pyproject.toml", pyproject)] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        // Writing into memory cannot fail.
+        let _ = archive.append_data(&mut header, format!("{folder}/{file}"), text.as_bytes());
+    }
+    archive
+        .into_inner()
+        .and_then(|gzip| gzip.finish())
+        .unwrap_or_default()
+}
+
 /// The upload request; `token` is the already substituted API token.
 pub fn request(base_url: &str, spec: &UploadSpec, token: &str) -> Outgoing {
     let filename = sdist_filename(&spec.name, &spec.version);
-    // Content unique per name and version, so re-uploads are detected by hash.
-    let content = format!(
-        "mintcheck test distribution {} {}\n",
-        spec.name, spec.version
-    )
-    .into_bytes();
+    let content = sdist(&spec.name, &spec.version);
     let sha256: String = digest(&SHA256, &content)
         .as_ref()
         .iter()
@@ -42,7 +70,7 @@ pub fn request(base_url: &str, spec: &UploadSpec, token: &str) -> Outgoing {
     let fields = [
         (":action", "file_upload"),
         ("protocol_version", "1"),
-        ("metadata_version", "2.1"),
+        ("metadata_version", "2.2"),
         ("name", spec.name.as_str()),
         ("version", spec.version.as_str()),
         ("filetype", "sdist"),
@@ -94,6 +122,31 @@ mod tests {
     }
 
     #[test]
+    fn the_sdist_is_a_real_archive_whose_metadata_matches_the_form() {
+        use std::io::Read as _;
+        let bytes = sdist("My.Cool--Project", "2.0");
+        assert_eq!(bytes, sdist("My.Cool--Project", "2.0"), "deterministic");
+        assert_ne!(bytes, sdist("My.Cool--Project", "2.1"));
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
+        let mut files = Vec::new();
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let path = entry.path().unwrap().display().to_string();
+            let mut text = String::new();
+            entry.read_to_string(&mut text).unwrap();
+            files.push((path, text));
+        }
+        assert_eq!(files[0].0, "my_cool_project-2.0/PKG-INFO");
+        assert!(
+            files[0]
+                .1
+                .starts_with("Metadata-Version: 2.2\nName: My.Cool--Project\nVersion: 2.0\n")
+        );
+        assert_eq!(files[1].0, "my_cool_project-2.0/pyproject.toml");
+        assert!(files[1].1.contains("name = \"My.Cool--Project\""));
+    }
+
+    #[test]
     fn the_form_carries_the_token_and_the_file() {
         let spec = UploadSpec {
             name: "Sprocket".into(),
@@ -101,8 +154,17 @@ mod tests {
             token: String::new(),
         };
         let request = request("http://127.0.0.1:1", &spec, "pypi-abc");
-        let body = String::from_utf8(request.body.unwrap()).unwrap();
+        let body = String::from_utf8_lossy(&request.body.unwrap()).into_owned();
         assert!(body.contains("name=\":action\"\r\n\r\nfile_upload\r\n"));
+        let sdist_sha: String = digest(&SHA256, &sdist("Sprocket", "1.0.0"))
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(
+            body.contains(&format!("name=\"sha256_digest\"\r\n\r\n{sdist_sha}\r\n")),
+            "the digest is the archive's"
+        );
         assert!(body.contains("filename=\"sprocket-1.0.0.tar.gz\""));
         let auth = &request.headers[1].1;
         assert_eq!(

@@ -494,7 +494,11 @@ async fn a_target_without_a_clock_control_leaves_aging_scenarios_unsupported() {
     let base = serve(app).await;
     let outcomes = run(&base, &["upload/minted-token-dies-within-6-hours"], &core()).await;
     match &outcomes[0].verdict {
-        Verdict::Unsupported { reason } => assert!(reason.contains("moving the clock"), "{reason}"),
+        Verdict::Unsupported { reason } => assert!(
+            reason.starts_with("the target cannot move its clock: POST ")
+                && reason.ends_with("/__mintcheck/clock answered HTTP 404"),
+            "{reason}"
+        ),
         other => panic!("expected unsupported, got {other:?}"),
     }
     assert!(

@@ -24,18 +24,26 @@ pub enum TlsError {
 
 /// The names every generated server certificate covers: loopback, plus the canonical
 /// issuers' hosts so a registry with hard-coded issuer URLs can be pointed at the mock with
-/// a hosts entry.
+/// a hosts entry or a proxy.
 pub fn server_names() -> Vec<String> {
     let mut names = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
     ];
-    for provider in Provider::ALL {
-        let host = provider.canonical_issuer().trim_start_matches("https://");
-        names.push(host.split('/').next().unwrap_or(host).to_owned());
-    }
+    names.extend(Provider::ALL.map(|p| issuer_host(p.canonical_issuer()).to_owned()));
     names
+}
+
+/// The host of an issuer URL (`https://gitlab.acme.example/x` → `gitlab.acme.example`), or
+/// the text itself when it is not a URL with a host.
+pub fn issuer_host(issuer: &str) -> &str {
+    let rest = issuer.split_once("://").map_or(issuer, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(authority, |(host, _)| host)
 }
 
 /// A CA (its PEM also written to a file) and a rustls server configuration whose
@@ -55,7 +63,14 @@ impl std::fmt::Debug for TestCa {
 }
 
 impl TestCa {
+    /// A CA whose server certificate names [`server_names`].
     pub fn generate() -> Result<TestCa, TlsError> {
+        Self::generate_for(&[])
+    }
+
+    /// A CA whose server certificate names [`server_names`] and `extra_hosts` (custom issuers'
+    /// hosts, so a registry that checks hostnames trusts their mocks too).
+    pub fn generate_for(extra_hosts: &[String]) -> Result<TestCa, TlsError> {
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params
@@ -63,7 +78,13 @@ impl TestCa {
             .push(DnType::CommonName, "mintcheck test CA (do not trust)");
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
 
-        let mut leaf_params = CertificateParams::new(server_names())?;
+        let mut names = server_names();
+        for host in extra_hosts {
+            if !names.contains(host) {
+                names.push(host.clone());
+            }
+        }
+        let mut leaf_params = CertificateParams::new(names)?;
         leaf_params
             .distinguished_name
             .push(DnType::CommonName, "mintcheck mock server");

@@ -104,9 +104,10 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     }
     let Some(Started {
         issuer_ca,
+        issuer_proxy,
         process,
         target,
-    }) = args.target.start().await?
+    }) = args.target.start(&[]).await?
     else {
         return Ok(ExitCode::from(EXIT_TARGET));
     };
@@ -123,6 +124,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         against_reference,
         shrink_iterations: args.shrink_iterations,
         issuer_ca,
+        issuer_proxy,
         stop: stop.clone(),
         ..FuzzOptions::default()
     };

@@ -142,11 +142,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let timeout = target_args::timeout(args.timeout)?;
+    let fixtures: Vec<_> = scenarios.iter().map(|s| &s.file.fixture).collect();
+    let custom_hosts = mintcheck::issuers::custom_hosts(fixtures);
     let Some(Started {
         issuer_ca,
+        issuer_proxy,
         process,
         target,
-    }) = args.target.start().await?
+    }) = args.target.start(&custom_hosts).await?
     else {
         return Ok(ExitCode::from(EXIT_TARGET));
     };
@@ -165,12 +168,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         level,
         judge_info: target.is_reference(),
         jobs: args.jobs,
-        issuer_tls: args.target.issuer_tls,
+        issuer_tls: args.target.tls(),
         issuer_ca,
         request_timeout: timeout,
         expectations,
         seed: args.seed.unwrap_or_else(fresh_seed),
         strict: args.strict,
+        issuer_proxy: issuer_proxy.clone(),
     };
     let human = matches!(args.format, Format::Human) && args.output.is_none();
     if human {
@@ -184,6 +188,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             target.describe(),
             options.seed
         );
+        if let (Some(proxy), Some(ca)) = (&issuer_proxy, &options.issuer_ca) {
+            println!(
+                "issuer proxy: the target reaches the mock issuers as the real issuers' hosts with\n  {} SSL_CERT_FILE={}",
+                proxy
+                    .environment()
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                ca.ca_path().display()
+            );
+        }
     }
     // A bar only where someone watches; CI logs get the plain lines.
     let bar = (human && std::io::stdout().is_terminal()).then(|| {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mintcheck::proxy::IssuerProxy;
 use mintcheck::report::shell_quote;
 use mintcheck::target::{
     FixtureCommand, Fixtures, Target, TargetCommand, TargetProcess, default_control_url,
@@ -18,11 +19,16 @@ Targets: none given = the embedded reference registry. --target-url URL = a runn
 {\"mintcheck\":\"ready\",\"base_url\":\"http://127.0.0.1:PORT\"} on stdout within 10 s and is stopped
 at the end of the run). Fixtures reach a target through its control endpoint (--control-token;
 PUT {control-url}/fixture) or --fixture-cmd (the document on stdin; exit 0 applied, 89
-unsupported). With --issuer-tls, both commands get the CA in MINTCHECK_CA_FILE and SSL_CERT_FILE.";
+unsupported). With --issuer-tls, both commands get the CA in MINTCHECK_CA_FILE and SSL_CERT_FILE.
+--issuer-proxy (implies --issuer-tls) runs a CONNECT proxy that sends the issuers' real hosts
+(token.actions.githubusercontent.com, gitlab.com, ...) to the mock issuers, for registries that
+derive discovery from iss: both commands get HTTPS_PROXY, https_proxy and NO_PROXY (loopback).";
 
-/// A run's target, ready: the issuers' CA, the process started for it, where it is.
+/// A run's target, ready: the issuers' CA, the issuer proxy, the process started for it,
+/// where it is.
 pub struct Started {
     pub issuer_ca: Option<Arc<TestCa>>,
+    pub issuer_proxy: Option<Arc<IssuerProxy>>,
     pub process: Option<TargetProcess>,
     pub target: Target,
 }
@@ -67,6 +73,19 @@ pub struct TargetArgs {
     /// to the target in the fixture (and to commands as a file).
     #[arg(long)]
     pub issuer_tls: bool,
+    /// Run a CONNECT proxy that sends the issuers' real hosts to the mock issuers (and
+    /// refuses every other host), for registries that fetch
+    /// https://<iss>/.well-known/openid-configuration themselves. Implies --issuer-tls.
+    #[arg(long)]
+    pub issuer_proxy: bool,
+    /// Where the issuer proxy listens (a fixed port lets a registry started by hand use it).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:0",
+        requires = "issuer_proxy"
+    )]
+    pub issuer_proxy_addr: String,
 }
 
 impl TargetArgs {
@@ -99,17 +118,33 @@ impl TargetArgs {
         self.target_url.is_some() || self.target_cmd.is_some()
     }
 
-    /// Checks the flags, generates the issuers' CA (with `--issuer-tls`), starts
-    /// `--target-cmd` (if given) and says where the target is. `None`: the target could not
-    /// be started, which is said on stderr (exit 3).
-    pub async fn start(&self) -> Result<Option<Started>, UsageError> {
+    /// Whether the mock issuers serve https (the proxy tunnels TLS, so it needs it).
+    pub fn tls(&self) -> bool {
+        self.issuer_tls || self.issuer_proxy
+    }
+
+    /// Checks the flags, generates the issuers' CA (with `--issuer-tls`; its certificate
+    /// names `custom_hosts` too), starts the issuer proxy and `--target-cmd` (if asked for)
+    /// and says where the target is. `None`: the target could not be started, which is said
+    /// on stderr (exit 3).
+    pub async fn start(&self, custom_hosts: &[String]) -> Result<Option<Started>, UsageError> {
         self.check()?;
         let started = async {
-            let issuer_ca = self.issuer_ca()?;
-            let process = self.start_process(issuer_ca.as_ref()).await?;
-            let target = self.target(process.as_ref());
+            let issuer_ca = self.issuer_ca(custom_hosts)?;
+            let issuer_proxy = match self.issuer_proxy {
+                true => Some(Arc::new(
+                    IssuerProxy::start(&self.issuer_proxy_addr)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                )),
+                false => None,
+            };
+            let env = Self::environment(issuer_proxy.as_deref());
+            let process = self.start_process(issuer_ca.as_ref(), &env).await?;
+            let target = self.target(process.as_ref(), &env);
             Ok::<_, String>(Started {
                 issuer_ca,
+                issuer_proxy,
                 process,
                 target,
             })
@@ -124,24 +159,33 @@ impl TargetArgs {
     }
 
     /// The one CA of the run's mock issuers, with `--issuer-tls`.
-    fn issuer_ca(&self) -> Result<Option<Arc<TestCa>>, String> {
-        if !self.issuer_tls {
+    fn issuer_ca(&self, custom_hosts: &[String]) -> Result<Option<Arc<TestCa>>, String> {
+        if !self.tls() {
             return Ok(None);
         }
-        TestCa::generate()
+        TestCa::generate_for(custom_hosts)
             .map(|ca| Some(Arc::new(ca)))
             .map_err(|e| format!("generating the issuers' CA: {e}"))
     }
 
-    /// Starts `--target-cmd`, if given, telling it the CA and the control token.
+    /// What the target's commands are given besides the CA: the issuer proxy's variables.
+    fn environment(proxy: Option<&IssuerProxy>) -> Vec<(&'static str, String)> {
+        proxy.map(IssuerProxy::environment).unwrap_or_default()
+    }
+
+    /// Starts `--target-cmd`, if given, telling it the CA, the control token and `env`.
     async fn start_process(
         &self,
         ca: Option<&Arc<TestCa>>,
+        env: &[(&'static str, String)],
     ) -> Result<Option<TargetProcess>, String> {
         let Some(command) = &self.target_cmd else {
             return Ok(None);
         };
         let mut starter = TargetCommand::new(command);
+        for (name, value) in env {
+            starter = starter.env(*name, value);
+        }
         if let Some(ca) = ca {
             let path = ca.ca_path().display().to_string();
             starter = starter
@@ -155,7 +199,7 @@ impl TargetArgs {
     }
 
     /// The target: the process started, else `--target-url`, else the embedded reference.
-    fn target(&self, started: Option<&TargetProcess>) -> Target {
+    fn target(&self, started: Option<&TargetProcess>, env: &[(&'static str, String)]) -> Target {
         let Some(base_url) = started
             .map(TargetProcess::base_url)
             .or(self.target_url.as_deref())
@@ -164,7 +208,12 @@ impl TargetArgs {
         };
         let base_url = base_url.trim_end_matches('/').to_owned();
         let fixtures = match (&self.fixture_cmd, &self.control_token) {
-            (Some(command), _) => Fixtures::Command(FixtureCommand::new(command)),
+            (Some(command), _) => Fixtures::Command(
+                env.iter()
+                    .fold(FixtureCommand::new(command), |c, (name, value)| {
+                        c.env(*name, value)
+                    }),
+            ),
             (None, token) => Fixtures::Control {
                 url: self
                     .control_url
@@ -194,7 +243,9 @@ impl TargetArgs {
         if let Some(command) = &self.fixture_cmd {
             flag("fixture-cmd", command);
         }
-        if self.issuer_tls {
+        if self.issuer_proxy {
+            flags.push_str(" --issuer-proxy");
+        } else if self.issuer_tls {
             flags.push_str(" --issuer-tls");
         }
         if self.fixture_cmd.is_none() && self.is_remote() {

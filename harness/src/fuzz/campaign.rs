@@ -22,6 +22,7 @@ use super::exchange::{self, Exchange};
 use super::generate;
 use super::invariant::{self, Invariant, Trust, Violation};
 use crate::issuers::{Issuers, with_fixture};
+use crate::proxy::IssuerProxy;
 use crate::scenario::model::FixtureSpec;
 use crate::target::{Target, TargetError};
 use reference_registry::FixtureDocument;
@@ -45,6 +46,8 @@ pub struct FuzzOptions {
     pub shrink_time: Duration,
     /// Mock issuers serve https with certificates from this CA (the fixture carries it).
     pub issuer_ca: Option<Arc<TestCa>>,
+    /// The issuer proxy (`--issuer-proxy`), routed to the campaign's mock issuers.
+    pub issuer_proxy: Option<Arc<IssuerProxy>>,
     pub stop: Stop,
 }
 
@@ -68,6 +71,7 @@ impl Default for FuzzOptions {
             shrink_iterations: DEFAULT_SHRINK_ITERATIONS,
             shrink_time: Duration::from_secs(60),
             issuer_ca: None,
+            issuer_proxy: None,
             stop: Stop::default(),
         }
     }
@@ -308,6 +312,9 @@ impl<'a> Campaign<'a> {
         )
         .await
         .map_err(|e| FuzzError::Issuers(e.to_string()))?;
+        if let Some(proxy) = &options.issuer_proxy {
+            proxy.route(issuers.routes());
+        }
         let trusting = issuers.trusting();
         let trust = Trust::of(&trusting);
         let endpoint = match target {

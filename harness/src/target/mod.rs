@@ -157,7 +157,7 @@ impl Target {
 
 /// Why a target reached through a fixture command cannot move its clock.
 const CLOCK_NEEDS_CONTROL: &str =
-    "moving the clock (only a control endpoint can: POST {control-url}/clock)";
+    "a fixture command cannot; a control endpoint can (POST {control-url}/clock)";
 
 /// `{base_url}/__mintcheck`, where a target's control endpoint is unless told otherwise.
 pub fn default_control_url(base_url: &str) -> String {

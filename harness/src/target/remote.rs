@@ -69,9 +69,10 @@ pub(super) async fn advance_clock(
         .map_err(|e| TargetError::Fault(format!("POST {url}: {}", error_chain(&e))))?;
     match response.status().as_u16() {
         204 => Ok(()),
-        404 | 405 => Err(TargetError::Unsupported(vec![
-            "moving the clock (POST {control-url}/clock)".into(),
-        ])),
+        404 | 405 => Err(TargetError::Unsupported(vec![format!(
+            "POST {url} answered HTTP {}",
+            response.status().as_u16()
+        )])),
         status => Err(TargetError::Fault(format!(
             "POST {url}: HTTP {status}: {}",
             shorten(&response.text().await.unwrap_or_default())

@@ -29,6 +29,8 @@ struct Cached {
 pub struct KeyStore {
     http: reqwest::Client,
     cooldown: Duration,
+    /// Discovery at `<iss>/.well-known/openid-configuration`, whatever the fixture says.
+    from_iss: bool,
     caches: Mutex<HashMap<String, Cached>>,
 }
 
@@ -45,10 +47,11 @@ pub fn client(ca_pem: Option<&str>) -> reqwest::Client {
 
 impl KeyStore {
     /// Empty caches; fetches go through `http`.
-    pub fn new(http: reqwest::Client, cooldown: Duration) -> KeyStore {
+    pub fn new(http: reqwest::Client, cooldown: Duration, from_iss: bool) -> KeyStore {
         KeyStore {
             http,
             cooldown,
+            from_iss,
             caches: Mutex::new(HashMap::new()),
         }
     }
@@ -107,7 +110,11 @@ impl KeyStore {
     }
 
     async fn fetch(&self, issuer: &Issuer) -> Option<Vec<PublishedKey>> {
-        let jwks_url = match (&issuer.discovery_url, &issuer.jwks_url) {
+        let from_iss = self
+            .from_iss
+            .then(|| format!("{}/.well-known/openid-configuration", issuer.issuer));
+        let discovery = from_iss.or_else(|| issuer.discovery_url.clone());
+        let jwks_url = match (&discovery, &issuer.jwks_url) {
             (Some(discovery), _) => {
                 let document: Value = self.get(discovery).await?;
                 document.get("jwks_uri")?.as_str()?.to_owned()

@@ -8,6 +8,7 @@
 //! or, under [`Flaws`], a *vulnerability* modelled on a real verifier or registry bug (some
 //! core scenario must catch it). `docs/verdict-truth.md` lists both with their rules.
 
+mod archive;
 mod fixture;
 mod identity;
 mod keys;
@@ -80,6 +81,16 @@ pub struct Behaviour {
     /// At most one key refresh per issuer in this time (R-JWKS-6: bounded; 60 s at
     /// pypi-exact).
     pub key_refresh_cooldown: Duration,
+    /// Keys come from `<iss>/.well-known/openid-configuration`, as PyPI fetches them, not
+    /// from the fixture's URLs: the registry knows only the real issuer strings (it reaches
+    /// the mocks through the harness's issuer proxy, `HTTPS_PROXY`).
+    pub discovery_from_iss: bool,
+    /// Certificates trusted besides the system's roots (`SSL_CERT_FILE`'s); with
+    /// `discovery_from_iss` the fixture's `ca_pem` is ignored.
+    pub extra_root_pem: Option<String>,
+    /// Uploads must carry a real sdist whose `PKG-INFO` names the form's project and version
+    /// and whose SHA-256 is the form's, or get 400, before the project is looked at.
+    pub check_archives: bool,
     pub flaws: Flaws,
 }
 
@@ -158,12 +169,15 @@ impl Default for Behaviour {
             charset: false,
             seed_keys_from_fixture: false,
             key_refresh_cooldown: Duration::from_secs(10),
+            discovery_from_iss: false,
+            extra_root_pem: None,
+            check_archives: false,
             flaws: Flaws::default(),
         }
     }
 }
 
-/// The control token the registry's `/__mintcheck/*` routes require.
+/// The control token of registries started with [`start`].
 pub const CONTROL_TOKEN: &str = "independent-control-token";
 
 /// A registry serving on a loopback port until dropped.
@@ -178,23 +192,48 @@ impl Drop for Running {
     }
 }
 
-/// Starts a registry that behaves as `behaviour` says.
+/// Starts a registry that behaves as `behaviour` says, on a loopback port, with the control
+/// endpoint behind [`CONTROL_TOKEN`].
 pub async fn start(behaviour: Behaviour) -> std::io::Result<Running> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    serve(listener, behaviour, Some(CONTROL_TOKEN), None).await
+}
+
+/// Serves on `listener`: the control endpoint only with `control_token`, the state of the
+/// fixture document `fixture` from the start (a registry configured by a file).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    behaviour: Behaviour,
+    control_token: Option<&str>,
+    fixture: Option<&[u8]>,
+) -> std::io::Result<Running> {
+    let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
     let base_url = format!("http://{}", listener.local_addr()?);
-    let app = app(Arc::new(Registry::new(behaviour)));
+    let registry = Registry::new(behaviour, control_token.map(|t| format!("Bearer {t}")));
+    if let Some(document) = fixture {
+        let fixture = serde_json::from_slice(document).map_err(|e| invalid(e.to_string()))?;
+        registry.apply(fixture).await.map_err(invalid)?;
+    }
+    let app = app(Arc::new(registry), control_token.is_some());
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
     Ok(Running { base_url, server })
 }
 
+impl Running {
+    /// Serves until the process is stopped.
+    pub async fn wait(mut self) {
+        let _ = (&mut self.server).await;
+    }
+}
+
 type Shared = Arc<Registry>;
 
-fn app(registry: Shared) -> Router {
+fn app(registry: Shared, control: bool) -> Router {
     let other_methods = registry.behaviour.other_methods;
     let refuse_others = move || async move { other_methods };
-    Router::new()
+    let router = Router::new()
         .route("/_/oidc/audience", get(audience))
         .route(
             "/_/oidc/mint-token",
@@ -203,10 +242,14 @@ fn app(registry: Shared) -> Router {
                 .fallback(refuse_others)
                 .layer(DefaultBodyLimit::max(64 * 1024)),
         )
-        .route("/legacy/", post(upload))
-        .route("/__mintcheck/fixture", put(apply_fixture))
-        .route("/__mintcheck/clock", post(advance_clock))
-        .with_state(registry)
+        .route("/legacy/", post(upload));
+    let router = match control {
+        true => router
+            .route("/__mintcheck/fixture", put(apply_fixture))
+            .route("/__mintcheck/clock", post(advance_clock)),
+        false => router,
+    };
+    router.with_state(registry)
 }
 
 fn json_answer(registry: &Registry, status: StatusCode, body: Value) -> Response {
@@ -289,16 +332,25 @@ async fn upload(
         .and_then(|b| STANDARD.decode(b).ok())
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|pair| pair.strip_prefix("__token__:").map(str::to_owned));
-    let mut name = None;
+    let mut upload = state::Upload::default();
     while let Ok(Some(field)) = form.next_field().await {
-        if field.name() == Some("name") {
-            name = field.text().await.ok();
+        let name = field.name().unwrap_or_default().to_owned();
+        let Ok(value) = field.bytes().await else {
+            return (StatusCode::BAD_REQUEST, "unreadable form").into_response();
+        };
+        let text = || String::from_utf8_lossy(&value).into_owned();
+        match name.as_str() {
+            "name" => upload.name = text(),
+            "version" => upload.version = text(),
+            "sha256_digest" => upload.sha256 = text(),
+            "content" => upload.content = value.to_vec(),
+            _ => {}
         }
     }
-    let Some(name) = name else {
+    if upload.name.is_empty() {
         return (StatusCode::BAD_REQUEST, "no name in the form").into_response();
-    };
-    let answer = registry.upload(password.as_deref(), &name);
+    }
+    let answer = registry.upload(password.as_deref(), &upload);
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = if registry.behaviour.upload_message_in_body || status.is_success() {
         answer.message.clone()
@@ -312,11 +364,11 @@ async fn upload(
     response
 }
 
-fn authorised(headers: &HeaderMap) -> bool {
-    headers
+fn authorised(registry: &Registry, headers: &HeaderMap) -> bool {
+    let given = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {CONTROL_TOKEN}"))
+        .and_then(|v| v.to_str().ok());
+    given.is_some() && given == registry.control_bearer.as_deref()
 }
 
 async fn apply_fixture(
@@ -324,7 +376,7 @@ async fn apply_fixture(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorised(&headers) {
+    if !authorised(&registry, &headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     let fixture = match serde_json::from_slice(&body) {
@@ -342,7 +394,7 @@ async fn advance_clock(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorised(&headers) {
+    if !authorised(&registry, &headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     let seconds = serde_json::from_slice::<Value>(&body)

@@ -55,6 +55,15 @@ pub struct Minted {
     pub expires: i64,
 }
 
+/// What an upload form carried.
+#[derive(Debug, Default)]
+pub struct Upload {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub content: Vec<u8>,
+}
+
 /// How an upload went: the status, and the message (reason phrase).
 pub struct UploadAnswer {
     pub status: u16,
@@ -91,6 +100,8 @@ struct State {
 
 pub struct Registry {
     pub behaviour: Behaviour,
+    /// `Bearer <token>` of the control endpoint, if it has one.
+    pub control_bearer: Option<String>,
     state: Mutex<State>,
     keys: Mutex<Arc<KeyStore>>,
     /// The client for key fetches and the CA it was built for: building one costs more
@@ -99,7 +110,7 @@ pub struct Registry {
 }
 
 /// PEP 503: lowercase, runs of `.`, `_`, `-` become one `-`.
-fn normalize(name: &str) -> String {
+pub(super) fn normalize(name: &str) -> String {
     let mut out = String::new();
     for c in name.to_lowercase().chars() {
         if matches!(c, '.' | '_' | '-') {
@@ -136,11 +147,16 @@ fn canonical_of(provider: &str) -> &'static str {
 }
 
 impl Registry {
-    pub fn new(behaviour: Behaviour) -> Registry {
-        let http = client(None);
-        let keys = KeyStore::new(http.clone(), behaviour.key_refresh_cooldown);
+    pub fn new(behaviour: Behaviour, control_bearer: Option<String>) -> Registry {
+        let http = client(behaviour.extra_root_pem.as_deref());
+        let keys = KeyStore::new(
+            http.clone(),
+            behaviour.key_refresh_cooldown,
+            behaviour.discovery_from_iss,
+        );
         Registry {
             behaviour,
+            control_bearer,
             state: Mutex::new(State {
                 audience: "pypi".into(),
                 ..State::default()
@@ -192,8 +208,18 @@ impl Registry {
                 fixture.mintcheck_fixture
             ));
         }
-        let http = self.client_for(fixture.ca_pem.as_deref());
-        let keys = Arc::new(KeyStore::new(http, self.behaviour.key_refresh_cooldown));
+        // Keys fetched from the real issuer URLs trust the system's roots and the extra
+        // ones; the fixture's CA is for its own URLs.
+        let ca_pem = match self.behaviour.discovery_from_iss {
+            true => self.behaviour.extra_root_pem.as_deref(),
+            false => fixture.ca_pem.as_deref(),
+        };
+        let http = self.client_for(ca_pem);
+        let keys = Arc::new(KeyStore::new(
+            http,
+            self.behaviour.key_refresh_cooldown,
+            self.behaviour.discovery_from_iss,
+        ));
         if self.behaviour.seed_keys_from_fixture {
             for issuer in &fixture.issuers {
                 keys.seed(issuer).await;
@@ -418,8 +444,9 @@ impl Registry {
         }
     }
 
-    /// An upload of `name` with `password` as `__token__`'s password (R-UP-1..4, R-TOK-4).
-    pub fn upload(&self, password: Option<&str>, name: &str) -> UploadAnswer {
+    /// An upload with `password` as `__token__`'s password (R-UP-1..4, R-TOK-4).
+    pub fn upload(&self, password: Option<&str>, upload: &Upload) -> UploadAnswer {
+        let name = upload.name.as_str();
         let refuse = |status, message: &str| UploadAnswer {
             status,
             message: message.to_owned(),
@@ -431,6 +458,11 @@ impl Registry {
         };
         if !self.behaviour.flaws.tokens_never_expire && now >= credential.expires {
             return refuse(403, "Invalid API Token: the token has expired");
+        }
+        if self.behaviour.check_archives
+            && let Err(problem) = super::archive::check(upload)
+        {
+            return refuse(400, &format!("Invalid distribution file: {problem}"));
         }
         let wanted = normalize(name);
         if !state.projects.iter().any(|p| normalize(p) == wanted) {
