@@ -53,6 +53,37 @@ pub struct RunOptions {
     /// The issuer proxy of the run (`--issuer-proxy`): each scenario's mocks are routed
     /// through it before the target applies the fixture that trusts them.
     pub issuer_proxy: Option<Arc<IssuerProxy>>,
+    /// Where failed scenarios leave their mock issuers running (`--keep-issuers`), so the
+    /// report's `curl` lines of forged tokens still verify.
+    pub kept_issuers: Option<Arc<KeptIssuers>>,
+}
+
+/// The mock issuers of failed scenarios, kept up until this is dropped.
+#[derive(Default)]
+pub struct KeptIssuers(std::sync::Mutex<Vec<Issuers>>);
+
+impl std::fmt::Debug for KeptIssuers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeptIssuers({})", self.len())
+    }
+}
+
+impl KeptIssuers {
+    fn keep(&self, issuers: Issuers) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(issuers);
+    }
+
+    /// How many scenarios' issuers are kept.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Default for RunOptions {
@@ -70,6 +101,7 @@ impl Default for RunOptions {
             seed: 0,
             strict: false,
             issuer_proxy: None,
+            kept_issuers: None,
         }
     }
 }
@@ -218,6 +250,25 @@ async fn execute(
             };
         }
     };
+    let verdict = run_steps(scenario, target, options, http, judge, records, &issuers).await;
+    if let Some(kept) = &options.kept_issuers
+        && matches!(verdict, Verdict::Fail | Verdict::Inconclusive { .. })
+    {
+        kept.keep(issuers);
+    }
+    verdict
+}
+
+/// The scenario's twins, its fixture and its steps, against `issuers`.
+async fn run_steps(
+    scenario: &Scenario,
+    target: &Target,
+    options: &RunOptions,
+    http: &reqwest::Client,
+    judge: &Judge,
+    records: &mut Vec<StepRecord>,
+    issuers: &Issuers,
+) -> Verdict {
     let now = mock_issuer::time::unix_now();
     for index in 0..scenario.file.steps.len() {
         if let Some(verdict) =
@@ -227,7 +278,7 @@ async fn execute(
         }
     }
     let document = issuers.document(&scenario.file.fixture);
-    route(options, &issuers);
+    route(options, issuers);
     let prepared = match target.prepare(&document, http).await {
         Ok(prepared) => prepared,
         Err(TargetError::Unsupported(features)) => {
@@ -271,7 +322,7 @@ async fn execute(
             now,
         };
         let (mut record, outgoing) =
-            match build_request(step, &prepared.base_url, &issuers, &results, forging) {
+            match build_request(step, &prepared.base_url, issuers, &results, forging) {
                 Ok(built) => built,
                 Err(message) => {
                     records.push(StepRecord::note(name, "-", String::new(), None));

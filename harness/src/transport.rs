@@ -42,13 +42,17 @@ impl Response {
     }
 }
 
-/// A text cut to a length a report line can hold, saying how long it was.
+/// A text cut to a length a report line can hold (400 bytes), saying how long it was.
 pub fn shorten(text: &str) -> String {
-    const LIMIT: usize = 400;
-    if text.len() <= LIMIT {
+    shorten_to(text, 400)
+}
+
+/// `text` cut to `limit` bytes (on a character boundary), saying how long it was.
+pub fn shorten_to(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
         return text.to_owned();
     }
-    let cut = (0..=LIMIT)
+    let cut = (0..=limit)
         .rev()
         .find(|&i| text.is_char_boundary(i))
         .unwrap_or(0);

@@ -635,9 +635,17 @@ fn registry_command() -> String {
     )
 }
 
+/// Whether the server at `base_url` is gone: a killed process closes its sockets as it
+/// exits, a moment after the signal, so this waits up to 2 s for the refusal.
 async fn refuses_connections(base_url: &str) -> bool {
     let addr = base_url.trim_start_matches("http://");
-    tokio::net::TcpStream::connect(addr).await.is_err()
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    false
 }
 
 #[tokio::test]
@@ -1402,7 +1410,11 @@ async fn the_json_report_keeps_its_keys() {
 async fn the_junit_report_has_a_testcase_per_scenario() {
     let (outcomes, redact) = report_run().await;
     let rerun = |id: &str| format!("mintcheck run {id}");
-    let xml = report::junit_report("http://127.0.0.1:1", "core", &outcomes, &rerun).unwrap();
+    let reproducers = report::Reproducers {
+        rerun: &rerun,
+        issuers_kept: false,
+    };
+    let xml = report::junit_report("http://127.0.0.1:1", "core", &outcomes, &reproducers).unwrap();
 
     // Parsed back: the structure.
     let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();

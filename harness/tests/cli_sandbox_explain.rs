@@ -238,3 +238,34 @@ fn explain_without_a_publisher_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--publisher"));
 }
+
+#[tokio::test]
+async fn the_sandbox_issuer_proxy_serves_the_real_issuer_hosts() {
+    let (_sandbox, _, ready) = start(&["sandbox", "--json", "--issuer-proxy"]);
+    let proxy = ready["issuer_proxy"].as_str().expect("the proxy's URL");
+    assert!(proxy.starts_with("http://127.0.0.1:"), "{ready}");
+    // A client that knows only the real issuer string, as PyPI does, with the sandbox's CA.
+    let ca = std::fs::read(ready["ca_file"].as_str().unwrap()).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .proxy(reqwest::Proxy::https(proxy).unwrap())
+        .build()
+        .unwrap();
+    let discovery = json_of(
+        client.get("https://token.actions.githubusercontent.com/.well-known/openid-configuration"),
+    )
+    .await;
+    assert_eq!(
+        discovery["issuer"],
+        "https://token.actions.githubusercontent.com"
+    );
+    let jwks_uri = discovery["jwks_uri"].as_str().unwrap();
+    assert!(
+        jwks_uri.starts_with("https://token.actions.githubusercontent.com/"),
+        "{jwks_uri}"
+    );
+    let keys = json_of(client.get(jwks_uri)).await;
+    assert_eq!(keys["keys"][0]["kid"], "mintcheck-primary");
+    // Nothing else leaves through it.
+    assert!(client.get("https://pypi.org/simple/").send().await.is_err());
+}

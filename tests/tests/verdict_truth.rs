@@ -601,3 +601,62 @@ async fn an_envelope_only_entry_excuses_the_envelope_and_never_a_mint() {
     }
     assert_eq!(Tally::of(&outcomes).exit_code(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_of_one_cause_are_reported_as_one_group() {
+    let outcomes = core_run(bare_envelope()).await;
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Fail)
+        .map(|o| o.id.as_str())
+        .collect();
+    let rerun = |id: &str| format!("mintcheck run {id}");
+    let text = report::failure_details(
+        &outcomes,
+        &report::Reproducers {
+            rerun: &rerun,
+            issuers_kept: false,
+        },
+    );
+    let cause =
+        "POST /_/oidc/mint-token answered HTTP 422 {\"message\":string}; wrong: envelope body";
+    let header = text
+        .lines()
+        .find(|line| line.starts_with("FAIL ×") && line.ends_with(cause))
+        .unwrap_or_else(|| panic!("no group for {cause:?} in:\n{text}"));
+    let count: usize = header["FAIL ×".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(count >= 50, "{header}");
+    if std::env::var_os("MINTCHECK_SHOW").is_some() {
+        eprintln!("{text}");
+    }
+    // Every failure is in some group, and each is shown in full once per group only.
+    let blocks = text.matches("\nFAIL ").count();
+    assert!(
+        blocks < 10,
+        "{blocks} detail blocks for {} failures:\n{text}",
+        failed.len()
+    );
+    let listed = text
+        .lines()
+        .filter(|line| line.starts_with("  scenarios: "))
+        .flat_map(|line| line["  scenarios: ".len()..].split(", "))
+        .count();
+    let alone = text
+        .lines()
+        .filter(|l| l.starts_with("FAIL ") && !l.starts_with("FAIL ×"))
+        .count()
+        - text.lines().filter(|l| l.starts_with("FAIL ×")).count();
+    assert_eq!(listed + alone, failed.len(), "{text}");
+    assert!(
+        text.contains("(needs the run's mock issuers: run with --keep-issuers to keep them up)")
+    );
+    assert!(
+        text.contains("<the token, "),
+        "the body names the token instead of repeating it"
+    );
+}

@@ -80,6 +80,10 @@ pub struct RunArgs {
     /// A missed SHOULD fails its scenario instead of being an advisory.
     #[arg(long)]
     strict: bool,
+    /// Leave the mock issuers of failed scenarios (and a --target-cmd target) running after
+    /// the report until Ctrl-C, so its curl reproducers of forged tokens still verify.
+    #[arg(long)]
+    keep_issuers: bool,
     /// Seconds one request may take before the step is an error.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
@@ -175,6 +179,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed.unwrap_or_else(fresh_seed),
         strict: args.strict,
         issuer_proxy: issuer_proxy.clone(),
+        kept_issuers: args.keep_issuers.then(Arc::default),
     };
     let human = matches!(args.format, Format::Human) && args.output.is_none();
     if human {
@@ -231,15 +236,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(130));
         }
     };
-    if let Some(mut process) = process {
-        if let Some(how) = process.exited() {
-            eprintln!(
-                "warning: the target command `{}` {how} during the run\n{}",
-                process.command(),
-                process.output()
-            );
-        }
-        process.stop().await;
+    let mut process = process;
+    if let Some(process) = &mut process
+        && let Some(how) = process.exited()
+    {
+        eprintln!(
+            "warning: the target command `{}` {how} during the run\n{}",
+            process.command(),
+            process.output()
+        );
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -262,6 +267,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     for entry in &stale {
         eprintln!("stale expectation: {entry}");
     }
+    if let Some(kept) = options.kept_issuers.as_ref().filter(|k| !k.is_empty()) {
+        eprintln!(
+            "the mock issuers of {} failed scenarios (and the target) stay up for the reproducers above; Ctrl-C to stop",
+            kept.len()
+        );
+        interrupted().await;
+    }
+    if let Some(process) = process {
+        process.stop().await;
+    }
     Ok(ExitCode::from(tally.exit_code_with_stale(stale.len())))
 }
 
@@ -280,6 +295,10 @@ fn render(
             rerun_flags(args)
         )
     };
+    let reproducers = report::Reproducers {
+        rerun: &rerun,
+        issuers_kept: args.keep_issuers,
+    };
     Ok(match args.format {
         Format::Human => {
             let mut text = String::new();
@@ -289,7 +308,7 @@ fn render(
                     text.push('\n');
                 }
             }
-            text.push_str(&report::failure_details(outcomes, &rerun));
+            text.push_str(&report::failure_details(outcomes, &reproducers));
             text.push('\n');
             text.push_str(&report::aspects_summary(outcomes));
             text.push('\n');
@@ -301,8 +320,10 @@ fn render(
             let report = report::json_report(&target.describe(), level.name(), outcomes);
             format!("{}\n", serde_json::to_string_pretty(&report)?)
         }
-        Format::Junit => report::junit_report(&target.describe(), level.name(), outcomes, &rerun)
-            .context("writing the JUnit report")?,
+        Format::Junit => {
+            report::junit_report(&target.describe(), level.name(), outcomes, &reproducers)
+                .context("writing the JUnit report")?
+        }
     })
 }
 

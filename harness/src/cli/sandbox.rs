@@ -64,6 +64,19 @@ pub struct SandboxArgs {
     /// Also write each job's environment to DIR/<job>.env as `export` lines, for `source`.
     #[arg(long, value_name = "DIR")]
     env_dir: Option<PathBuf>,
+    /// Also run an issuer proxy: a registry of your own that knows only the real issuer
+    /// strings reaches the sandbox's issuers through it (give it the HTTPS_PROXY and
+    /// SSL_CERT_FILE printed).
+    #[arg(long)]
+    issuer_proxy: bool,
+    /// Where the issuer proxy listens.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:0",
+        requires = "issuer_proxy"
+    )]
+    issuer_proxy_addr: String,
 }
 
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
@@ -77,11 +90,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let config = config(&args)?;
     let demo = config.is_empty();
     let config = if demo { config.demo() } else { config };
-    let sandbox = config
-        .bind(args.addr)
-        .start()
-        .await
-        .context("starting the sandbox")?;
+    let mut config = config.bind(args.addr);
+    if args.issuer_proxy {
+        config.issuer_proxy = Some(args.issuer_proxy_addr.clone());
+    }
+    let sandbox = config.start().await.context("starting the sandbox")?;
     let mut events = sandbox.events();
     if let Some(dir) = &args.env_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -189,6 +202,7 @@ fn ready_json(sandbox: &Sandbox) -> Value {
         "registry_url": sandbox.registry_url(),
         "upload_url": sandbox.upload_url(),
         "ca_file": sandbox.ca_path().display().to_string(),
+        "issuer_proxy": sandbox.issuer_proxy().map(|proxy| proxy.url()),
         "issuers": issuers,
         "jobs": jobs,
     })
@@ -205,6 +219,18 @@ fn ready_text(sandbox: &Sandbox, demo: bool) -> String {
         out.push_str(
             "No publishers given: seeded project widgetry with the spec §18 GitHub and GitLab publishers.\n",
         );
+    }
+    if let Some(proxy) = sandbox.issuer_proxy() {
+        let env: Vec<String> = proxy
+            .environment()
+            .iter()
+            .map(|(name, value)| format!("export {name}='{value}'"))
+            .collect();
+        out.push_str(&format!(
+            "\n# a registry of your own reaches the sandbox's issuers as the real hosts with\n{}\nexport SSL_CERT_FILE='{}'\n",
+            env.join("\n"),
+            sandbox.ca_path().display()
+        ));
     }
     for job in sandbox.jobs() {
         out.push_str(&format!(

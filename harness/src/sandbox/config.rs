@@ -53,6 +53,11 @@ pub struct SandboxConfig {
     /// Where the registry listens (default `127.0.0.1:0`); the issuers take random ports.
     #[serde(skip, default = "loopback")]
     pub addr: SocketAddr,
+    /// Where an issuer proxy listens, if the sandbox runs one (`--issuer-proxy`): it sends
+    /// the issuers' real hosts to the sandbox's mocks, for a registry of the user's own that
+    /// knows only the real issuer strings.
+    #[serde(skip)]
+    pub issuer_proxy: Option<String>,
     #[serde(skip, default = "builder")]
     source_name: String,
 }
@@ -71,6 +76,7 @@ impl Default for SandboxConfig {
             fixture: FixtureSpec::default(),
             jobs: Vec::new(),
             addr: loopback(),
+            issuer_proxy: None,
             source_name: builder(),
         }
     }

@@ -24,7 +24,8 @@ use reference_registry::{Event, FixtureError, Registry, RegistryConfig};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use crate::issuers::Issuers;
+use crate::issuers::{Issuers, custom_hosts};
+use crate::proxy::IssuerProxy;
 
 pub use config::{ConfigError, JobSpec, SandboxConfig};
 
@@ -45,6 +46,8 @@ pub enum SandboxError {
     },
     #[error("job {job:?}: forging its token: {message}")]
     Job { job: String, message: String },
+    #[error(transparent)]
+    Proxy(#[from] crate::proxy::ProxyError),
 }
 
 /// One CI job: the identity its tokens carry and the environment a client needs.
@@ -63,6 +66,7 @@ pub struct Job {
 /// A running sandbox. Dropping it stops every server and deletes the CA file.
 pub struct Sandbox {
     issuers: Issuers,
+    proxy: Option<IssuerProxy>,
     registry: Registry,
     ca: Arc<TestCa>,
     base_url: String,
@@ -84,8 +88,16 @@ impl Sandbox {
 
     pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         config.check()?;
-        let ca = Arc::new(TestCa::generate()?);
+        let ca = Arc::new(TestCa::generate_for(&custom_hosts([&config.fixture]))?);
         let issuers = Issuers::start(true, Some(&ca), &config.fixture).await?;
+        let proxy = match &config.issuer_proxy {
+            Some(addr) => {
+                let proxy = IssuerProxy::start(addr).await?;
+                proxy.route(issuers.routes());
+                Some(proxy)
+            }
+            None => None,
+        };
         let document = issuers.document(&config.fixture);
         let registry = Registry::new(RegistryConfig::default());
         registry.apply(&document)?;
@@ -107,6 +119,7 @@ impl Sandbox {
             .collect::<Result<_, _>>()?;
         Ok(Sandbox {
             issuers,
+            proxy,
             registry,
             ca,
             base_url,
@@ -124,6 +137,12 @@ impl Sandbox {
     /// `twine upload --repository-url`.
     pub fn upload_url(&self) -> String {
         format!("{}/legacy/", self.base_url)
+    }
+
+    /// The issuer proxy, if the sandbox runs one: what a registry of the user's own needs
+    /// (`HTTPS_PROXY`, `NO_PROXY`) to reach the sandbox's issuers as the real hosts.
+    pub fn issuer_proxy(&self) -> Option<&IssuerProxy> {
+        self.proxy.as_ref()
     }
 
     /// The CA every sandbox server's certificate chains to (PEM file).
