@@ -221,6 +221,19 @@ async fn a_wrong_status_is_a_failure_at_status_and_leaves_the_negatives_inconclu
 }
 
 #[tokio::test]
+async fn a_twin_answered_with_a_server_error_says_what_the_target_fetched() {
+    let base = serve(fake(post(|| async { json_response(500, json!("boom")) }))).await;
+    let outcomes = run(&base, &["signature/expired"], &core()).await;
+    match &outcomes[0].verdict {
+        Verdict::Inconclusive { reason } => assert!(
+            reason.contains("got HTTP 500 instead of 200; the target's requests to the mock issuers meanwhile: https://token.actions.githubusercontent.com: discovery 0, jwks 0; https://gitlab.com: discovery 0, jwks 0"),
+            "{reason}"
+        ),
+        other => panic!("expected inconclusive, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_wrong_code_is_a_failure_at_its_pointer() {
     let base = serve(fake(post(|| async {
         json_response(422, envelope("invalid-token"))

@@ -555,3 +555,78 @@ async fn the_issuer_proxy_reaches_target_and_fixture_commands() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_issuers_serve_the_reproducers_until_ctrl_c() {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    // A target that mints for every JWT (so the expired token fails) and keeps the last
+    // fixture it was given, which names the mock issuers' discovery URLs.
+    let fixture: Arc<Mutex<Value>> = Arc::default();
+    let kept = fixture.clone();
+    let app = Router::new()
+        .route(
+            "/__mintcheck/fixture",
+            put(move |body: axum::body::Bytes| {
+                *kept.lock().unwrap() = serde_json::from_slice(&body).unwrap_or_default();
+                async { StatusCode::NO_CONTENT }
+            }),
+        )
+        .route(
+            "/_/oidc/mint-token",
+            post(|| async {
+                axum::Json(
+                    json!({"token": "t", "expires": mock_issuer::time::unix_now() as i64 + 900}),
+                )
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let mut child = tokio::process::Command::new(bin())
+        .args(["run", "--scenarios"])
+        .arg(scenarios_dir())
+        .args(["--target-url", &base, "--control-token", TOKEN])
+        .args(["--keep-issuers", "signature/expired"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), stderr.next_line())
+        .await
+        .expect("the run reports")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("the mock issuers of 1 failed scenarios (and the target) stay up"),
+        "{line}"
+    );
+    // The report is out, and the failed scenario's issuers still answer.
+    let discovery = fixture.lock().unwrap()["issuers"][0]["discovery_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(&discovery)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{discovery}");
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().unwrap().to_string()])
+        .status();
+    let output = child.wait_with_output().await.unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    assert!(
+        text(&output.stdout)
+            .contains("    reproduce (the run's mock issuers stay up until Ctrl-C): curl "),
+        "{}",
+        text(&output.stdout)
+    );
+}
