@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use mintcheck::fuzz::{FuzzOptions, FuzzReport, run};
-use mintcheck::target::Target;
+use mintcheck::rig::targets::Target;
 use mock_issuer::{KeySet, Profile};
 use reference_registry::{Registry, RegistryConfig};
 

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use mintcheck::outcome::Verdict;
-use mintcheck::runner::{self, RunOptions};
+use mintcheck::rig::targets::Target;
 use mintcheck::scenario::{Level, load_dir};
-use mintcheck::target::Target;
+use mintcheck::suite::outcome::Verdict;
+use mintcheck::suite::runner::{self, RunOptions};
 
 const ROUNDS: usize = 5;
 

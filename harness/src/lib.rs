@@ -1,23 +1,12 @@
 //! The mintcheck harness: scenario files, targets, the runner and its reports.
+//!
+//! Layers, lowest first (a module uses only modules of layers below its own):
+//! `spec` < `scenario` < `rig` < `suite` < `fuzz`, `sandbox`, `explain`
 
-pub mod check;
-pub mod coverage;
-pub mod expectations;
 pub mod explain;
-pub mod export;
 pub mod fuzz;
-pub mod grading;
-pub mod issuers;
-pub mod outcome;
-pub mod proxy;
-pub mod publisher_spec;
-pub mod report;
-pub mod rules;
-pub mod runner;
+pub mod rig;
 pub mod sandbox;
 pub mod scenario;
-pub mod target;
-#[cfg(test)]
-mod test_support;
-pub mod transport;
-pub mod upload;
+pub mod spec;
+pub mod suite;

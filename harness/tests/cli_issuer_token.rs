@@ -203,7 +203,7 @@ fn token_input_errors_exit_2_and_say_what_is_wrong() {
 fn token_help_lists_every_defect_and_profile() {
     let output = mintcheck().args(["token", "--help"]).output().unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
-    for (name, _) in mock_issuer::defect::CATALOGUE {
+    for (name, _) in mock_issuer::defect::catalogue() {
         assert!(help.contains(name), "{name} missing from --help");
     }
     for profile in mock_issuer::Profile::ALL {

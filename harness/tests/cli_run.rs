@@ -8,7 +8,7 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
-use mintcheck::report::shell_quote;
+use mintcheck::suite::report::shell_quote;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "cli-secret";

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mintcheck::export::{self, Freshness};
+use mintcheck::scenario::export::{self, Freshness};
 use mintcheck::scenario::model::{
     Answer, CountRange, Expect, FixtureSpec, Grade, ISSUER_ENDPOINTS, IssuerChange, JsonMatch,
     JwkChange, Step, Strength, TextMatch, UploadSpec,
@@ -654,7 +654,10 @@ fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
             "/$defs/expect/properties/issuer_requests/propertyNames/enum",
             strings(ISSUER_ENDPOINTS),
         ),
-        ("/$defs/code/enum", strings(mintcheck::rules::ERROR_CODES)),
+        (
+            "/$defs/code/enum",
+            strings(mintcheck::spec::rules::ERROR_CODES),
+        ),
         ("/$defs/strength/enum", serde_variants::<Strength>()),
     ];
     for (pointer, values) in enums {
@@ -683,7 +686,7 @@ fn the_schema_accepts_exactly_the_defect_names_the_mock_issuer_parses() {
         .map(ToString::to_string)
         .collect();
     candidates.extend(
-        mock_issuer::defect::CATALOGUE
+        mock_issuer::defect::catalogue()
             .iter()
             .map(|(syntax, _)| syntax.to_string()),
     );
@@ -988,7 +991,7 @@ fn every_cited_rule_exists_in_the_spec() {
     let unknown: Vec<String> = scenarios
         .iter()
         .flat_map(|s| s.file.rules.iter().map(move |rule| (s, rule)))
-        .filter(|(_, rule)| !mintcheck::rules::is_rule(rule))
+        .filter(|(_, rule)| !mintcheck::spec::rules::is_rule(rule))
         .map(|(s, rule)| format!("{}: {rule}", s.id))
         .collect();
     assert!(
@@ -1012,14 +1015,14 @@ fn rule_lint_catches_a_rule_the_spec_lacks() {
 /// What `readme` fails to mention: defect syntaxes and profiles (as table rows), flags,
 /// issuer endpoints, error codes, and the areas of `scenarios` (as table rows).
 fn readme_misses(readme: &str, scenarios: &[Scenario]) -> Vec<String> {
-    let mut names: Vec<String> = mock_issuer::defect::CATALOGUE
+    let mut names: Vec<String> = mock_issuer::defect::catalogue()
         .iter()
         .map(|(syntax, _)| format!("| `{syntax}` |"))
         .collect();
     names.extend(Profile::ALL.map(|p| format!("| `{}` |", p.name())));
     names.extend(FLAGS.map(|flag| format!("`{flag}`")));
     names.extend(ISSUER_ENDPOINTS.map(|endpoint| format!("`{endpoint}`")));
-    names.extend(mintcheck::rules::ERROR_CODES.map(|code| format!("`{code}`")));
+    names.extend(mintcheck::spec::rules::ERROR_CODES.map(|code| format!("`{code}`")));
     let areas: BTreeSet<&str> = scenarios
         .iter()
         .map(|s| s.id.split('/').next().unwrap())

@@ -4,12 +4,17 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::time::seconds_to_json;
 
-/// A trusted-publishing provider and its canonical issuer (spec R-ISS-1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A trusted-publishing provider (the spec's `<svc>`) and what the spec says of its
+/// tokens: the canonical issuer (R-ISS-1) and the claims a registry requires (R-PUB-2).
+/// The one provider type of the workspace: the reference registry's fixtures and matching
+/// and the harness's scenarios use it too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Provider {
     Github,
     Gitlab,
@@ -43,6 +48,49 @@ impl Provider {
             Provider::Google => "google",
             Provider::ActiveState => "activestate",
         }
+    }
+
+    /// The claims a registry requires in the provider's tokens (R-PUB-2), in the order the
+    /// reference registry checks them.
+    pub const fn required_claims(self) -> &'static [&'static str] {
+        match self {
+            Provider::Github => &[
+                "repository",
+                "repository_owner",
+                "repository_owner_id",
+                "job_workflow_ref",
+                "jti",
+                "event_name",
+                "ref",
+                "sha",
+            ],
+            Provider::Gitlab => &[
+                "sub",
+                "project_path",
+                "ci_config_ref_uri",
+                "jti",
+                "ref_path",
+                "sha",
+            ],
+            Provider::Google => &["email", "email_verified"],
+            Provider::ActiveState => &["sub", "organization", "project", "actor_id", "builder"],
+        }
+    }
+}
+
+/// A name that is not a provider's.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{0:?} is not github, gitlab, google or activestate")]
+pub struct UnknownProvider(pub String);
+
+impl FromStr for Provider {
+    type Err = UnknownProvider;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Provider::ALL
+            .into_iter()
+            .find(|provider| provider.name() == name)
+            .ok_or_else(|| UnknownProvider(name.to_owned()))
     }
 }
 

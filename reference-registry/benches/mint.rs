@@ -21,7 +21,7 @@ const BUDGET: Duration = Duration::from_secs(2);
 fn main() {
     let keys = KeySet::embedded();
     let signing = keys.all()[0].clone();
-    let issuer = Provider::Github.real_issuer();
+    let issuer = Provider::Github.canonical_issuer();
     let forger = Forger::new(&keys).with_issuer(issuer);
     let signing_started = Instant::now();
     let tokens = sign_tokens(&forger);

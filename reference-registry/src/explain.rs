@@ -115,9 +115,7 @@ pub async fn explain(registry: &Registry, input: &Input) -> Explanation {
 /// Publisher matching between `identity` (as a fixture gives it) and a token with `claims`
 /// and issuer `issuer`, one row per comparison. Every row passes exactly when the
 /// registry's lookup and verification do, given the issuer guard and the required claims
-/// pass ([`required_claims`]).
+/// pass ([`Provider::required_claims`](crate::fixture::Provider::required_claims)).
 pub fn fields(identity: &Identity, claims: &Map<String, Value>, issuer: &str) -> Vec<FieldCheck> {
     crate::matching::fields(&stored_identity(identity), claims, issuer)
 }
-
-pub use crate::matching::required_claims;

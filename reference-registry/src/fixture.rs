@@ -13,6 +13,7 @@
 //!      "repository_owner_id": "48213977", "workflow_filename": "publish.yml", "environment": "pypi"}}]}
 //! ```
 
+pub use mock_issuer::Provider;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -129,47 +130,6 @@ impl Flags {
             Provider::Gitlab => self.disallow_gitlab_oidc,
             Provider::Google => self.disallow_google_oidc,
             Provider::ActiveState => self.disallow_activestate_oidc,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Provider {
-    #[serde(rename = "github")]
-    Github,
-    #[serde(rename = "gitlab")]
-    Gitlab,
-    #[serde(rename = "google")]
-    Google,
-    #[serde(rename = "activestate")]
-    ActiveState,
-}
-
-impl Provider {
-    pub const ALL: [Provider; 4] = [
-        Provider::Github,
-        Provider::Gitlab,
-        Provider::Google,
-        Provider::ActiveState,
-    ];
-
-    /// `<svc>` in descriptions (R-FLAG-2).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Github => "github",
-            Provider::Gitlab => "gitlab",
-            Provider::Google => "google",
-            Provider::ActiveState => "activestate",
-        }
-    }
-
-    /// The production canonical issuer (R-ISS-1).
-    pub fn real_issuer(self) -> &'static str {
-        match self {
-            Provider::Github => "https://token.actions.githubusercontent.com",
-            Provider::Gitlab => "https://gitlab.com",
-            Provider::Google => "https://accounts.google.com",
-            Provider::ActiveState => "https://platform.activestate.com/api/v1/oauth/oidc",
         }
     }
 }

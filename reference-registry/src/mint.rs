@@ -160,11 +160,7 @@ pub(crate) async fn run(
             } else {
                 "a custom"
             };
-            format!(
-                "{} is {role} {} issuer",
-                repr(&trusted.0),
-                provider.as_str()
-            )
+            format!("{} is {role} {} issuer", repr(&trusted.0), provider.name())
         });
         run.at(Step::Enablement);
         // R-FLAG-3: a custom issuer checks only the global flag.
@@ -173,11 +169,11 @@ pub(crate) async fn run(
                 ErrorCode::NotEnabled,
                 format!(
                     "{} trusted publishing functionality not enabled",
-                    provider.as_str()
+                    provider.name()
                 ),
             ));
         }
-        run.note(|| format!("{} trusted publishing is enabled", provider.as_str()));
+        run.note(|| format!("{} trusted publishing is enabled", provider.name()));
         (
             trusted.0,
             trusted.1,

@@ -254,7 +254,7 @@ impl State {
                     .insert(issuer.provider, issuer.issuer.clone())
                     .is_some()
             {
-                let provider = issuer.provider.as_str();
+                let provider = issuer.provider.name();
                 return Err(FixtureError::new(
                     field("canonical"),
                     format!("a second canonical {provider} issuer"),
@@ -281,7 +281,7 @@ impl State {
             if canonical.contains_key(&provider) {
                 continue;
             }
-            let real = provider.real_issuer();
+            let real = provider.canonical_issuer();
             canonical.insert(provider, real.to_owned());
             if !issuers.contains_key(real) {
                 issuers.insert(

@@ -76,7 +76,7 @@ impl Pair {
     /// Every row of the table passes exactly when publisher matching passes, once the issuer
     /// guard and the required claims do.
     fn check_table(&self, explanation: &explain::Explanation, claims: &Map<String, Value>) {
-        let required = explain::required_claims(self.provider);
+        let required = self.provider.required_claims();
         if required
             .iter()
             .any(|name| claims.get(*name).is_none_or(Value::is_null))

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use mintcheck::outcome::{Outcome, Verdict};
-use mintcheck::proxy::IssuerProxy;
-use mintcheck::report::Tally;
-use mintcheck::runner::{self, RunOptions};
+use mintcheck::rig::proxy::IssuerProxy;
+use mintcheck::rig::targets::{FixtureCommand, Fixtures, Target, TargetCommand};
 use mintcheck::scenario::{Level, load_dir};
-use mintcheck::target::{FixtureCommand, Fixtures, Target, TargetCommand};
+use mintcheck::suite::outcome::{Outcome, Verdict};
+use mintcheck::suite::report::Tally;
+use mintcheck::suite::runner::{self, RunOptions};
 use mock_issuer::tls::TestCa;
 
 fn scenarios_dir() -> PathBuf {
@@ -53,7 +53,8 @@ fn problems(outcomes: &[Outcome]) -> Vec<String> {
 async fn a_registry_that_knows_only_the_real_issuers_passes_through_the_issuer_proxy() {
     let scenarios = load_dir(&scenarios_dir()).expect("the suite loads");
     let fixtures: Vec<_> = scenarios.iter().map(|s| &s.file.fixture).collect();
-    let ca = Arc::new(TestCa::generate_for(&mintcheck::issuers::custom_hosts(fixtures)).unwrap());
+    let ca =
+        Arc::new(TestCa::generate_for(&mintcheck::rig::issuers::custom_hosts(fixtures)).unwrap());
     let proxy = Arc::new(IssuerProxy::start("127.0.0.1:0").await.unwrap());
     // What `mintcheck run --target-cmd … --issuer-proxy` gives the command.
     let mut command =

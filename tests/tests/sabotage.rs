@@ -8,10 +8,10 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use mintcheck::outcome::{Outcome, Verdict};
-use mintcheck::runner::{self, RunOptions};
+use mintcheck::rig::targets::Target;
 use mintcheck::scenario::{Level, load_dir};
-use mintcheck::target::Target;
+use mintcheck::suite::outcome::{Outcome, Verdict};
+use mintcheck::suite::runner::{self, RunOptions};
 use reference_registry::{Registry, RegistryConfig, Sabotage};
 
 const CONTROL_TOKEN: &str = "sabotage-control-token";

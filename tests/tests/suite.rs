@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use mintcheck::outcome::{Outcome, Verdict};
-use mintcheck::runner::{self, RunOptions};
+use mintcheck::rig::targets::Target;
 use mintcheck::scenario::{Level, load_dir};
-use mintcheck::target::Target;
+use mintcheck::suite::outcome::{Outcome, Verdict};
+use mintcheck::suite::runner::{self, RunOptions};
 
 fn scenarios_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))

@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use mintcheck::expectations::Expectations;
-use mintcheck::grading::Aspect;
-use mintcheck::outcome::{Outcome, Verdict};
-use mintcheck::report::{self, Tally};
-use mintcheck::runner::{self, RunOptions};
+use mintcheck::rig::targets::Target;
 use mintcheck::scenario::{Level, load_dir};
-use mintcheck::target::Target;
+use mintcheck::spec::grading::Aspect;
+use mintcheck::suite::expectations::Expectations;
+use mintcheck::suite::outcome::{Outcome, Verdict};
+use mintcheck::suite::report::{self, Tally};
+use mintcheck::suite::runner::{self, RunOptions};
 use mintcheck_tests::independent::{self, Behaviour, ErrorBody, Flaws, SuccessBody};
 
 fn scenarios_dir() -> PathBuf {

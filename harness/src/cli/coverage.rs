@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use mintcheck::coverage::Coverage;
+use mintcheck::scenario::coverage::Coverage;
 
 #[derive(Debug, clap::Args)]
 pub struct CoverageArgs {

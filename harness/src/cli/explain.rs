@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use mintcheck::explain::{self, At, Request};
-use mintcheck::publisher_spec;
+use mintcheck::scenario::publisher;
 use reference_registry::explain::Input;
 use serde_json::Value;
 
@@ -69,11 +69,11 @@ pub struct ExplainArgs {
 pub async fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let input = input(&args)?;
     let identity = match (&args.publisher, &args.publisher_file) {
-        (Some(text), _) => publisher_spec::parse(text).map_err(|e| UsageError(e.to_string()))?,
+        (Some(text), _) => publisher::parse(text).map_err(|e| UsageError(e.to_string()))?,
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            publisher_spec::from_toml(&text, &path.display().to_string())
+            publisher::from_toml(&text, &path.display().to_string())
                 .map_err(|e| UsageError(e.to_string()))?
         }
         (None, None) => {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use mintcheck::export::{self, ExportError, Freshness};
+use mintcheck::scenario::export::{self, ExportError, Freshness};
 
 use super::UsageError;
 

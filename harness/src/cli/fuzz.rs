@@ -11,7 +11,7 @@ use mintcheck::fuzz::{
     self, DEFAULT_SHRINK_ITERATIONS, DEFAULT_TIMEOUT, Failure, FuzzError, FuzzOptions, Invariant,
     Shard, Stop, save,
 };
-use mintcheck::report::shell_quote;
+use mintcheck::suite::report::shell_quote;
 
 use super::UsageError;
 use super::run::{EXIT_TARGET, fresh_seed, interrupted};

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use mintcheck::expectations::{Expectations, glob};
-use mintcheck::outcome::Outcome;
-use mintcheck::report::{self, Tally, shell_quote};
-use mintcheck::runner::{self, RunOptions};
+use mintcheck::rig::targets::Target;
 use mintcheck::scenario::{Level, Scenario, load_dir};
-use mintcheck::target::Target;
+use mintcheck::suite::expectations::{Expectations, glob};
+use mintcheck::suite::outcome::Outcome;
+use mintcheck::suite::report::{self, Tally, shell_quote};
+use mintcheck::suite::runner::{self, RunOptions};
 use regex::Regex;
 
 use super::UsageError;
@@ -147,7 +147,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let timeout = target_args::timeout(args.timeout)?;
     let fixtures: Vec<_> = scenarios.iter().map(|s| &s.file.fixture).collect();
-    let custom_hosts = mintcheck::issuers::custom_hosts(fixtures);
+    let custom_hosts = mintcheck::rig::issuers::custom_hosts(fixtures);
     let Some(Started {
         issuer_ca,
         issuer_proxy,

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use mintcheck::publisher_spec;
 use mintcheck::sandbox::{Sandbox, SandboxConfig};
+use mintcheck::scenario::publisher;
 use mock_issuer::{Profile, TokenSpec};
 use reference_registry::Event;
 use reference_registry::events::{MintEvent, UploadEvent};
@@ -145,8 +145,7 @@ fn config(args: &SandboxArgs) -> anyhow::Result<SandboxConfig> {
         let (project, spec) = text.split_once(':').ok_or_else(|| {
             UsageError(format!("--{flag} {text:?}: expected PROJECT:KEY=VALUE,..."))
         })?;
-        let identity =
-            publisher_spec::parse(spec).map_err(|e| UsageError(format!("--{flag}: {e}")))?;
+        let identity = publisher::parse(spec).map_err(|e| UsageError(format!("--{flag}: {e}")))?;
         Ok((project.to_owned(), identity))
     };
     for text in &args.publishers {
@@ -168,7 +167,7 @@ fn config(args: &SandboxArgs) -> anyhow::Result<SandboxConfig> {
 fn job(text: &str) -> Result<(String, TokenSpec), String> {
     let (name, rest) = text.split_once(':').unwrap_or((text, ""));
     let mut token = TokenSpec::default();
-    for (key, value) in publisher_spec::pairs(rest)? {
+    for (key, value) in publisher::pairs(rest)? {
         if key == "profile" {
             token.profile = Some(value.parse::<Profile>().map_err(|e| e.to_string())?);
         } else {

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mintcheck::proxy::IssuerProxy;
-use mintcheck::report::shell_quote;
-use mintcheck::target::{
+use mintcheck::rig::proxy::IssuerProxy;
+use mintcheck::rig::targets::{
     FixtureCommand, Fixtures, Target, TargetCommand, TargetProcess, default_control_url,
 };
+use mintcheck::suite::report::shell_quote;
 use mock_issuer::tls::TestCa;
 
 use super::UsageError;

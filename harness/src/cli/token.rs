@@ -1,6 +1,6 @@
 //! `mintcheck token`: forge one token offline with the embedded keys.
 
-use mock_issuer::defect::CATALOGUE;
+use mock_issuer::defect::catalogue;
 use mock_issuer::{Defect, Forger, KeySet, Profile, RelativeTime};
 use serde_json::Value;
 
@@ -47,7 +47,7 @@ fn defect_help() -> String {
         help.push_str(&format!("  {:<26} {}\n", profile.name(), profile.summary()));
     }
     help.push_str("\nDefects (composable):\n");
-    for (name, what) in CATALOGUE {
+    for (name, what) in catalogue() {
         help.push_str(&format!("  {name:<26} {what}\n"));
     }
     help.push_str(

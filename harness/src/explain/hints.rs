@@ -260,7 +260,7 @@ mod tests {
         }
         let request = Request {
             input: Input::Claims(claims),
-            identity: crate::publisher_spec::parse(PUBLISHER).unwrap(),
+            identity: crate::scenario::publisher::parse(PUBLISHER).unwrap(),
             pending: None,
             projects: Vec::new(),
             audience: None,
@@ -333,7 +333,7 @@ mod tests {
         claims.insert("exp".into(), json!(1_300));
         let request = Request {
             input: Input::Claims(claims),
-            identity: crate::publisher_spec::parse(PUBLISHER).unwrap(),
+            identity: crate::scenario::publisher::parse(PUBLISHER).unwrap(),
             pending: None,
             projects: Vec::new(),
             audience: None,

@@ -21,10 +21,10 @@ use super::endpoint::{Endpoint, inline_keys};
 use super::exchange::{self, Exchange};
 use super::generate;
 use super::invariant::{self, Invariant, Trust, Violation};
-use crate::issuers::{Issuers, with_fixture};
-use crate::proxy::IssuerProxy;
+use crate::rig::issuers::{Issuers, with_fixture};
+use crate::rig::proxy::IssuerProxy;
+use crate::rig::targets::{Target, TargetError};
 use crate::scenario::model::FixtureSpec;
-use crate::target::{Target, TargetError};
 use reference_registry::FixtureDocument;
 
 #[derive(Clone, Debug)]

@@ -12,9 +12,9 @@ use regex::Regex;
 use tokio::sync::broadcast;
 use tower::ServiceExt as _;
 
-use crate::target::{Target, TargetError};
-use crate::transport::Response;
-use crate::transport::{self, Outgoing};
+use crate::rig::targets::{Target, TargetError};
+use crate::rig::transport::Response;
+use crate::rig::transport::{self, Outgoing};
 
 /// An answer, and for the in-process reference the rule that decided it when the spec
 /// keeps the reason from the client (step 5).

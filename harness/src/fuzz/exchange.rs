@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 
 use super::case::{Case, MINT_STEP, MintBody, REPLAY_STEP};
 use super::endpoint::{Answer, Endpoint, NoAnswer};
+use crate::rig::targets::TargetError;
+use crate::rig::transport::Outgoing;
+use crate::rig::upload;
 use crate::scenario::model::UploadSpec;
-use crate::target::TargetError;
-use crate::transport::Outgoing;
-use crate::upload;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepKind {

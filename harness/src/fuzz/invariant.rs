@@ -11,8 +11,8 @@ use serde_json::Value;
 use super::case::{Case, Credential};
 use super::endpoint::NoAnswer;
 use super::exchange::{Exchange, StepKind};
-use crate::check::{is_error_envelope, is_success_envelope};
-use crate::transport::Response;
+use crate::rig::transport::Response;
+use crate::suite::check::{is_error_envelope, is_success_envelope};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Invariant {
@@ -106,8 +106,7 @@ pub struct Trust(BTreeMap<String, (Provider, BTreeSet<String>)>);
 
 impl Trust {
     pub fn of(document: &FixtureDocument) -> Trust {
-        let issuers = document.issuers.iter().filter_map(|issuer| {
-            let provider = crate::issuers::provider_named(issuer.provider.as_str())?;
+        let issuers = document.issuers.iter().map(|issuer| {
             let kids = issuer
                 .jwks
                 .as_ref()
@@ -116,7 +115,7 @@ impl Trust {
                 .iter()
                 .filter_map(|key| Some(key.get("kid")?.as_str()?.to_owned()))
                 .collect();
-            Some((issuer.issuer.clone(), (provider, kids)))
+            (issuer.issuer.clone(), (issuer.provider, kids))
         });
         Trust(issuers.collect())
     }
@@ -232,7 +231,7 @@ pub fn doom(case: &Case, token: &ForgedToken, trust: &Trust, now: f64) -> Option
 fn shown(value: Option<&Value>) -> String {
     value.map_or_else(
         || "(absent)".to_owned(),
-        |v| crate::transport::shorten(&v.to_string()),
+        |v| crate::rig::transport::shorten(&v.to_string()),
     )
 }
 
@@ -286,7 +285,7 @@ pub fn check(
                 format!(
                     "HTTP {}: {}",
                     answer.status,
-                    crate::transport::shorten(&answer.body)
+                    crate::rig::transport::shorten(&answer.body)
                 ),
             );
             continue;
@@ -384,7 +383,7 @@ fn reachable(case: &Case) -> BTreeSet<String> {
 
 /// What is wrong with a mint answer's shape, with the rule it breaks.
 fn envelope_problem(answer: &Response, request_size: usize) -> Option<(&'static str, String)> {
-    let body = crate::transport::shorten(&answer.body);
+    let body = crate::rig::transport::shorten(&answer.body);
     match answer.status {
         200 if is_success_envelope(answer) => None,
         200 => Some((
@@ -546,9 +545,9 @@ pub(super) mod tests {
     use super::*;
     use crate::fuzz::case::{MintBody, MintRequest, UploadTry};
     use crate::fuzz::endpoint::Answer;
+    use crate::rig::transport::Outgoing;
+    use crate::rig::transport::Response;
     use crate::scenario::model::FixtureSpec;
-    use crate::transport::Outgoing;
-    use crate::transport::Response;
     use mock_issuer::{Forger, KeySet, TokenSpec};
     use reference_registry::fixture::{self as fx, FixtureDocument};
     use serde_json::json;
@@ -580,7 +579,7 @@ pub(super) mod tests {
         for provider in fx::Provider::ALL {
             document.issuers.push(fx::Issuer {
                 provider,
-                issuer: provider.real_issuer().to_owned(),
+                issuer: provider.canonical_issuer().to_owned(),
                 canonical: true,
                 discovery_url: None,
                 jwks_url: None,

@@ -5,7 +5,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), mintcheck::fuzz::FuzzError> {
 //! use mintcheck::fuzz::{FuzzOptions, run};
-//! use mintcheck::target::Target;
+//! use mintcheck::rig::targets::Target;
 //!
 //! let options = FuzzOptions { seed: 42, cases: Some(2000), ..FuzzOptions::default() };
 //! let report = run(&Target::Reference, &options, |_progress| {}).await?;

@@ -9,7 +9,7 @@ use super::campaign::{Failure, FuzzReport};
 use super::exchange::Exchange;
 use super::invariant::Invariant;
 use super::save;
-use crate::transport::shorten;
+use crate::rig::transport::shorten;
 
 /// How a failure is rerun: `run` gets a saved scenario's path (none if it was not saved),
 /// `fuzz` regenerates it from its seed and case.

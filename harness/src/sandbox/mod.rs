@@ -24,8 +24,8 @@ use reference_registry::{Event, FixtureError, Registry, RegistryConfig};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use crate::issuers::{Issuers, custom_hosts};
-use crate::proxy::IssuerProxy;
+use crate::rig::issuers::{Issuers, custom_hosts};
+use crate::rig::proxy::IssuerProxy;
 
 pub use config::{ConfigError, JobSpec, SandboxConfig};
 
@@ -47,7 +47,7 @@ pub enum SandboxError {
     #[error("job {job:?}: forging its token: {message}")]
     Job { job: String, message: String },
     #[error(transparent)]
-    Proxy(#[from] crate::proxy::ProxyError),
+    Proxy(#[from] crate::rig::proxy::ProxyError),
 }
 
 /// One CI job: the identity its tokens carry and the environment a client needs.

@@ -12,9 +12,9 @@ use super::model::{
     Action, Expect, FixtureSpec, Grading, ISSUER_ENDPOINTS, IssuerChange, Level, Scenario,
     ScenarioFile, Step, TextMatch,
 };
-use crate::grading::Aspect;
-use crate::rules;
-use crate::rules::ERROR_CODES;
+use crate::spec::grading::Aspect;
+use crate::spec::rules;
+use crate::spec::rules::ERROR_CODES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -227,7 +227,7 @@ pub fn check_fixture(fixture: &FixtureSpec) -> Result<(), (String, String)> {
         }
     }
     for (i, provider) in fixture.substitute_issuers.iter().enumerate() {
-        if crate::issuers::provider_named(provider).is_none() {
+        if provider.parse::<mock_issuer::Provider>().is_err() {
             return Err((
                 format!("substitute_issuers[{i}]"),
                 format!("{provider:?} is not github, gitlab, google or activestate"),
@@ -236,7 +236,7 @@ pub fn check_fixture(fixture: &FixtureSpec) -> Result<(), (String, String)> {
     }
     for (i, custom) in fixture.custom_issuers.iter().enumerate() {
         let key = |field: &str| format!("custom_issuers[{i}].{field}");
-        if crate::issuers::provider_named(&custom.provider).is_none() {
+        if custom.provider.parse::<mock_issuer::Provider>().is_err() {
             return Err((
                 key("provider"),
                 format!(
@@ -812,7 +812,7 @@ fn check_keys_fit_action(step: &Step) -> Result<(), (&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::MINIMAL;
+    use crate::scenario::test_support::MINIMAL;
 
     fn load(text: &str) -> Result<Scenario, String> {
         let dir = tempfile::tempdir().unwrap();

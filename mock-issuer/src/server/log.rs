@@ -4,6 +4,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::forge::header::{ATTACKER_CERTIFICATE, ATTACKER_JWKS};
+
 /// Which of the mock's endpoints a request hit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -27,8 +29,8 @@ impl Endpoint {
         match path {
             "/token" => Endpoint::Token,
             "/github/idtoken" => Endpoint::GithubTokenRequest,
-            "/attacker/jwks.json" => Endpoint::AttackerJku,
-            "/attacker/cert.pem" => Endpoint::AttackerX5u,
+            ATTACKER_JWKS => Endpoint::AttackerJku,
+            ATTACKER_CERTIFICATE => Endpoint::AttackerX5u,
             p if p.starts_with("/admin/") => Endpoint::Admin,
             p if p.ends_with("/.well-known/openid-configuration") => Endpoint::Discovery,
             p if p.ends_with("/.well-known/jwks") => Endpoint::Jwks,

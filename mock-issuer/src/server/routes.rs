@@ -18,6 +18,7 @@ use super::log::{Endpoint, LoggedRequest};
 use super::{IssuerError, Shared};
 use crate::fault::JwksFault;
 use crate::forge::ForgeError;
+use crate::forge::header::{ATTACKER_CERTIFICATE, ATTACKER_JWKS};
 use crate::profile::identity;
 use crate::spec::TokenSpec;
 
@@ -32,8 +33,8 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/token", post(mint_token))
         .route("/github/idtoken", get(github_token_request))
-        .route("/attacker/jwks.json", get(attacker_jwks))
-        .route("/attacker/cert.pem", get(attacker_certificate))
+        .route(ATTACKER_JWKS, get(attacker_jwks))
+        .route(ATTACKER_CERTIFICATE, get(attacker_certificate))
         .route("/admin/keys", post(admin_keys))
         .route("/admin/fault", post(admin_fault))
         .route("/admin/jobs", post(admin_jobs))

@@ -59,16 +59,8 @@ pub struct Expectation<'a> {
 
 pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 const LEEWAY: f64 = 30.0;
-const GITHUB_REQUIRED: [&str; 8] = [
-    "repository",
-    "repository_owner",
-    "repository_owner_id",
-    "job_workflow_ref",
-    "jti",
-    "event_name",
-    "ref",
-    "sha",
-];
+/// The spec's list (R-PUB-2), the one the reference registry checks too.
+const GITHUB_REQUIRED: &[&str] = mock_issuer::Provider::Github.required_claims();
 
 /// JSON object members in document order, duplicates kept.
 struct Members(Vec<(String, Value)>);
@@ -188,7 +180,7 @@ pub fn verify(token: &str, expect: &Expectation) -> BTreeSet<Reason> {
     let required = ["iss", "aud", "exp", "iat"].into_iter();
     let github = expect
         .publisher
-        .map(|_| GITHUB_REQUIRED)
+        .map(|_| GITHUB_REQUIRED.iter().copied())
         .into_iter()
         .flatten();
     for name in required.chain(github) {
@@ -235,7 +227,7 @@ pub fn verify(token: &str, expect: &Expectation) -> BTreeSet<Reason> {
     time("nbf", &|nbf| nbf > now + LEEWAY, Reason::NotYetValid);
 
     if let Some(publisher) = expect.publisher {
-        for name in GITHUB_REQUIRED {
+        for &name in GITHUB_REQUIRED {
             if present(claims.get(name)).is_some_and(|v| !v.is_string()) {
                 reasons.insert(Reason::WrongType(name.to_owned()));
             }

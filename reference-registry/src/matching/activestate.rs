@@ -7,8 +7,6 @@ use super::table::{Comparison, FieldCheck, row, shown};
 use super::{Failure, NOT_FOUND, Token, required, string};
 use crate::fixture::ActiveStateIdentity;
 
-pub const REQUIRED: &[&str] = &["sub", "organization", "project", "actor_id", "builder"];
-
 /// R-AS-2.
 pub fn lookup<'p>(
     token: &Token<'_>,

@@ -12,17 +12,6 @@ use super::{
 use crate::fixture::GithubIdentity;
 use crate::repr::{repr, reprlist};
 
-pub const REQUIRED: &[&str] = &[
-    "repository",
-    "repository_owner",
-    "repository_owner_id",
-    "job_workflow_ref",
-    "jti",
-    "event_name",
-    "ref",
-    "sha",
-];
-
 /// R-GH-2.
 pub fn lookup<'p>(
     token: &Token<'_>,

@@ -12,15 +12,6 @@ use super::{
 use crate::fixture::GitlabIdentity;
 use crate::repr::{repr, reprlist};
 
-pub const REQUIRED: &[&str] = &[
-    "sub",
-    "project_path",
-    "ci_config_ref_uri",
-    "jti",
-    "ref_path",
-    "sha",
-];
-
 /// R-GL-2.
 pub fn lookup<'p>(
     token: &Token<'_>,

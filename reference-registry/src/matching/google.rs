@@ -8,8 +8,6 @@ use super::{
 };
 use crate::fixture::GoogleIdentity;
 
-pub const REQUIRED: &[&str] = &["email", "email_verified"];
-
 /// R-GOOG-2.
 pub fn lookup<'p>(
     token: &Token<'_>,

@@ -25,16 +25,6 @@ pub fn fields(identity: &Identity, claims: &Map<String, Value>, issuer: &str) ->
     }
 }
 
-/// The required claims of `provider` (R-PUB-2), in the order they are checked.
-pub fn required_claims(provider: Provider) -> &'static [&'static str] {
-    match provider {
-        Provider::Github => github::REQUIRED,
-        Provider::Gitlab => gitlab::REQUIRED,
-        Provider::Google => google::REQUIRED,
-        Provider::ActiveState => activestate::REQUIRED,
-    }
-}
-
 /// What matching sees of a verified token.
 pub struct Token<'a> {
     pub claims: &'a Map<String, Value>,
@@ -77,7 +67,7 @@ pub fn find(token: &Token<'_>, identities: &[&Identity]) -> Result<usize, Failur
         )));
     }
     // R-PUB-2, in the listed order (spec §17 item 2).
-    let required = required_claims(token.provider);
+    let required = token.provider.required_claims();
     if let Some(missing) = required.iter().find(|name| absent(token.claims, name)) {
         return Err(Failure::NoMatch(format!("Missing claim {}", repr(missing))));
     }

@@ -47,7 +47,7 @@ async fn r_flag_1_2_global_and_provider_flags() {
         let setup = Setup::standard_with(provider, |f| f.flags.disallow_oidc = true).await;
         let expected = format!(
             "{} trusted publishing functionality not enabled",
-            provider.as_str()
+            provider.name()
         );
         setup
             .mint(setup.token())
@@ -214,7 +214,7 @@ async fn r_iss_5_substitute_canonical_issuer() {
     // The real string is no longer trusted once substituted.
     let real = own
         .token(mock_issuer::Profile::Github)
-        .claim("iss", Provider::Github.real_issuer());
+        .claim("iss", Provider::Github.canonical_issuer());
     target
         .mint(real.sign().unwrap().as_str())
         .await

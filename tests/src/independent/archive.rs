@@ -80,7 +80,7 @@ mod tests {
 
     #[test]
     fn only_the_archive_the_form_describes_passes() {
-        let sdist = mintcheck::upload::sdist("Widgetry", "1.0.0");
+        let sdist = mintcheck::rig::upload::sdist("Widgetry", "1.0.0");
         assert_eq!(check(&upload(&sdist, "widgetry", "1.0.0")), Ok(()));
         assert!(
             check(&upload(&sdist, "gadgetry", "1.0.0"))

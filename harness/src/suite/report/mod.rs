@@ -8,9 +8,9 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 
-use crate::grading::Aspect;
-use crate::outcome::{AspectResult, Outcome, StepRecord, Verdict, aspects_json};
-use crate::transport::{Outgoing, shorten, shorten_to};
+use crate::rig::transport::{Outgoing, shorten, shorten_to};
+use crate::spec::grading::Aspect;
+use crate::suite::outcome::{AspectResult, Outcome, StepRecord, Verdict, aspects_json};
 
 /// One line, printed as soon as the scenario's outcome is known.
 pub fn progress_line(outcome: &Outcome) -> String {

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::grading::{Aspect, Level, Strength};
-use crate::transport::{Outgoing, Response};
+use crate::rig::transport::{Outgoing, Response};
+use crate::spec::grading::{Aspect, Level, Strength};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reference_registry::FixtureDocument;
 
 use super::TargetError;
-use crate::transport::shorten;
+use crate::rig::transport::shorten;
 
 /// How long a target may take to apply a fixture through its control endpoint.
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(30);

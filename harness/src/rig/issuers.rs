@@ -63,8 +63,10 @@ impl Issuers {
         }
         let mut customs = Vec::new();
         for custom in &fixture.custom_issuers {
-            let provider =
-                provider_named(&custom.provider).expect("the loader checks provider names");
+            let provider = custom
+                .provider
+                .parse::<Provider>()
+                .expect("the loader checks provider names");
             customs.push((
                 provider,
                 start(IssuerMode::Custom(custom.issuer.clone()), provider).await?,
@@ -91,7 +93,10 @@ impl Issuers {
 
     /// Applies an `issuer` step: key lifecycle or a JWKS fault at one provider's mock.
     pub fn change(&self, change: &IssuerChange) -> Result<(), String> {
-        let provider = provider_named(&change.provider)
+        let provider = change
+            .provider
+            .parse::<Provider>()
+            .ok()
             .ok_or_else(|| format!("unknown provider {:?}", change.provider))?;
         let issuer = self.for_provider(provider);
         let failed = |e: IssuerError| e.to_string();
@@ -207,7 +212,7 @@ impl Issuers {
         document.issuers = canonical
             .chain(custom)
             .map(|((provider, issuer), canonical)| fx::Issuer {
-                provider: registry_provider(*provider),
+                provider: *provider,
                 issuer: issuer.issuer().to_owned(),
                 canonical,
                 discovery_url: Some(issuer.discovery_url()),
@@ -267,18 +272,4 @@ pub fn with_fixture(trusting: FixtureDocument, spec: &FixtureSpec) -> FixtureDoc
     document.pending_publishers = spec.pending_publishers.clone();
     document.used_jtis = spec.used_jtis.clone();
     document
-}
-
-/// The provider of a spec `<svc>` name.
-pub fn provider_named(name: &str) -> Option<Provider> {
-    Provider::ALL.into_iter().find(|p| p.name() == name)
-}
-
-fn registry_provider(provider: Provider) -> fx::Provider {
-    match provider {
-        Provider::Github => fx::Provider::Github,
-        Provider::Gitlab => fx::Provider::Gitlab,
-        Provider::Google => fx::Provider::Google,
-        Provider::ActiveState => fx::Provider::ActiveState,
-    }
 }

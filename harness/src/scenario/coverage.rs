@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::rules;
 use crate::scenario::Scenario;
+use crate::spec::rules;
 
 pub struct Coverage {
     /// Every rule of the spec, with the IDs of the scenarios citing it.

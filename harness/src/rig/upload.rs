@@ -5,8 +5,8 @@ use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::rig::transport::Outgoing;
 use crate::scenario::model::UploadSpec;
-use crate::transport::Outgoing;
 
 const BOUNDARY: &str = "mintcheck-upload-boundary-7d41a3c6";
 

@@ -18,13 +18,13 @@ use serde_json::Value;
 pub use envelope::{MintWindow, is_error_envelope, is_success_envelope, minted};
 pub use matchers::{Miss, json_mismatches};
 
-use crate::grading::{Aspect, Demand, Level, Strength};
-use crate::outcome::Mismatch;
-use crate::rules;
+use crate::rig::transport::{Response, shorten};
 use crate::scenario::model::{
     Action, Answer, CountRange, Expect, Grading, JsonMatch, Step, TextMatch, TextMatches,
 };
-use crate::transport::{Response, shorten};
+use crate::spec::grading::{Aspect, Demand, Level, Strength};
+use crate::spec::rules;
+use crate::suite::outcome::Mismatch;
 
 /// What one answer was judged on, and where it fell short.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -4,8 +4,8 @@
 use regex::Regex;
 use serde_json::Value;
 
+use crate::rig::transport::shorten;
 use crate::scenario::model::TextMatch;
-use crate::transport::shorten;
 
 /// Where an answer differs from a check, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]

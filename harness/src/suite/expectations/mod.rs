@@ -35,9 +35,9 @@ use toml::Spanned;
 
 use std::collections::BTreeSet;
 
-use crate::grading::{Aspect, Level, Strength};
-use crate::outcome::{Mismatch, Outcome, Verdict};
-use crate::rules::ERROR_CODES;
+use crate::spec::grading::{Aspect, Level, Strength};
+use crate::spec::rules::ERROR_CODES;
+use crate::suite::outcome::{Mismatch, Outcome, Verdict};
 
 /// A scenario glob as a regex: `*` any run of characters (`/` included), `?` one.
 pub fn glob(pattern: &str) -> Regex {
@@ -670,7 +670,7 @@ reason = "d"
     }
 
     fn failed(id: &str, aspects: &[Aspect]) -> Outcome {
-        use crate::outcome::StepRecord;
+        use crate::suite::outcome::StepRecord;
         let mut step = StepRecord::note("step1".into(), "POST", "u".into(), None);
         step.judged = aspects.iter().copied().collect();
         step.mismatches = aspects

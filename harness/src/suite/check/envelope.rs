@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::matchers::Miss;
-use crate::rules::ERROR_CODES;
-use crate::transport::{Response, shorten};
+use crate::rig::transport::{Response, shorten};
+use crate::spec::rules::ERROR_CODES;
 
 /// A mint answer that minted: 2xx and a JSON object whose `token` is a non-empty string
 /// (R-RESP-3 at core; clients read nothing else).

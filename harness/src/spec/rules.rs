@@ -6,9 +6,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::grading::{Aspect, Level};
+use crate::spec::grading::{Aspect, Level};
 
-pub const SPEC: &str = include_str!("../../docs/spec/pypi-mint-token.md");
+pub const SPEC: &str = include_str!("../../../docs/spec/pypi-mint-token.md");
 
 /// The codes of spec §4.1; a core harness rejects any other.
 pub const ERROR_CODES: [&str; 6] = [

@@ -11,17 +11,17 @@ use tokio::task::JoinSet;
 
 use mock_issuer::{ForgedToken, TokenSpec};
 
-use crate::check::{Judge, Judgement, MintWindow, minted};
-use crate::expectations::Expectations;
-use crate::grading::{Aspect, Strength};
-use crate::issuers::Issuers;
-use crate::outcome::{Outcome, StepRecord, Verdict};
-use crate::proxy::IssuerProxy;
+use crate::rig::issuers::Issuers;
+use crate::rig::proxy::IssuerProxy;
+use crate::rig::targets::{Target, TargetError};
+use crate::rig::transport::{self, Outgoing, Response};
+use crate::rig::upload;
 use crate::scenario::load::STEP_REFERENCE;
 use crate::scenario::model::{Action, Level, Scenario, Step};
-use crate::target::{Target, TargetError};
-use crate::transport::{self, Outgoing, Response};
-use crate::upload;
+use crate::spec::grading::{Aspect, Strength};
+use crate::suite::check::{Judge, Judgement, MintWindow, minted};
+use crate::suite::expectations::Expectations;
+use crate::suite::outcome::{Outcome, StepRecord, Verdict};
 
 /// How long one request may take before the step is a harness error (the default of
 /// [`RunOptions::request_timeout`]).

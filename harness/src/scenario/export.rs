@@ -198,7 +198,7 @@ fn to_json(value: &toml::Value, key: &str) -> Result<Value, (String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{MINIMAL, folder};
+    use crate::scenario::test_support::{MINIMAL, folder};
 
     #[test]
     fn scenarios_are_sorted_by_id_with_their_content_as_written() {

@@ -1,0 +1,9 @@
+//! What a run stands on: the target (the embedded reference registry or any registry over
+//! HTTP), the mock issuers a fixture trusts, the issuer proxy, and the HTTP transport and
+//! upload requests the suite and the fuzzer send.
+
+pub mod issuers;
+pub mod proxy;
+pub mod targets;
+pub mod transport;
+pub mod upload;

@@ -1,0 +1,8 @@
+//! Running the suite: each scenario against a target, every answer judged by the rule
+//! behind it, known failures settled, and the outcomes reported.
+
+pub mod check;
+pub mod expectations;
+pub mod outcome;
+pub mod report;
+pub mod runner;
