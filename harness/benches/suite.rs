@@ -20,7 +20,6 @@ async fn main() {
         level: Level::PypiExact,
         judge_info: true,
         jobs: 4,
-        issuer_tls: false,
         ..RunOptions::default()
     };
     let started = Instant::now();

@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post, put};
+use mintcheck::rig::issuers::IssuerSetup;
 use mintcheck::rig::targets::{FixtureCommand, Fixtures, Target, TargetCommand};
 use mintcheck::scenario::{Level, Scenario, load_dir};
 use mintcheck::spec::grading::Aspect;
@@ -617,8 +618,11 @@ async fn with_issuer_tls_commands_get_the_runs_one_ca_as_a_file() {
     );
     let ca = Arc::new(TestCa::generate().unwrap());
     let options = RunOptions {
-        issuer_tls: true,
-        issuer_ca: Some(ca.clone()),
+        issuers: IssuerSetup {
+            tls: true,
+            ca: Some(ca.clone()),
+            proxy: None,
+        },
         ..core()
     };
     let target = with_fixture_command(&base, command);
@@ -703,8 +707,11 @@ async fn a_started_registry_verifies_https_issuers_through_the_runs_ca() {
         .await
         .unwrap();
     let options = RunOptions {
-        issuer_tls: true,
-        issuer_ca: Some(ca),
+        issuers: IssuerSetup {
+            tls: true,
+            ca: Some(ca),
+            proxy: None,
+        },
         ..core()
     };
     let ids = [

@@ -204,7 +204,7 @@ fn token_help_lists_every_defect_and_profile() {
     let output = mintcheck().args(["token", "--help"]).output().unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
     for (name, _) in mock_issuer::defect::catalogue() {
-        assert!(help.contains(name), "{name} missing from --help");
+        assert!(help.contains(&name), "{name} missing from --help");
     }
     for profile in mock_issuer::Profile::ALL {
         assert!(help.contains(profile.name()), "{profile}");

@@ -8,12 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mintcheck::scenario::export::{self, Freshness};
-use mintcheck::scenario::model::{
-    Answer, CountRange, Expect, FixtureSpec, Grade, ISSUER_ENDPOINTS, IssuerChange, JsonMatch,
-    JwkChange, Step, Strength, TextMatch, UploadSpec,
+use mintcheck::scenario::expect::{
+    Answer, CountRange, ExpectTable, Grade, ISSUER_ENDPOINTS, JsonMatch, TextMatch,
 };
-use mintcheck::scenario::{Action, Level, Scenario, ScenarioFile, load::FLAGS, load_dir};
+use mintcheck::scenario::export::{self, Freshness};
+use mintcheck::scenario::file::{Action, IssuerTable, JwkChange, StepTable, UploadSpec};
+use mintcheck::scenario::fixture::{FixtureTable, Flag};
+use mintcheck::scenario::load::load_dir_as_written;
+use mintcheck::scenario::model::{Payload, Request, StepKind, Twin};
+use mintcheck::scenario::{Level, Scenario, ScenarioFile, load_dir};
+use mintcheck::spec::grading::Strength;
 use mock_issuer::{Defect, Profile, RelativeTime, TokenSpec};
 use reference_registry::fixture::{
     ActiveStateIdentity, GithubIdentity, GitlabIdentity, GoogleIdentity, PendingPublisher,
@@ -597,7 +601,7 @@ fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
     let schema = schema();
     let structs: [(&str, BTreeSet<String>); 19] = [
         ("", serde_fields::<ScenarioFile>()),
-        ("/$defs/fixture", serde_fields::<FixtureSpec>()),
+        ("/$defs/fixture", serde_fields::<FixtureTable>()),
         ("/$defs/publisher", serde_fields::<Publisher>()),
         (
             "/$defs/pending_publisher",
@@ -611,15 +615,15 @@ fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
             "/$defs/identity/oneOf/3",
             serde_fields::<ActiveStateIdentity>(),
         ),
-        ("/$defs/step", serde_fields::<Step>()),
+        ("/$defs/step", serde_fields::<StepTable>()),
         ("/$defs/token", serde_fields::<TokenSpec>()),
         ("/$defs/upload", serde_fields::<UploadSpec>()),
-        ("/$defs/expect", serde_fields::<Expect>()),
+        ("/$defs/expect", serde_fields::<ExpectTable>()),
         ("/$defs/count_range", serde_fields::<CountRange>()),
         ("/$defs/text_match", serde_fields::<TextMatch>()),
         ("/$defs/json_match", serde_fields::<JsonMatch>()),
         ("/$defs/grade", serde_fields::<Grade>()),
-        ("/$defs/issuer_change", serde_fields::<IssuerChange>()),
+        ("/$defs/issuer_change", serde_fields::<IssuerTable>()),
         (
             "/$defs/issuer_change/properties/jwk",
             serde_fields::<JwkChange>(),
@@ -628,7 +632,7 @@ fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
     for (pointer, fields) in structs {
         assert_eq!(schema_keys(&schema, pointer), fields, "keys of {pointer:?}");
     }
-    let providers = strings(Provider::ALL.map(Provider::as_str));
+    let providers = strings(Provider::ALL.map(Provider::name));
     let identity_providers: BTreeSet<String> = (0..4)
         .map(|i| {
             schema["$defs"]["identity"]["oneOf"][i]["properties"]["provider"]["const"]
@@ -645,7 +649,10 @@ fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
         ("/$defs/level/enum", serde_variants::<Level>()),
         ("/$defs/answer/enum", serde_variants::<Answer>()),
         ("/$defs/provider/enum", providers.clone()),
-        ("/$defs/fixture/properties/flags/items/enum", strings(FLAGS)),
+        (
+            "/$defs/fixture/properties/flags/items/enum",
+            strings(Flag::ALL.map(Flag::name)),
+        ),
         (
             "/$defs/token/properties/profile/enum",
             strings(Profile::ALL.map(Profile::name)),
@@ -656,7 +663,7 @@ fn the_schema_names_the_same_keys_and_values_as_the_serde_types() {
         ),
         (
             "/$defs/code/enum",
-            strings(mintcheck::spec::rules::ERROR_CODES),
+            strings(mintcheck::spec::rules::ErrorCode::ALL.map(|c| c.name())),
         ),
         ("/$defs/strength/enum", serde_variants::<Strength>()),
     ];
@@ -813,11 +820,11 @@ fn id_lint_catches_ids_differing_in_case() {
 
 /// Pairs of IDs with the same fixture and steps (titles, rules and levels aside). Compared
 /// as loaded, so `now-1h` and `now-3600s` are the same time.
-fn duplicates(scenarios: &[Scenario]) -> Vec<(String, String)> {
+fn duplicates(scenarios: &[(Scenario, ScenarioFile)]) -> Vec<(String, String)> {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut pairs = Vec::new();
-    for scenario in scenarios {
-        let key = json!([scenario.file.fixture, scenario.file.steps]).to_string();
+    for (scenario, file) in scenarios {
+        let key = json!([file.fixture, file.steps]).to_string();
         match seen.get(&key) {
             Some(first) => pairs.push((first.clone(), scenario.id.clone())),
             None => {
@@ -830,7 +837,7 @@ fn duplicates(scenarios: &[Scenario]) -> Vec<(String, String)> {
 
 #[test]
 fn no_two_scenarios_have_the_same_fixture_and_steps() {
-    let pairs = duplicates(&load_dir(&suite()).unwrap());
+    let pairs = duplicates(&load_dir_as_written(&suite()).unwrap());
     assert!(pairs.is_empty(), "the same fixture and steps: {pairs:?}");
 }
 
@@ -851,7 +858,7 @@ fn duplicate_lint_catches_a_copy_under_another_title() {
         ("c.toml", &timed("now-1m")),
     ]);
     assert_eq!(
-        duplicates(&load_dir(dir.path()).unwrap()),
+        duplicates(&load_dir_as_written(dir.path()).unwrap()),
         [("a".to_owned(), "b".to_owned())]
     );
 }
@@ -863,14 +870,20 @@ fn duplicate_lint_catches_a_copy_under_another_title() {
 fn refusals_without_twin(scenarios: &[Scenario]) -> Vec<String> {
     let mut missing = Vec::new();
     for scenario in scenarios {
-        for (index, step) in scenario.file.steps.iter().enumerate() {
-            let refusal = step.action == Action::Mint && step.expect.status_value() != Some(200);
-            let twinned = step
-                .token
-                .as_ref()
-                .is_none_or(|token| !token.defects.is_empty())
-                || step.twin.is_some()
-                || step.no_twin.is_some();
+        for (index, step) in scenario.steps.iter().enumerate() {
+            let StepKind::Exchange(exchange) = &step.kind else {
+                continue;
+            };
+            let Request::Mint(mint) = &exchange.request else {
+                continue;
+            };
+            let refusal = exchange.expect.status_value() != Some(200);
+            let twinned = match &mint.send.payload {
+                Payload::Token(token) => {
+                    !token.defects.is_empty() || mint.twin != Twin::WithoutDefects
+                }
+                Payload::Body(_) => true,
+            };
             if refusal && !twinned {
                 missing.push(format!("{} step {}", scenario.id, index + 1));
             }
@@ -990,7 +1003,7 @@ fn every_cited_rule_exists_in_the_spec() {
     let scenarios = load_dir(&suite()).unwrap_or_else(|e| panic!("{e}"));
     let unknown: Vec<String> = scenarios
         .iter()
-        .flat_map(|s| s.file.rules.iter().map(move |rule| (s, rule)))
+        .flat_map(|s| s.rules.iter().map(move |rule| (s, rule)))
         .filter(|(_, rule)| !mintcheck::spec::rules::is_rule(rule))
         .map(|(s, rule)| format!("{}: {rule}", s.id))
         .collect();
@@ -1020,9 +1033,9 @@ fn readme_misses(readme: &str, scenarios: &[Scenario]) -> Vec<String> {
         .map(|(syntax, _)| format!("| `{syntax}` |"))
         .collect();
     names.extend(Profile::ALL.map(|p| format!("| `{}` |", p.name())));
-    names.extend(FLAGS.map(|flag| format!("`{flag}`")));
+    names.extend(Flag::ALL.map(|flag| format!("`{}`", flag.name())));
     names.extend(ISSUER_ENDPOINTS.map(|endpoint| format!("`{endpoint}`")));
-    names.extend(mintcheck::spec::rules::ERROR_CODES.map(|code| format!("`{code}`")));
+    names.extend(mintcheck::spec::rules::ErrorCode::ALL.map(|code| format!("`{code}`")));
     let areas: BTreeSet<&str> = scenarios
         .iter()
         .map(|s| s.id.split('/').next().unwrap())

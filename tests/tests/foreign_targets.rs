@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use mintcheck::rig::issuers::IssuerSetup;
 use mintcheck::rig::proxy::IssuerProxy;
 use mintcheck::rig::targets::{FixtureCommand, Fixtures, Target, TargetCommand};
 use mintcheck::scenario::{Level, load_dir};
@@ -52,7 +53,7 @@ fn problems(outcomes: &[Outcome]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registry_that_knows_only_the_real_issuers_passes_through_the_issuer_proxy() {
     let scenarios = load_dir(&scenarios_dir()).expect("the suite loads");
-    let fixtures: Vec<_> = scenarios.iter().map(|s| &s.file.fixture).collect();
+    let fixtures: Vec<_> = scenarios.iter().map(|s| &s.fixture).collect();
     let ca =
         Arc::new(TestCa::generate_for(&mintcheck::rig::issuers::custom_hosts(fixtures)).unwrap());
     let proxy = Arc::new(IssuerProxy::start("127.0.0.1:0").await.unwrap());
@@ -68,9 +69,11 @@ async fn a_registry_that_knows_only_the_real_issuers_passes_through_the_issuer_p
     let target = Target::remote(process.base_url(), TOKEN);
     let options = RunOptions {
         level: Level::Core,
-        issuer_tls: true,
-        issuer_ca: Some(ca),
-        issuer_proxy: Some(proxy.clone()),
+        issuers: IssuerSetup {
+            tls: true,
+            ca: Some(ca),
+            proxy: Some(proxy.clone()),
+        },
         ..RunOptions::default()
     };
     let outcomes = runner::run(scenarios, &target, &options, |_| {}).await;

@@ -25,7 +25,6 @@ fn options() -> RunOptions {
     RunOptions {
         level: Level::PypiExact,
         judge_info: true,
-        issuer_tls: false,
         ..RunOptions::default()
     }
 }

@@ -18,7 +18,6 @@ fn options() -> RunOptions {
         level: Level::PypiExact,
         judge_info: true,
         jobs: 4,
-        issuer_tls: false,
         ..RunOptions::default()
     }
 }

@@ -103,8 +103,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| UsageError(format!("--save-failures {}: {e}", folder.display())))?;
     }
     let Some(Started {
-        issuer_ca,
-        issuer_proxy,
+        issuers,
         process,
         target,
     }) = args.target.start(&[]).await?
@@ -123,8 +122,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         timeout,
         against_reference,
         shrink_iterations: args.shrink_iterations,
-        issuer_ca,
-        issuer_proxy,
+        issuers,
         stop: stop.clone(),
         ..FuzzOptions::default()
     };

@@ -124,7 +124,7 @@ impl Selection {
         let selected: Vec<Scenario> = scenarios
             .into_iter()
             .filter(|s| patterns.is_empty() || patterns.iter().any(|p| p.is_match(&s.id)))
-            .filter(|s| self.tags.is_empty() || s.file.tags.iter().any(|t| self.tags.contains(t)))
+            .filter(|s| self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))
             .collect();
         if selected.is_empty() {
             return Err(UsageError(format!(
@@ -146,11 +146,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let timeout = target_args::timeout(args.timeout)?;
-    let fixtures: Vec<_> = scenarios.iter().map(|s| &s.file.fixture).collect();
+    let fixtures: Vec<_> = scenarios.iter().map(|s| &s.fixture).collect();
     let custom_hosts = mintcheck::rig::issuers::custom_hosts(fixtures);
     let Some(Started {
-        issuer_ca,
-        issuer_proxy,
+        issuers,
         process,
         target,
     }) = args.target.start(&custom_hosts).await?
@@ -172,13 +171,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         level,
         judge_info: target.is_reference(),
         jobs: args.jobs,
-        issuer_tls: args.target.tls(),
-        issuer_ca,
+        issuers,
         request_timeout: timeout,
         expectations,
         seed: args.seed.unwrap_or_else(fresh_seed),
         strict: args.strict,
-        issuer_proxy: issuer_proxy.clone(),
         kept_issuers: args.keep_issuers.then(Arc::default),
     };
     let human = matches!(args.format, Format::Human) && args.output.is_none();
@@ -193,7 +190,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             target.describe(),
             options.seed
         );
-        if let (Some(proxy), Some(ca)) = (&issuer_proxy, &options.issuer_ca) {
+        if let (Some(proxy), Some(ca)) = (&options.issuers.proxy, &options.issuers.ca) {
             println!(
                 "issuer proxy: the target reaches the mock issuers as the real issuers' hosts with\n  {} SSL_CERT_FILE={}",
                 proxy
@@ -372,10 +369,10 @@ fn rerun_flags(args: &RunArgs) -> String {
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     for scenario in args.selection.load()? {
-        let file = &scenario.file;
-        println!("{}  [{}] {}", scenario.id, file.level, file.rules.join(" "));
-        println!("    {}", file.title);
-        println!("    {}", file.requirement);
+        let rules = scenario.rules.join(" ");
+        println!("{}  [{}] {rules}", scenario.id, scenario.level);
+        println!("    {}", scenario.title);
+        println!("    {}", scenario.requirement);
     }
     Ok(ExitCode::SUCCESS)
 }

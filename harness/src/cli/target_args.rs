@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mintcheck::rig::issuers::IssuerSetup;
 use mintcheck::rig::proxy::IssuerProxy;
 use mintcheck::rig::targets::{
     FixtureCommand, Fixtures, Target, TargetCommand, TargetProcess, default_control_url,
@@ -24,11 +25,10 @@ unsupported). With --issuer-tls, both commands get the CA in MINTCHECK_CA_FILE a
 (token.actions.githubusercontent.com, gitlab.com, ...) to the mock issuers, for registries that
 derive discovery from iss: both commands get HTTPS_PROXY, https_proxy and NO_PROXY (loopback).";
 
-/// A run's target, ready: the issuers' CA, the issuer proxy, the process started for it,
-/// where it is.
+/// A run's target, ready: how its mock issuers start (their CA, the issuer proxy), the
+/// process started for it, where it is.
 pub struct Started {
-    pub issuer_ca: Option<Arc<TestCa>>,
-    pub issuer_proxy: Option<Arc<IssuerProxy>>,
+    pub issuers: IssuerSetup,
     pub process: Option<TargetProcess>,
     pub target: Target,
 }
@@ -142,9 +142,13 @@ impl TargetArgs {
             let env = Self::environment(issuer_proxy.as_deref());
             let process = self.start_process(issuer_ca.as_ref(), &env).await?;
             let target = self.target(process.as_ref(), &env);
+            let issuers = IssuerSetup {
+                tls: self.tls(),
+                ca: issuer_ca,
+                proxy: issuer_proxy,
+            };
             Ok::<_, String>(Started {
-                issuer_ca,
-                issuer_proxy,
+                issuers,
                 process,
                 target,
             })

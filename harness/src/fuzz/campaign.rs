@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mock_issuer::ForgedToken;
-use mock_issuer::tls::TestCa;
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -21,10 +20,9 @@ use super::endpoint::{Endpoint, inline_keys};
 use super::exchange::{self, Exchange};
 use super::generate;
 use super::invariant::{self, Invariant, Trust, Violation};
-use crate::rig::issuers::{Issuers, with_fixture};
-use crate::rig::proxy::IssuerProxy;
+use crate::rig::issuers::{IssuerSetup, Issuers, with_fixture};
 use crate::rig::targets::{Target, TargetError};
-use crate::scenario::model::FixtureSpec;
+use crate::scenario::model::Fixture;
 use reference_registry::FixtureDocument;
 
 #[derive(Clone, Debug)]
@@ -44,10 +42,9 @@ pub struct FuzzOptions {
     pub shrink_iterations: u32,
     /// How long shrinking one failure may take, at most.
     pub shrink_time: Duration,
-    /// Mock issuers serve https with certificates from this CA (the fixture carries it).
-    pub issuer_ca: Option<Arc<TestCa>>,
-    /// The issuer proxy (`--issuer-proxy`), routed to the campaign's mock issuers.
-    pub issuer_proxy: Option<Arc<IssuerProxy>>,
+    /// How the campaign's mock issuers start (https with the run's CA, the issuer proxy
+    /// routed to them).
+    pub issuers: IssuerSetup,
     pub stop: Stop,
 }
 
@@ -70,8 +67,7 @@ impl Default for FuzzOptions {
             against_reference: false,
             shrink_iterations: DEFAULT_SHRINK_ITERATIONS,
             shrink_time: Duration::from_secs(60),
-            issuer_ca: None,
-            issuer_proxy: None,
+            issuers: IssuerSetup::default(),
             stop: Stop::default(),
         }
     }
@@ -305,16 +301,11 @@ struct Campaign<'a> {
 
 impl<'a> Campaign<'a> {
     async fn start(target: &Target, options: &'a FuzzOptions) -> Result<Campaign<'a>, FuzzError> {
-        let issuers = Issuers::start(
-            options.issuer_ca.is_some(),
-            options.issuer_ca.as_ref(),
-            &FixtureSpec::default(),
-        )
-        .await
-        .map_err(|e| FuzzError::Issuers(e.to_string()))?;
-        if let Some(proxy) = &options.issuer_proxy {
-            proxy.route(issuers.routes());
-        }
+        let issuers = options
+            .issuers
+            .start(&Fixture::default())
+            .await
+            .map_err(|e| FuzzError::Issuers(e.to_string()))?;
         let trusting = issuers.trusting();
         let trust = Trust::of(&trusting);
         let endpoint = match target {
@@ -334,7 +325,7 @@ impl<'a> Campaign<'a> {
             seen: BTreeMap::new(),
         };
         // Reachable and willing, before a case is blamed for anything.
-        let empty = campaign.document_for(campaign.target.in_process(), &FixtureSpec::default());
+        let empty = campaign.document_for(campaign.target.in_process(), &Fixture::default());
         campaign
             .target
             .reset(&empty)
@@ -396,7 +387,7 @@ impl<'a> Campaign<'a> {
         }))
     }
 
-    fn document_for(&self, in_process: bool, fixture: &FixtureSpec) -> FixtureDocument {
+    fn document_for(&self, in_process: bool, fixture: &Fixture) -> FixtureDocument {
         let trusting = if in_process {
             &self.trusting_inline
         } else {

@@ -3,7 +3,7 @@
 
 use mock_issuer::TokenSpec;
 
-use crate::scenario::model::FixtureSpec;
+use crate::scenario::model::Fixture;
 
 /// The step names a case's requests get, in its report and its scenario file.
 pub const MINT_STEP: &str = "mint";
@@ -11,7 +11,7 @@ pub const REPLAY_STEP: &str = "replay";
 
 #[derive(Clone, Debug)]
 pub struct Case {
-    pub fixture: FixtureSpec,
+    pub fixture: Fixture,
     pub mint: MintRequest,
     /// Tried in order after a successful mint, each with its own credential.
     pub uploads: Vec<UploadTry>,

@@ -26,8 +26,7 @@ use reference_registry::normalize;
 use serde_json::{Value, json};
 
 use super::case::{Case, Credential, MintBody, MintRequest, UploadTry};
-use crate::scenario::load::FLAGS;
-use crate::scenario::model::FixtureSpec;
+use crate::scenario::model::{Fixture, Flag};
 
 /// Generated cases: mostly validly signed tokens with claim mutations (so the claim and
 /// publisher checks are reached), then envelope mutations, then raw bodies.
@@ -452,7 +451,7 @@ const UPLOAD_NAMES: [&str; 10] = [
 ];
 
 /// The target's state, built around the publishers the token's provider could match.
-fn fixture(profile: Profile) -> impl Strategy<Value = FixtureSpec> {
+fn fixture(profile: Profile) -> impl Strategy<Value = Fixture> {
     let provider = profile.provider();
     // Most fixtures hold the publisher the profile's token matches, so claim checks and
     // the steps after a successful mint are reached.
@@ -478,21 +477,21 @@ fn fixture(profile: Profile) -> impl Strategy<Value = FixtureSpec> {
             prop::bool::weighted(0.1),
         ),
     );
-    let flags = prop::option::weighted(0.1, select(FLAGS.to_vec()));
+    let flags = prop::option::weighted(0.1, select(Flag::ALL.to_vec()));
     let audience = prop::option::weighted(0.1, Just("testpypi"));
     let prohibited = prop::bool::weighted(0.2);
     let projects = prop::collection::vec(select(PROJECTS.to_vec()), 0..=2);
     (projects, publishers, pending, flags, audience, prohibited).prop_map(
         |(projects, publishers, pending, flag, audience, prohibited)| {
-            let mut fixture = FixtureSpec {
+            let mut fixture = Fixture {
                 audience: audience.map(str::to_owned),
-                flags: flag.into_iter().map(str::to_owned).collect(),
+                flags: flag.into_iter().collect(),
                 prohibited_names: if prohibited {
                     vec!["prohibited-name".to_owned()]
                 } else {
                     Vec::new()
                 },
-                ..FixtureSpec::default()
+                ..Fixture::default()
             };
             let mut normalized = BTreeSet::new();
             for project in projects {
@@ -525,7 +524,7 @@ fn fixture(profile: Profile) -> impl Strategy<Value = FixtureSpec> {
 
 /// Adds `name` unless a project of the same `normalize`d name exists; returns the name
 /// the fixture knows the project by.
-fn add_project(fixture: &mut FixtureSpec, normalized: &mut BTreeSet<String>, name: &str) -> String {
+fn add_project(fixture: &mut Fixture, normalized: &mut BTreeSet<String>, name: &str) -> String {
     let key = normalize(name);
     if normalized.insert(key.clone()) {
         fixture.projects.push(name.to_owned());

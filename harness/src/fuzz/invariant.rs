@@ -12,6 +12,7 @@ use super::case::{Case, Credential};
 use super::endpoint::NoAnswer;
 use super::exchange::{Exchange, StepKind};
 use crate::rig::transport::Response;
+use crate::scenario::model::Flag;
 use crate::suite::check::{is_error_envelope, is_success_envelope};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -155,12 +156,11 @@ pub fn doom(case: &Case, token: &ForgedToken, trust: &Trust, now: f64) -> Option
         );
     };
     let flags = &case.fixture.flags;
-    let provider_flag = format!("disallow-{}-oidc", provider.name());
     if let Some(flag) = flags
         .iter()
-        .find(|f| **f == "disallow-oidc" || **f == provider_flag)
+        .find(|f| **f == Flag::DisallowOidc || **f == Flag::disallowing(*provider))
     {
-        return doom(format!("the fixture sets {flag}"), "R-FLAG-1");
+        return doom(format!("the fixture sets {}", flag.name()), "R-FLAG-1");
     }
     match header.get("alg").and_then(Value::as_str) {
         None => return doom("the header has no string alg".into(), "R-SIG-3"),
@@ -547,14 +547,15 @@ pub(super) mod tests {
     use crate::fuzz::endpoint::Answer;
     use crate::rig::transport::Outgoing;
     use crate::rig::transport::Response;
-    use crate::scenario::model::FixtureSpec;
+    use crate::scenario::model::Fixture;
+    use crate::scenario::model::Flag;
     use mock_issuer::{Forger, KeySet, TokenSpec};
     use reference_registry::fixture::{self as fx, FixtureDocument};
     use serde_json::json;
 
     pub const NOW: f64 = 1_767_225_600.0;
 
-    pub fn case(spec: serde_json::Value, fixture: FixtureSpec) -> Case {
+    pub fn case(spec: serde_json::Value, fixture: Fixture) -> Case {
         let spec: TokenSpec = serde_json::from_value(spec).unwrap();
         Case {
             fixture,
@@ -589,13 +590,13 @@ pub(super) mod tests {
         Trust::of(&document)
     }
 
-    fn doomed(spec: serde_json::Value, fixture: FixtureSpec) -> Option<&'static str> {
+    fn doomed(spec: serde_json::Value, fixture: Fixture) -> Option<&'static str> {
         let case = case(spec, fixture);
         doom(&case, &forged(&case), &trust(), NOW).map(|d| d.rule)
     }
 
     fn doomed_by(spec: serde_json::Value) -> Option<&'static str> {
-        doomed(spec, FixtureSpec::default())
+        doomed(spec, Fixture::default())
     }
 
     #[test]
@@ -658,9 +659,9 @@ pub(super) mod tests {
         for (spec, rule) in cases {
             assert_eq!(doomed_by(spec.clone()), Some(rule), "{spec}");
         }
-        let disabled = FixtureSpec {
-            flags: vec!["disallow-github-oidc".into()],
-            ..FixtureSpec::default()
+        let disabled = Fixture {
+            flags: vec![Flag::DisallowGithubOidc],
+            ..Fixture::default()
         };
         assert_eq!(doomed(json!({}), disabled.clone()), Some("R-FLAG-1"));
         assert_eq!(
@@ -668,9 +669,9 @@ pub(super) mod tests {
             None,
             "only GitHub's flag is on"
         );
-        let testpypi = FixtureSpec {
+        let testpypi = Fixture {
             audience: Some("testpypi".into()),
-            ..FixtureSpec::default()
+            ..Fixture::default()
         };
         assert_eq!(
             doomed(json!({"claims": {"aud": "pypi"}}), testpypi),
@@ -722,7 +723,7 @@ pub(super) mod tests {
 
     #[test]
     fn the_invariants_catch_what_no_registry_may_answer() {
-        let github = case(json!({}), FixtureSpec::default());
+        let github = case(json!({}), Fixture::default());
         let found = |doomed, exchanges: &[Exchange]| invariants(&github, doomed, exchanges);
         let ok = exchange(StepKind::Mint, 200, minted());
         assert_eq!(found(false, std::slice::from_ref(&ok)), []);
@@ -768,15 +769,15 @@ pub(super) mod tests {
             [(Invariant::SingleUse, "R-JTI-1".into())]
         );
         // Google tokens carry no jti and may mint again (R-GOOG-4).
-        let google = case(json!({"profile": "google"}), FixtureSpec::default());
+        let google = case(json!({"profile": "google"}), Fixture::default());
         assert_eq!(invariants(&google, false, &[ok, replayed]), []);
     }
 
     #[test]
     fn uploads_succeed_only_with_the_minted_token_for_the_fixtures_projects() {
-        let fixture = FixtureSpec {
+        let fixture = Fixture {
             projects: vec!["Sprocket.Tools".into()],
-            ..FixtureSpec::default()
+            ..Fixture::default()
         };
         let mut case = case(json!({}), fixture);
         let attempt = |name: &str, credential| UploadTry {
@@ -805,7 +806,7 @@ pub(super) mod tests {
 
     #[test]
     fn differences_name_the_rule_that_decided_the_reference_answer() {
-        let case = case(json!({"times": {"exp": "now-31s"}}), FixtureSpec::default());
+        let case = case(json!({"times": {"exp": "now-31s"}}), Fixture::default());
         let mint_ok = exchange(StepKind::Mint, 200, minted());
         let expired = exchange(
             StepKind::Mint,

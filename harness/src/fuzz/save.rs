@@ -17,9 +17,9 @@ use super::campaign::Failure;
 use super::case::{Case, MINT_STEP, MintBody};
 use super::exchange::{Exchange, StepKind};
 use super::invariant::Invariant;
-use crate::scenario::model::{
-    Action, Answer, Checked, Codes, Expect, Grade, Level, ScenarioFile, Step, UploadSpec,
-};
+use crate::scenario::expect::{Answer, Checked, Codes, ExpectTable, Grade};
+use crate::scenario::file::{Action, ScenarioFile, StepTable, UploadSpec};
+use crate::spec::grading::Level;
 
 /// The file name (and so the scenario ID) of a failure: invariant, rule, seed and case.
 pub fn file_name(failure: &Failure, seed: u64) -> String {
@@ -112,7 +112,7 @@ pub fn scenario(failure: &Failure) -> ScenarioFile {
         rules: vec![violation.rule.clone()],
         level,
         tags: vec!["fuzz".into(), violation.invariant.name().into()],
-        fixture: case.fixture.clone(),
+        fixture: case.fixture.to_table(),
         steps,
     }
 }
@@ -125,8 +125,8 @@ fn step(
     reference: Option<&Exchange>,
     broken: &[Invariant],
     level: Level,
-) -> Step {
-    let mut step = Step {
+) -> StepTable {
+    let mut step = StepTable {
         name: Some(exchange.step_name()),
         action: Action::Mint,
         token: None,
@@ -141,7 +141,7 @@ fn step(
         count: None,
         issuer: None,
         advance_seconds: None,
-        expect: Expect::default(),
+        expect: ExpectTable::default(),
     };
     // The reference's answer, unless it breaks the same invariant (the reference is the
     // target that was fuzzed).
@@ -244,7 +244,9 @@ mod tests {
     use crate::fuzz::invariant::Violation;
     use crate::fuzz::invariant::tests::{case, exchange, forged, minted, refused};
     use crate::scenario::load::load_dir;
-    use crate::scenario::model::FixtureSpec;
+    use crate::scenario::model::{Fixture, Payload, Request, Twin};
+    use crate::scenario::test_support::exchange_of;
+    use crate::spec::rules::ErrorCode;
     use serde_json::json;
 
     fn failure(
@@ -253,7 +255,7 @@ mod tests {
         target: Vec<Exchange>,
         reference: Vec<Exchange>,
     ) -> Failure {
-        let case = case(json!({"times": {"exp": "now-1h"}}), FixtureSpec::default());
+        let case = case(json!({"times": {"exp": "now-1h"}}), Fixture::default());
         let violation = Violation {
             invariant,
             rule: "R-TIME-1".into(),
@@ -295,23 +297,29 @@ mod tests {
         );
         let scenario = saved(&failure);
         assert_eq!(scenario.id, "refuses-invalid-tokens-r-time-1-seed5-case17");
-        let file = &scenario.file;
         assert_eq!(
-            (file.level, file.rules.as_slice()),
+            (scenario.level, scenario.rules.as_slice()),
             (Level::Core, ["R-TIME-1".to_owned()].as_slice())
         );
-        let step = &file.steps[0];
+        let step = exchange_of(&scenario.steps[0]);
         assert_eq!(step.expect.status_value(), Some(422));
-        assert_eq!(step.expect.codes(), Some(&["invalid-token".to_owned()][..]));
+        assert_eq!(step.expect.codes(), Some(&[ErrorCode::InvalidToken][..]));
         assert_eq!(
-            step.grade.as_ref().map(|g| (g.core, g.pypi_exact)),
+            step.request.grade().map(|g| (g.core, g.pypi_exact)),
             Some((Answer::Reject, None))
         );
-        assert!(
-            step.no_twin.is_some(),
+        let Request::Mint(mint) = &step.request else {
+            panic!("a mint step: {:?}", step.request);
+        };
+        assert_eq!(
+            mint.twin,
+            Twin::Waived,
             "a generated refusal has no positive twin"
         );
-        assert_eq!(step.token.as_ref().unwrap().times.len(), 1);
+        let Payload::Token(token) = &mint.send.payload else {
+            panic!("a forged token: {:?}", mint.send.payload);
+        };
+        assert_eq!(token.times.len(), 1);
     }
 
     #[test]
@@ -329,26 +337,22 @@ mod tests {
             ],
         );
         let scenario = saved(&failure);
-        assert_eq!(scenario.file.level, Level::PypiExact);
-        let names: Vec<_> = scenario
-            .file
-            .steps
-            .iter()
-            .map(|s| s.name.clone().unwrap())
-            .collect();
+        assert_eq!(scenario.level, Level::PypiExact);
+        let names: Vec<_> = scenario.steps.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["mint", "replay"]);
-        assert!(scenario.file.steps.iter().all(|s| s.grade.is_none()));
-        assert_eq!(
-            scenario.file.steps[1].body.as_deref(),
-            Some(r#"{"token":"${steps.mint.jwt}"}"#)
+        let steps: Vec<_> = scenario.steps.iter().map(exchange_of).collect();
+        assert!(steps.iter().all(|s| s.request.grade().is_none()));
+        let Request::Mint(replay) = &steps[1].request else {
+            panic!("a mint step: {:?}", steps[1].request);
+        };
+        assert!(
+            matches!(&replay.send.payload, Payload::Body(body) if body == r#"{"token":"${steps.mint.jwt}"}"#),
+            "{:?}",
+            replay.send.payload
         );
         assert_eq!(
-            scenario.file.steps[1]
-                .expect
-                .codes()
-                .and_then(|c| c.first())
-                .map(String::as_str),
-            Some("invalid-reuse-token")
+            steps[1].expect.codes().and_then(|c| c.first()),
+            Some(&ErrorCode::InvalidReuseToken)
         );
     }
 
@@ -375,16 +379,14 @@ mod tests {
             "{text}"
         );
         let scenario = saved(&failure);
-        assert_eq!(scenario.file.steps.len(), 1);
+        assert_eq!(scenario.steps.len(), 1);
         assert_eq!(
-            scenario.file.level,
+            scenario.level,
             Level::Core,
             "the mint itself broke an invariant"
         );
-        assert_eq!(
-            scenario.file.steps[0].grade.as_ref().unwrap().core,
-            Answer::Reject
-        );
+        let grade = exchange_of(&scenario.steps[0]).request.grade();
+        assert_eq!(grade.unwrap().core, Answer::Reject);
     }
 
     #[test]
@@ -402,7 +404,7 @@ mod tests {
         failure.violation.message = "HTTP 500: a\u{0}b\rc\nd\u{1b}[31m".into();
         let scenario = saved(&failure);
         assert!(
-            scenario.file.title.contains("a\u{0}b"),
+            scenario.title.contains("a\u{0}b"),
             "the title keeps the text, escaped by TOML"
         );
     }
@@ -416,9 +418,9 @@ mod tests {
             vec![exchange(StepKind::Mint, 500, json!("boom"))],
         );
         let scenario = saved(&failure);
-        let step = &scenario.file.steps[0];
+        let step = exchange_of(&scenario.steps[0]);
         assert_eq!(step.expect.status, None);
-        let grade = step.grade.as_ref().unwrap();
+        let grade = step.request.grade().unwrap();
         assert_eq!(
             (grade.core, grade.pypi_exact),
             (Answer::Either, Some(Answer::Either))

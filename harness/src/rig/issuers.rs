@@ -6,12 +6,36 @@ use std::sync::Arc;
 
 use mock_issuer::tls::{TestCa, issuer_host};
 use mock_issuer::{
-    Endpoint, IssuerError, IssuerMode, JwksFault, KeySet, MockIssuer, Profile, Provider,
-    TokenBuilder,
+    Endpoint, IssuerError, IssuerMode, KeySet, MockIssuer, Profile, Provider, TokenBuilder,
 };
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
-use crate::scenario::model::{FixtureSpec, IssuerChange};
+use super::proxy::IssuerProxy;
+use crate::scenario::model::{FaultChange, Fixture, Flag, IssuerChange};
+
+/// How a run's mock issuers start: over plain http or https (with certificates from `ca`,
+/// else from a CA generated per start), and routed through the run's issuer proxy, if any.
+#[derive(Clone, Debug, Default)]
+pub struct IssuerSetup {
+    pub tls: bool,
+    /// The one CA all mock issuers of the run use with `tls`, so a target started once per
+    /// run can be told to trust it.
+    pub ca: Option<Arc<TestCa>>,
+    /// The issuer proxy (`--issuer-proxy`), routed to each start's mocks: the target is
+    /// about to apply a fixture trusting them.
+    pub proxy: Option<Arc<IssuerProxy>>,
+}
+
+impl IssuerSetup {
+    /// The mocks `fixture` asks for, started, with the proxy routed to them.
+    pub async fn start(&self, fixture: &Fixture) -> Result<Issuers, IssuerError> {
+        let issuers = Issuers::start(self.tls, self.ca.as_ref(), fixture).await?;
+        if let Some(proxy) = &self.proxy {
+            proxy.route(issuers.routes());
+        }
+        Ok(issuers)
+    }
+}
 
 pub struct Issuers {
     by_provider: Vec<(Provider, MockIssuer)>,
@@ -30,7 +54,7 @@ impl Issuers {
     pub async fn start(
         tls: bool,
         ca: Option<&Arc<TestCa>>,
-        fixture: &FixtureSpec,
+        fixture: &Fixture,
     ) -> Result<Issuers, IssuerError> {
         let ca = match (tls, ca) {
             (false, _) => None,
@@ -50,11 +74,7 @@ impl Issuers {
         };
         let mut by_provider = Vec::new();
         for provider in Provider::ALL {
-            let mode = if fixture
-                .substitute_issuers
-                .iter()
-                .any(|p| p == provider.name())
-            {
+            let mode = if fixture.substitute_issuers.contains(&provider) {
                 IssuerMode::Own
             } else {
                 IssuerMode::Canonical(provider)
@@ -63,22 +83,13 @@ impl Issuers {
         }
         let mut customs = Vec::new();
         for custom in &fixture.custom_issuers {
-            let provider = custom
-                .provider
-                .parse::<Provider>()
-                .expect("the loader checks provider names");
-            customs.push((
-                provider,
-                start(IssuerMode::Custom(custom.issuer.clone()), provider).await?,
-            ));
+            let mock = start(IssuerMode::Custom(custom.issuer.clone()), custom.provider).await?;
+            customs.push((custom.provider, mock));
         }
         Ok(Issuers {
             by_provider,
             custom: customs,
-            audience: fixture
-                .audience
-                .clone()
-                .unwrap_or_else(|| "pypi".to_owned()),
+            audience: fixture.audience().to_owned(),
         })
     }
 
@@ -93,12 +104,7 @@ impl Issuers {
 
     /// Applies an `issuer` step: key lifecycle or a JWKS fault at one provider's mock.
     pub fn change(&self, change: &IssuerChange) -> Result<(), String> {
-        let provider = change
-            .provider
-            .parse::<Provider>()
-            .ok()
-            .ok_or_else(|| format!("unknown provider {:?}", change.provider))?;
-        let issuer = self.for_provider(provider);
+        let issuer = self.for_provider(change.provider);
         let failed = |e: IssuerError| e.to_string();
         if change.rotate {
             issuer.rotate().map_err(failed)?;
@@ -122,12 +128,10 @@ impl Issuers {
         if let Some(entry) = &change.add_jwk {
             issuer.add_jwks_entry(entry.clone());
         }
-        if let Some(fault) = &change.fault {
-            let fault = match fault.as_str() {
-                "none" => None,
-                name => Some(name.parse::<JwksFault>().map_err(|e| e.to_string())?),
-            };
-            issuer.set_jwks_fault(fault);
+        match change.fault {
+            Some(FaultChange::Set(fault)) => issuer.set_jwks_fault(Some(fault)),
+            Some(FaultChange::Clear) => issuer.set_jwks_fault(None),
+            None => {}
         }
         Ok(())
     }
@@ -200,7 +204,7 @@ impl Issuers {
     }
 
     /// The fixture document for a scenario's fixture, trusting these issuers.
-    pub fn document(&self, spec: &FixtureSpec) -> FixtureDocument {
+    pub fn document(&self, spec: &Fixture) -> FixtureDocument {
         with_fixture(self.trusting(), spec)
     }
 
@@ -230,7 +234,7 @@ impl Issuers {
 
 /// The hosts of the custom issuers `fixtures` name: what the run's server certificate must
 /// name besides the canonical hosts.
-pub fn custom_hosts<'a>(fixtures: impl IntoIterator<Item = &'a FixtureSpec>) -> Vec<String> {
+pub fn custom_hosts<'a>(fixtures: impl IntoIterator<Item = &'a Fixture>) -> Vec<String> {
     let mut hosts: Vec<String> = fixtures
         .into_iter()
         .flat_map(|fixture| &fixture.custom_issuers)
@@ -242,22 +246,21 @@ pub fn custom_hosts<'a>(fixtures: impl IntoIterator<Item = &'a FixtureSpec>) -> 
 }
 
 /// `trusting` (from [`Issuers::trusting`]) with a scenario fixture's state added.
-pub fn with_fixture(trusting: FixtureDocument, spec: &FixtureSpec) -> FixtureDocument {
+pub fn with_fixture(trusting: FixtureDocument, spec: &Fixture) -> FixtureDocument {
     let mut document = trusting;
     // Always named: forged tokens carry it, so a target configured for another audience
     // must not refuse every token for that reason alone.
-    document.audience = Some(spec.audience.clone().unwrap_or_else(|| "pypi".to_owned()));
+    document.audience = Some(spec.audience().to_owned());
     for flag in &spec.flags {
         let flags = &mut document.flags;
-        match flag.as_str() {
-            "disallow-oidc" => flags.disallow_oidc = true,
-            "disallow-github-oidc" => flags.disallow_github_oidc = true,
-            "disallow-gitlab-oidc" => flags.disallow_gitlab_oidc = true,
-            "disallow-google-oidc" => flags.disallow_google_oidc = true,
-            "disallow-activestate-oidc" => flags.disallow_activestate_oidc = true,
-            "disallow-new-project-registration" => flags.disallow_new_project_registration = true,
-            other => unreachable!("the loader rejects unknown flag {other:?}"),
-        }
+        *match flag {
+            Flag::DisallowOidc => &mut flags.disallow_oidc,
+            Flag::DisallowGithubOidc => &mut flags.disallow_github_oidc,
+            Flag::DisallowGitlabOidc => &mut flags.disallow_gitlab_oidc,
+            Flag::DisallowGoogleOidc => &mut flags.disallow_google_oidc,
+            Flag::DisallowActivestateOidc => &mut flags.disallow_activestate_oidc,
+            Flag::DisallowNewProjectRegistration => &mut flags.disallow_new_project_registration,
+        } = true;
     }
     document.projects = spec
         .projects

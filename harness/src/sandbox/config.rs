@@ -19,8 +19,7 @@ use mock_issuer::{Profile, Provider, TokenSpec};
 use reference_registry::fixture::{Identity, PendingPublisher, Publisher};
 use serde::Deserialize;
 
-use crate::scenario::load::check_fixture;
-use crate::scenario::model::FixtureSpec;
+use crate::scenario::fixture::{Fixture, FixtureTable};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{source_name}: {key}: {message}")]
@@ -43,23 +42,27 @@ pub struct JobSpec {
     pub token: TokenSpec,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    #[serde(default)]
-    pub fixture: FixtureSpec,
-    #[serde(default, rename = "job")]
+    pub fixture: Fixture,
     pub jobs: Vec<JobSpec>,
     /// Where the registry listens (default `127.0.0.1:0`); the issuers take random ports.
-    #[serde(skip, default = "loopback")]
     pub addr: SocketAddr,
     /// Where an issuer proxy listens, if the sandbox runs one (`--issuer-proxy`): it sends
     /// the issuers' real hosts to the sandbox's mocks, for a registry of the user's own that
     /// knows only the real issuer strings.
-    #[serde(skip)]
     pub issuer_proxy: Option<String>,
-    #[serde(skip, default = "builder")]
     source_name: String,
+}
+
+/// A configuration file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    fixture: FixtureTable,
+    #[serde(default, rename = "job")]
+    jobs: Vec<JobSpec>,
 }
 
 fn loopback() -> SocketAddr {
@@ -73,7 +76,7 @@ fn builder() -> String {
 impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
-            fixture: FixtureSpec::default(),
+            fixture: Fixture::default(),
             jobs: Vec::new(),
             addr: loopback(),
             issuer_proxy: None,
@@ -85,7 +88,7 @@ impl Default for SandboxConfig {
 impl SandboxConfig {
     /// Reads a TOML file's text; errors name `path` and the line.
     pub fn from_toml(text: &str, path: &str) -> Result<SandboxConfig, ConfigError> {
-        let mut config: SandboxConfig = toml::from_str(text).map_err(|e| ConfigError {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError {
             source_name: path.to_owned(),
             key: e
                 .span()
@@ -96,7 +99,18 @@ impl SandboxConfig {
                 .unwrap_or_else(|| "(document)".to_owned()),
             message: e.message().to_owned(),
         })?;
-        config.source_name = path.to_owned();
+        let fixture =
+            crate::scenario::fixture(&file.fixture).map_err(|(key, message)| ConfigError {
+                source_name: path.to_owned(),
+                key: format!("fixture.{key}"),
+                message,
+            })?;
+        let config = SandboxConfig {
+            fixture,
+            jobs: file.jobs,
+            source_name: path.to_owned(),
+            ..SandboxConfig::default()
+        };
         config.check()?;
         Ok(config)
     }
@@ -193,15 +207,13 @@ impl SandboxConfig {
         super::Sandbox::start(self).await
     }
 
-    /// Checks what serde cannot: flag names, custom issuers, job names and providers.
+    /// Checks what serde cannot of the jobs: their names and providers.
     pub fn check(&self) -> Result<(), ConfigError> {
         let error = |key: String, message: String| ConfigError {
             source_name: self.source_name.clone(),
             key,
             message,
         };
-        check_fixture(&self.fixture)
-            .map_err(|(key, message)| error(format!("fixture.{key}"), message))?;
         for (i, job) in self.jobs.iter().enumerate() {
             let key = |field: &str| format!("job[{i}].{field}");
             let name_ok = !job.name.is_empty()

@@ -17,7 +17,7 @@ impl Coverage {
             .map(|id| (id.clone(), Vec::new()))
             .collect();
         for scenario in scenarios {
-            for rule in &scenario.file.rules {
+            for rule in &scenario.rules {
                 // The loader rejects unknown rule IDs, so every cited rule has a row.
                 if let Some(ids) = by_rule.get_mut(rule) {
                     ids.push(scenario.id.clone());
@@ -71,17 +71,14 @@ impl Coverage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::model::ScenarioFile;
+    use crate::scenario::file::ScenarioFile;
 
     fn scenario(id: &str, rules: &[&str]) -> Scenario {
         let file: ScenarioFile = toml::from_str(&format!(
             "title = \"t\"\nrequirement = \"r\"\nrules = {rules:?}\nlevel = \"core\"\n[[step]]\naction = \"audience\"\nexpect = {{ status = 200 }}\n"
         ))
         .unwrap();
-        Scenario {
-            id: id.to_owned(),
-            file,
-        }
+        super::super::validate::scenario(id.to_owned(), file).unwrap()
     }
 
     #[test]

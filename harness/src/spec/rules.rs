@@ -10,15 +10,61 @@ use crate::spec::grading::{Aspect, Level};
 
 pub const SPEC: &str = include_str!("../../../docs/spec/pypi-mint-token.md");
 
-/// The codes of spec §4.1; a core harness rejects any other.
-pub const ERROR_CODES: [&str; 6] = [
-    "invalid-payload",
-    "not-enabled",
-    "invalid-token",
-    "invalid-pending-publisher",
-    "invalid-publisher",
-    "invalid-reuse-token",
-];
+/// An error code of spec §4.1, the `errors[0].code` of a refusal; a core harness rejects
+/// any other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCode {
+    InvalidPayload,
+    NotEnabled,
+    InvalidToken,
+    InvalidPendingPublisher,
+    InvalidPublisher,
+    InvalidReuseToken,
+}
+
+impl ErrorCode {
+    /// In the order of §4.1.
+    pub const ALL: [ErrorCode; 6] = [
+        ErrorCode::InvalidPayload,
+        ErrorCode::NotEnabled,
+        ErrorCode::InvalidToken,
+        ErrorCode::InvalidPendingPublisher,
+        ErrorCode::InvalidPublisher,
+        ErrorCode::InvalidReuseToken,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidPayload => "invalid-payload",
+            ErrorCode::NotEnabled => "not-enabled",
+            ErrorCode::InvalidToken => "invalid-token",
+            ErrorCode::InvalidPendingPublisher => "invalid-pending-publisher",
+            ErrorCode::InvalidPublisher => "invalid-publisher",
+            ErrorCode::InvalidReuseToken => "invalid-reuse-token",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|code| code.name() == name)
+    }
+
+    /// Every code's name, comma-separated: what an error message offers instead.
+    pub fn list() -> String {
+        ErrorCode::ALL.map(ErrorCode::name).join(", ")
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
 
 /// What the spec says of one rule's level: `[core]`, `[pypi-exact]`, `[info]`, or
 /// `[core; pypi-exact: X, Y]` (core, with the parts X and Y judged only at pypi-exact).

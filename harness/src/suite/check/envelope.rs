@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::matchers::Miss;
 use crate::rig::transport::{Response, shorten};
-use crate::spec::rules::ERROR_CODES;
+use crate::spec::rules::ErrorCode;
 
 /// A mint answer that minted: 2xx and a JSON object whose `token` is a non-empty string
 /// (R-RESP-3 at core; clients read nothing else).
@@ -56,7 +56,7 @@ pub fn error_envelope_problem(json: Option<&Value>) -> Option<String> {
             return Some(format!("errors[{i}] has no string `description`"));
         }
         match code {
-            Some(code) if ERROR_CODES.contains(&code) => {}
+            Some(code) if ErrorCode::named(code).is_some() => {}
             Some(code) => {
                 return Some(format!(
                     "errors[{i}].code {code:?} is not a code of the spec (§4.1)"
@@ -69,16 +69,19 @@ pub fn error_envelope_problem(json: Option<&Value>) -> Option<String> {
 }
 
 /// `errors[0].code` is one of `codes`.
-pub fn code_miss(json: Option<&Value>, codes: &[String]) -> Option<Miss> {
+pub fn code_miss(json: Option<&Value>, codes: &[ErrorCode]) -> Option<Miss> {
     let actual = json
         .and_then(|j| j.pointer("/errors/0/code"))
         .and_then(Value::as_str);
-    if actual.is_some_and(|code| codes.iter().any(|c| c == code)) {
+    if actual.is_some_and(|code| codes.iter().any(|c| c.name() == code)) {
         return None;
     }
     let expected = match codes {
-        [one] => one.clone(),
-        many => format!("one of {}", many.join(", ")),
+        [one] => one.to_string(),
+        many => format!(
+            "one of {}",
+            many.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+        ),
     };
     Some(Miss::new(
         "/errors/0/code",
@@ -291,7 +294,11 @@ mod tests {
     #[test]
     fn codes_are_one_of_a_set() {
         let body = json!({"errors": [{"code": "invalid-token", "description": "d"}]});
-        let codes = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let codes = |list: &[&str]| {
+            list.iter()
+                .map(|c| ErrorCode::named(c).unwrap())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(code_miss(Some(&body), &codes(&["invalid-token"])), None);
         assert_eq!(
             code_miss(Some(&body), &codes(&["invalid-payload", "invalid-token"])),

@@ -20,10 +20,10 @@ pub use matchers::{Miss, json_mismatches};
 
 use crate::rig::transport::{Response, shorten};
 use crate::scenario::model::{
-    Action, Answer, CountRange, Expect, Grading, JsonMatch, Step, TextMatch, TextMatches,
+    Answer, CountRange, Exchange, Expect, Grading, JsonMatch, Request, TextMatch, TextMatches,
 };
 use crate::spec::grading::{Aspect, Demand, Level, Strength};
-use crate::spec::rules;
+use crate::spec::rules::{self, ErrorCode};
 use crate::suite::outcome::Mismatch;
 
 /// What one answer was judged on, and where it fell short.
@@ -98,39 +98,25 @@ impl Judge {
         }
     }
 
-    /// Judges a step's answer.
-    pub fn step(&self, step: &Step, response: &Response, window: MintWindow) -> Judgement {
+    /// Judges a step's answer: its decision first, then (if that was right) how the
+    /// answer is put.
+    pub fn step(&self, exchange: &Exchange, response: &Response, window: MintWindow) -> Judgement {
         let mut findings = Findings::new(self);
-        let graded = self.graded(step);
+        let graded = self.graded(&exchange.request);
         let expected = match graded {
             Some(Answer::Accept) => Expected::Accept,
             Some(Answer::Reject) => Expected::Refuse,
             Some(Answer::TooLarge) => Expected::RefuseTooLarge,
             Some(Answer::Either) => Expected::Either,
-            None => match step.expect.status_value() {
+            None => match exchange.expect.status_value() {
                 Some(status) if (200..300).contains(&status) => Expected::Accept,
                 Some(_) => Expected::Refuse,
                 None => Expected::Either,
             },
         };
-        let accepted = accepted(step.action, response);
-        let status_grading = step
-            .expect
-            .status
-            .as_ref()
-            .map(|status| status.grading.clone())
-            .unwrap_or_default();
+        let accepted = accepted(&exchange.request, response);
         if expected != Expected::Either {
-            let want = expected == Expected::Accept;
-            let demand = Demand {
-                aspect: Aspect::Decision,
-                rules: self.rules_at(self.scenario_level),
-                level: self.scenario_level,
-                strength: status_grading.strength.unwrap_or_default(),
-            };
-            findings.check(demand, || {
-                (want != accepted).then(|| decision_miss(step.action, want, response))
-            });
+            findings.decision(exchange, expected == Expected::Accept, accepted, response);
             // An answer that decided wrongly is not judged on how it is put: a minted
             // token has no error envelope to compare, and listing that would bury the
             // one mismatch that matters.
@@ -143,12 +129,12 @@ impl Judge {
             Expected::Either => accepted,
             Expected::Refuse | Expected::RefuseTooLarge => false,
         };
-        let expect = &step.expect;
-        match step.action {
-            Action::Mint | Action::MintConcurrent if accept => {
+        let expect = &exchange.expect;
+        match &exchange.request {
+            Request::Mint(_) | Request::MintConcurrent { .. } if accept => {
                 findings.success(graded.is_some().then_some(200), expect, response, window);
             }
-            Action::Mint | Action::MintConcurrent => match (graded, expected) {
+            Request::Mint(_) | Request::MintConcurrent { .. } => match (graded, expected) {
                 (_, Expected::RefuseTooLarge) if response.status == 413 => {}
                 (Some(_), _) => findings.refusal(None, None, response),
                 (None, _) => findings.refusal(
@@ -163,21 +149,19 @@ impl Judge {
                     response,
                 ),
             },
-            Action::Upload => {
+            Request::Upload(_) => {
                 let default =
                     accept.then(|| Demand::must(Aspect::Status, "R-UP-2", Level::PypiExact));
                 findings.status(expect, response, default);
             }
-            Action::Audience => {
+            Request::Audience => {
                 if accept {
                     findings.media_type(response);
                 }
                 let default = accept.then(|| Demand::must(Aspect::Status, "R-EP-1", Level::Core));
                 findings.status(expect, response, default);
             }
-            Action::Request | Action::Issuer | Action::Clock => {
-                findings.status(expect, response, None);
-            }
+            Request::Http(_) => findings.status(expect, response, None),
         }
         if graded.is_none() {
             findings.matchers(expect, response);
@@ -186,8 +170,8 @@ impl Judge {
     }
 
     /// The grade that decides the step at this run's level, if one does.
-    fn graded(&self, step: &Step) -> Option<Answer> {
-        let grade = step.grade.as_ref()?;
+    fn graded(&self, request: &Request) -> Option<Answer> {
+        let grade = request.grade()?;
         match self.run_level {
             Level::Core => Some(grade.core),
             Level::PypiExact => grade.pypi_exact,
@@ -245,18 +229,21 @@ fn request_count_miss(endpoint: &str, range: CountRange, seen: usize) -> Option<
 }
 
 /// Whether the target said yes: a mint answered with a token, any other request with a 2xx.
-fn accepted(action: Action, response: &Response) -> bool {
-    match action {
-        Action::Mint | Action::MintConcurrent => minted(response),
-        _ => (200..300).contains(&response.status),
+fn accepted(request: &Request, response: &Response) -> bool {
+    if request.is_mint() {
+        minted(response)
+    } else {
+        (200..300).contains(&response.status)
     }
 }
 
-fn decision_miss(action: Action, want: bool, response: &Response) -> Miss {
-    let (yes, no) = match action {
-        Action::Mint | Action::MintConcurrent => ("minted a token", "refused: no token minted"),
-        Action::Upload => ("uploaded (2xx)", "refused the upload"),
-        _ => ("a 2xx", "refused (not a 2xx)"),
+fn decision_miss(request: &Request, want: bool, response: &Response) -> Miss {
+    let (yes, no) = match request {
+        Request::Mint(_) | Request::MintConcurrent { .. } => {
+            ("minted a token", "refused: no token minted")
+        }
+        Request::Upload(_) => ("uploaded (2xx)", "refused the upload"),
+        Request::Audience | Request::Http(_) => ("a 2xx", "refused (not a 2xx)"),
     };
     let (expected, actual) = if want { (yes, no) } else { (no, yes) };
     Miss::new(
@@ -282,6 +269,27 @@ impl<'j> Findings<'j> {
             judge,
             judgement: Judgement::default(),
         }
+    }
+
+    /// Minted or refused, uploaded or not: what the step is about, graded by the
+    /// scenario's rules at its level (a SHOULD where the status says so).
+    fn decision(&mut self, exchange: &Exchange, want: bool, accepted: bool, response: &Response) {
+        let judge = self.judge;
+        let strength = exchange
+            .expect
+            .status
+            .as_ref()
+            .and_then(|status| status.grading.strength)
+            .unwrap_or_default();
+        let demand = Demand {
+            aspect: Aspect::Decision,
+            rules: judge.rules_at(judge.scenario_level),
+            level: judge.scenario_level,
+            strength,
+        };
+        self.check(demand, || {
+            (want != accepted).then(|| decision_miss(&exchange.request, want, response))
+        });
     }
 
     /// Makes a check if the run judges its level: `misses` says where the answer falls
@@ -392,7 +400,7 @@ impl<'j> Findings<'j> {
     fn refusal(
         &mut self,
         status: Option<(u16, &Grading)>,
-        codes: Option<(&[String], &Grading)>,
+        codes: Option<(&[ErrorCode], &Grading)>,
         response: &Response,
     ) {
         let (expected_status, status_demand) = match status {

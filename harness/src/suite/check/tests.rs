@@ -20,8 +20,8 @@ fn judge(run_level: Level) -> Judge {
     }
 }
 
-fn step(toml_text: &str) -> Step {
-    toml::from_str(toml_text).unwrap()
+fn step(toml_text: &str) -> Exchange {
+    crate::scenario::test_support::exchange(toml_text)
 }
 
 /// A window at Unix time 1000: a 900 s token expires at 1900.
@@ -349,8 +349,8 @@ fn successes_and_issuer_requests_are_decisions() {
         found(&concurrent),
         [(Aspect::Decision, "successes".into(), Strength::Must)]
     );
-    let expect: Expect =
-        toml::from_str("issuer_requests = { attacker-jku = { max = 0 } }").unwrap();
+    let expect =
+        crate::scenario::test_support::expect("issuer_requests = { attacker-jku = { max = 0 } }");
     let fetched = judge.issuer_requests(&expect, |_| 1);
     assert_eq!(
         found(&fetched),

@@ -36,7 +36,7 @@ use toml::Spanned;
 use std::collections::BTreeSet;
 
 use crate::spec::grading::{Aspect, Level, Strength};
-use crate::spec::rules::ERROR_CODES;
+use crate::spec::rules::ErrorCode;
 use crate::suite::outcome::{Mismatch, Outcome, Verdict};
 
 /// A scenario glob as a regex: `*` any run of characters (`/` included), `?` one.
@@ -257,13 +257,13 @@ impl Expectations {
                         "only an xfail entry has a code (an unsupported scenario is not run)"
                             .into(),
                     );
-                } else if !ERROR_CODES.contains(&value.as_str()) {
+                } else if ErrorCode::named(value).is_none() {
                     problem(
                         line(&raw.code),
                         Some("code"),
                         format!(
                             "{value:?} is not an error code of the spec (§4.1): {}",
-                            ERROR_CODES.join(", ")
+                            ErrorCode::list()
                         ),
                     );
                 }
