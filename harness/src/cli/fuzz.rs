@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use mintcheck::fuzz::report::{Rerun, failure_text, summary};
 use mintcheck::fuzz::{
-    self, DEFAULT_SHRINK_ITERATIONS, DEFAULT_TIMEOUT, Failure, FuzzError, FuzzOptions, Invariant,
-    Shard, Stop, save,
+    self, DEFAULT_SHRINK_ITERATIONS, DEFAULT_TIMEOUT, Failure, FuzzError, FuzzOptions, FuzzReport,
+    Invariant, Shard, Stop, save,
 };
+use mintcheck::rig::targets::Target;
 use mintcheck::suite::report::shell_quote;
 
 use super::UsageError;
@@ -126,24 +127,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         stop: stop.clone(),
         ..FuzzOptions::default()
     };
-    let what = match (options.only_case, options.cases, options.duration) {
-        (Some(case), ..) => format!("case {case}"),
-        (None, Some(cases), _) => format!("{cases} cases"),
-        (None, None, Some(duration)) => format!("cases for {} s", duration.as_secs_f64()),
-        (None, None, None) => "cases until Ctrl-C".to_owned(),
-    };
-    println!(
-        "mintcheck fuzz: seed {} (rerun with --seed {}), shard {}, {what} against {}{}",
-        options.seed,
-        options.seed,
-        options.shard,
-        target.describe(),
-        if against_reference {
-            ", compared with the reference registry"
-        } else {
-            ""
-        },
-    );
+    print_header(&options, &target, against_reference);
     tokio::spawn(async move {
         let signal = interrupted().await;
         eprintln!("{signal}: stopping after the current case");
@@ -165,6 +149,20 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_TARGET));
         }
     };
+    let saved = save_failures(&args, &report)?;
+    print_failures(
+        &args,
+        &report,
+        &saved,
+        target.is_reference(),
+        against_reference,
+    );
+    print!("{}", summary(&report));
+    Ok(ExitCode::from(u8::from(!report.failures.is_empty())))
+}
+
+/// Writes each failure as a scenario file (`--save-failures`); the paths, in failure order.
+fn save_failures(args: &FuzzArgs, report: &FuzzReport) -> anyhow::Result<Vec<PathBuf>> {
     let mut saved = Vec::new();
     if let Some(folder) = &args.save_failures {
         for failure in &report.failures {
@@ -173,6 +171,17 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
             saved.push(path);
         }
     }
+    Ok(saved)
+}
+
+/// Each failure with the commands that rerun it, then where the files went.
+fn print_failures(
+    args: &FuzzArgs,
+    report: &FuzzReport,
+    saved: &[PathBuf],
+    reference_target: bool,
+    against_reference: bool,
+) {
     let rerun_scenario = |failure: &Failure| {
         let index = report
             .failures
@@ -194,7 +203,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         ))
     };
     let rerun_case = |failure: &Failure| {
-        let oracle = match (against_reference, target.is_reference()) {
+        let oracle = match (against_reference, reference_target) {
             (true, true) => " --against-reference",
             (false, false) => " --invariants-only",
             _ => "",
@@ -220,14 +229,34 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     for failure in &report.failures {
         println!("\n{}", failure_text(failure, report.seed, &rerun));
     }
-    for path in &saved {
+    for path in saved {
         println!("saved {}", path.display());
     }
     if !report.failures.is_empty() && args.save_failures.is_none() {
         println!("(--save-failures DIR writes each minimal case as a scenario file)");
     }
-    print!("{}", summary(&report));
-    Ok(ExitCode::from(u8::from(!report.failures.is_empty())))
+}
+
+/// The first line: the seed, the shard, how much is run against what.
+fn print_header(options: &FuzzOptions, target: &Target, against_reference: bool) {
+    let what = match (options.only_case, options.cases, options.duration) {
+        (Some(case), ..) => format!("case {case}"),
+        (None, Some(cases), _) => format!("{cases} cases"),
+        (None, None, Some(duration)) => format!("cases for {} s", duration.as_secs_f64()),
+        (None, None, None) => "cases until Ctrl-C".to_owned(),
+    };
+    println!(
+        "mintcheck fuzz: seed {} (rerun with --seed {}), shard {}, {what} against {}{}",
+        options.seed,
+        options.seed,
+        options.shard,
+        target.describe(),
+        if against_reference {
+            ", compared with the reference registry"
+        } else {
+            ""
+        },
+    );
 }
 
 /// A bar on a terminal; in a log, a plain line every ten seconds.

@@ -67,29 +67,11 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
         control_token: args.control_token,
     };
     let registry = Registry::new(config);
-    match &args.fixture {
-        Some(path) => {
-            let text =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let document = FixtureDocument::from_json(&text)
-                .and_then(|document| registry.apply(&document).map(|()| document))
-                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-            eprintln!(
-                "mintcheck registry: fixture {}: {} issuer(s), {} project(s), {} publisher(s), {} pending",
-                path.display(),
-                document.issuers.len(),
-                document.projects.len(),
-                document.publishers.len(),
-                document.pending_publishers.len()
-            );
-        }
-        None if args.allow_remote_issuers => eprintln!(
-            "mintcheck registry: no fixture: trusting the real canonical issuers, keys fetched from their discovery documents"
-        ),
-        None => eprintln!(
-            "mintcheck registry: no fixture: no issuer is trusted with keys (remote issuers are not contacted), so every token fails verification"
-        ),
-    }
+    apply_fixture(
+        &registry,
+        args.fixture.as_deref(),
+        args.allow_remote_issuers,
+    )?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;
@@ -130,6 +112,38 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
             })
             .await
             .context("serving")?,
+    }
+    Ok(())
+}
+
+/// Gives the registry `--fixture`'s document, and says on stderr what it trusts.
+fn apply_fixture(
+    registry: &Registry,
+    fixture: Option<&std::path::Path>,
+    remote_issuers: bool,
+) -> anyhow::Result<()> {
+    match fixture {
+        Some(path) => {
+            let text =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let document = FixtureDocument::from_json(&text)
+                .and_then(|document| registry.apply(&document).map(|()| document))
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            eprintln!(
+                "mintcheck registry: fixture {}: {} issuer(s), {} project(s), {} publisher(s), {} pending",
+                path.display(),
+                document.issuers.len(),
+                document.projects.len(),
+                document.publishers.len(),
+                document.pending_publishers.len()
+            );
+        }
+        None if remote_issuers => eprintln!(
+            "mintcheck registry: no fixture: trusting the real canonical issuers, keys fetched from their discovery documents"
+        ),
+        None => eprintln!(
+            "mintcheck registry: no fixture: no issuer is trusted with keys (remote issuers are not contacted), so every token fails verification"
+        ),
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use mintcheck::rig::targets::Target;
+use mintcheck::rig::targets::{Target, TargetProcess};
 use mintcheck::scenario::{Level, Scenario, load_dir};
 use mintcheck::suite::expectations::{Expectations, glob};
 use mintcheck::suite::outcome::Outcome;
@@ -180,29 +180,71 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let human = matches!(args.format, Format::Human) && args.output.is_none();
     if human {
-        let started = match &process {
-            Some(process) => format!(" (started by `{}`)", process.command()),
-            None => String::new(),
-        };
-        println!(
-            "running {} scenarios against {}{started} at level {level}, seed {}",
-            scenarios.len(),
-            target.describe(),
-            options.seed
-        );
-        if let (Some(proxy), Some(ca)) = (&options.issuers.proxy, &options.issuers.ca) {
-            println!(
-                "issuer proxy: the target reaches the mock issuers as the real issuers' hosts with\n  {} SSL_CERT_FILE={}",
-                proxy
-                    .environment()
-                    .iter()
-                    .map(|(name, value)| format!("{name}={value}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                ca.ca_path().display()
-            );
-        }
+        print_header(scenarios.len(), &target, process.as_ref(), &options);
     }
+    let Some(outcomes) = run_watched(scenarios, &target, &options, human).await else {
+        if let Some(process) = process {
+            process.stop().await;
+        }
+        return Ok(ExitCode::from(130));
+    };
+    let mut process = process;
+    if let Some(process) = &mut process
+        && let Some(how) = process.exited()
+    {
+        eprintln!(
+            "warning: the target command `{}` {how} during the run\n{}",
+            process.command(),
+            process.output()
+        );
+    }
+    let code = report(&args, &target, &options, &outcomes, human).await?;
+    if let Some(process) = process {
+        process.stop().await;
+    }
+    Ok(code)
+}
+
+/// The first lines of a human report: what runs against what, and how the issuer proxy is
+/// reached.
+fn print_header(
+    count: usize,
+    target: &Target,
+    process: Option<&TargetProcess>,
+    options: &RunOptions,
+) {
+    let started = match process {
+        Some(process) => format!(" (started by `{}`)", process.command()),
+        None => String::new(),
+    };
+    println!(
+        "running {count} scenarios against {}{started} at level {}, seed {}",
+        target.describe(),
+        options.level,
+        options.seed
+    );
+    if let (Some(proxy), Some(ca)) = (&options.issuers.proxy, &options.issuers.ca) {
+        println!(
+            "issuer proxy: the target reaches the mock issuers as the real issuers' hosts with\n  {} SSL_CERT_FILE={}",
+            proxy
+                .environment()
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            ca.ca_path().display()
+        );
+    }
+}
+
+/// Runs the scenarios, a line (or a bar on a terminal) per outcome for a human reader;
+/// `None` if interrupted (Ctrl-C, SIGTERM).
+async fn run_watched(
+    scenarios: Vec<Scenario>,
+    target: &Target,
+    options: &RunOptions,
+    human: bool,
+) -> Option<Vec<Outcome>> {
     // A bar only where someone watches; CI logs get the plain lines.
     let bar = (human && std::io::stdout().is_terminal()).then(|| {
         let bar = ProgressBar::new(scenarios.len() as u64);
@@ -212,7 +254,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
         bar
     });
-    let running = runner::run(scenarios, &target, &options, |outcome| {
+    let running = runner::run(scenarios, target, options, |outcome| {
         if human {
             match &bar {
                 Some(bar) => {
@@ -226,37 +268,36 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let outcomes = tokio::select! {
         outcomes = running => outcomes,
         signal = interrupted() => {
-            if let Some(process) = process {
-                process.stop().await;
-            }
             eprintln!("interrupted by {signal}");
-            return Ok(ExitCode::from(130));
+            return None;
         }
     };
-    let mut process = process;
-    if let Some(process) = &mut process
-        && let Some(how) = process.exited()
-    {
-        eprintln!(
-            "warning: the target command `{}` {how} during the run\n{}",
-            process.command(),
-            process.output()
-        );
-    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let tally = Tally::of(&outcomes);
+    Some(outcomes)
+}
+
+/// Writes the report and says what is stale; with `--keep-issuers`, waits for Ctrl-C while
+/// failed scenarios' issuers serve the reproducers. Returns the run's exit code.
+async fn report(
+    args: &RunArgs,
+    target: &Target,
+    options: &RunOptions,
+    outcomes: &[Outcome],
+    human: bool,
+) -> anyhow::Result<ExitCode> {
+    let tally = Tally::of(outcomes);
     let stale = options
         .expectations
         .as_ref()
-        .map(|e| e.stale(&outcomes))
+        .map(|e| e.stale(outcomes))
         .unwrap_or_default();
-    let text = render(&args, &target, level, options.seed, &outcomes, human)?;
+    let text = render(args, target, options.level, options.seed, outcomes, human)?;
     match &args.output {
         Some(path) => {
             std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
-            println!("{}", report::aspects_summary(&outcomes));
+            println!("{}", report::aspects_summary(outcomes));
             println!("{}", tally.summary());
         }
         None => print!("{text}"),
@@ -270,9 +311,6 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             kept.len()
         );
         interrupted().await;
-    }
-    if let Some(process) = process {
-        process.stop().await;
     }
     Ok(ExitCode::from(tally.exit_code_with_stale(stale.len())))
 }

@@ -12,6 +12,9 @@
 //! assert!(report.failures.is_empty());
 //! # Ok(()) }
 //! ```
+//!
+//! Layers, lowest first (a module uses only modules of layers below its own):
+//! `case`, `endpoint` < `exchange`, `generate` < `invariant` < `campaign` < `save` < `report`
 
 pub mod campaign;
 pub mod case;

@@ -148,27 +148,7 @@ fn step(
     let expected = reference.filter(|r| !broken.iter().any(|i| breaks(*i, r)));
     match exchange.kind {
         StepKind::Upload(index) => {
-            let attempt = &case.uploads[index];
-            step.action = Action::Upload;
-            step.content_type = None;
-            step.upload = Some(UploadSpec {
-                name: attempt.name.clone(),
-                version: attempt.version.clone(),
-                token: attempt.credential.template(),
-            });
-            step.expect.status = Some(Checked::from(match expected.and_then(Exchange::status) {
-                Some(status) => status,
-                // R-UP-3: an existing project not attached is 403; R-UP-1: none is 400.
-                None if case
-                    .fixture
-                    .projects
-                    .iter()
-                    .any(|p| normalize(p) == normalize(&attempt.name)) =>
-                {
-                    403
-                }
-                None => 400,
-            }));
+            upload_step(&mut step, case, index, expected);
             return step;
         }
         StepKind::Mint => match &case.mint.body {
@@ -179,6 +159,41 @@ fn step(
             step.body = Some(format!(r#"{{"token":"${{steps.{MINT_STEP}.jwt}}"}}"#));
         }
     }
+    expect_mint(&mut step, expected, broken, level);
+    step
+}
+
+/// An upload step expecting the reference's status, else what R-UP-1 and R-UP-3 say.
+fn upload_step(step: &mut StepTable, case: &Case, index: usize, expected: Option<&Exchange>) {
+    let attempt = &case.uploads[index];
+    step.action = Action::Upload;
+    step.content_type = None;
+    step.upload = Some(UploadSpec {
+        name: attempt.name.clone(),
+        version: attempt.version.clone(),
+        token: attempt.credential.template(),
+    });
+    let existing = case
+        .fixture
+        .projects
+        .iter()
+        .any(|p| normalize(p) == normalize(&attempt.name));
+    let status = match expected.and_then(Exchange::status) {
+        Some(status) => status,
+        // R-UP-3: an existing project not attached is 403; R-UP-1: none is 400.
+        None if existing => 403,
+        None => 400,
+    };
+    step.expect.status = Some(Checked::from(status));
+}
+
+/// What a mint step expects: the reference's answer, graded at core by the invariants.
+fn expect_mint(
+    step: &mut StepTable,
+    expected: Option<&Exchange>,
+    broken: &[Invariant],
+    level: Level,
+) {
     let must_refuse = broken
         .iter()
         .any(|i| matches!(i, Invariant::RefusesInvalidTokens | Invariant::SingleUse));
@@ -186,6 +201,11 @@ fn step(
         Answer::Reject
     } else {
         Answer::Either
+    };
+    let grade = |pypi_exact| Grade {
+        core: core_answer,
+        pypi_exact,
+        reason: GRADE_REASON.into(),
     };
     match expected.and_then(Exchange::status) {
         Some(status) => {
@@ -200,23 +220,14 @@ fn step(
             // At core the exact answer is not required, only the invariants'. A non-422
             // refusal breaks the envelope invariant, which `either` would let pass.
             if level == Level::Core && !broken.contains(&Invariant::MintEnvelope) {
-                step.grade = Some(Grade {
-                    core: core_answer,
-                    pypi_exact: None,
-                    reason: GRADE_REASON.into(),
-                });
+                step.grade = Some(grade(None));
             }
         }
         None => {
             step.no_twin = step.token.is_some().then(|| NO_TWIN.into());
-            step.grade = Some(Grade {
-                core: core_answer,
-                pypi_exact: Some(core_answer),
-                reason: GRADE_REASON.into(),
-            });
+            step.grade = Some(grade(Some(core_answer)));
         }
     }
-    step
 }
 
 const NO_TWIN: &str =

@@ -316,29 +316,7 @@ impl FixtureCommand {
         for reader in readers {
             let _ = tokio::time::timeout(Duration::from_millis(500), reader).await;
         }
-        match status.code() {
-            Some(0) => Ok(()),
-            Some(UNSUPPORTED_EXIT) => {
-                let stdout = output.text(Stream::Stdout);
-                let mut reasons: Vec<String> = stdout
-                    .lines()
-                    .map(str::trim)
-                    .filter(|line| !line.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-                if reasons.is_empty() {
-                    reasons.push(format!(
-                        "(exit {UNSUPPORTED_EXIT} from {what}, no reason given)"
-                    ));
-                }
-                Err(TargetError::Unsupported(reasons))
-            }
-            _ => Err(fault(format!(
-                "{what} {}\n{}",
-                describe_status(status),
-                output.describe()
-            ))),
-        }
+        exit_verdict(status, &output, &what)
     }
 
     /// A file holding `pem` for the whole run (rewritten only if the PEM changes).
@@ -551,6 +529,38 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What a fixture command's exit says: applied (0), unsupported (89, with the reasons it
+/// printed, one per line), else a fault showing its output.
+fn exit_verdict(
+    status: std::process::ExitStatus,
+    output: &Captured,
+    what: &str,
+) -> Result<(), TargetError> {
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(UNSUPPORTED_EXIT) => {
+            let stdout = output.text(Stream::Stdout);
+            let mut reasons: Vec<String> = stdout
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if reasons.is_empty() {
+                reasons.push(format!(
+                    "(exit {UNSUPPORTED_EXIT} from {what}, no reason given)"
+                ));
+            }
+            Err(TargetError::Unsupported(reasons))
+        }
+        _ => Err(fault(format!(
+            "{what} {}\n{}",
+            describe_status(status),
+            output.describe()
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -25,19 +25,17 @@
 //! entry that matches no scenario (a stale entry), the same glob twice, and a scenario
 //! listed by two entries are errors naming the file, the line and the key.
 
+mod parse;
+mod settle;
+
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
-use serde::Deserialize;
-use serde_json::Value;
-use toml::Spanned;
 
-use std::collections::BTreeSet;
-
-use crate::spec::grading::{Aspect, Level, Strength};
-use crate::spec::rules::ErrorCode;
-use crate::suite::outcome::{Mismatch, Outcome, Verdict};
+use crate::spec::grading::Aspect;
+use crate::suite::outcome::{Outcome, Verdict};
 
 /// A scenario glob as a regex: `*` any run of characters (`/` included), `?` one.
 pub fn glob(pattern: &str) -> Regex {
@@ -125,26 +123,6 @@ pub struct Expectations {
     entries: Vec<Entry>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    expect: Vec<Spanned<RawEntry>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEntry {
-    scenario: Option<Spanned<String>>,
-    outcome: Option<Spanned<String>>,
-    reason: Option<Spanned<String>>,
-    code: Option<Spanned<String>>,
-    aspects: Option<Spanned<Vec<String>>>,
-}
-
-/// What an xfail entry excuses when it names no aspects: everything but the decision.
-const DEFAULT_ASPECTS: [Aspect; 3] = [Aspect::Status, Aspect::Envelope, Aspect::Wording];
-
 impl Expectations {
     /// Reads and checks `path` against the IDs of every scenario in the suite (not only
     /// the selected ones, so running a subset does not make entries look stale).
@@ -171,192 +149,12 @@ impl Expectations {
         S: AsRef<str>,
     {
         let ids: Vec<S> = scenario_ids.into_iter().collect();
-        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let mut problems = Vec::new();
-        let mut problem = |line: usize, key: Option<&str>, message: String| {
-            problems.push(Problem {
-                path: path.to_owned(),
-                line,
-                key: key.map(str::to_owned),
-                message,
-            });
-        };
-        let raw: RawFile = match toml::from_str(text) {
-            Ok(raw) => raw,
-            Err(e) => {
-                let line = e.span().map_or(1, |span| line_of(span.start));
-                let message = e.message().trim().to_owned();
-                let key = message
-                    .strip_prefix("unknown field `")
-                    .and_then(|rest| rest.split('`').next())
-                    .map(str::to_owned);
-                problem(line, key.as_deref(), message);
-                return Err(ExpectationsError::Invalid { problems });
-            }
-        };
-        let mut entries: Vec<Entry> = Vec::new();
-        for spanned in raw.expect {
-            let entry_line = line_of(spanned.span().start);
-            let raw = spanned.into_inner();
-            let line = |value: &Option<Spanned<String>>| {
-                value
-                    .as_ref()
-                    .map_or(entry_line, |v| line_of(v.span().start))
-            };
-            let nonempty = |value: &Option<Spanned<String>>| {
-                value
-                    .as_ref()
-                    .map(|v| v.get_ref().trim().to_owned())
-                    .filter(|v| !v.is_empty())
-            };
-            let Some(scenario) = nonempty(&raw.scenario) else {
-                problem(
-                    line(&raw.scenario),
-                    Some("scenario"),
-                    "required: the scenario ID or glob this entry is about".into(),
-                );
-                continue;
-            };
-            let scenario_line = line(&raw.scenario);
-            let listed = match nonempty(&raw.outcome).as_deref() {
-                Some("xfail") => Some(Listed::Xfail),
-                Some("unsupported") => Some(Listed::Unsupported),
-                Some(other) => {
-                    problem(
-                        line(&raw.outcome),
-                        Some("outcome"),
-                        format!(
-                            "{other:?} is not an outcome: expected \"xfail\" or \"unsupported\""
-                        ),
-                    );
-                    None
-                }
-                None => {
-                    problem(
-                        line(&raw.outcome),
-                        Some("outcome"),
-                        "required: \"xfail\" or \"unsupported\"".into(),
-                    );
-                    None
-                }
-            };
-            let reason = nonempty(&raw.reason);
-            if reason.is_none() {
-                problem(
-                    line(&raw.reason),
-                    Some("reason"),
-                    "required and not empty: say why (an issue link, a design decision)".into(),
-                );
-            }
-            if let Some(code) = &raw.code {
-                let value = code.get_ref();
-                if listed == Some(Listed::Unsupported) {
-                    problem(
-                        line(&raw.code),
-                        Some("code"),
-                        "only an xfail entry has a code (an unsupported scenario is not run)"
-                            .into(),
-                    );
-                } else if ErrorCode::named(value).is_none() {
-                    problem(
-                        line(&raw.code),
-                        Some("code"),
-                        format!(
-                            "{value:?} is not an error code of the spec (§4.1): {}",
-                            ErrorCode::list()
-                        ),
-                    );
-                }
-            }
-            let mut aspects: BTreeSet<Aspect> = DEFAULT_ASPECTS.into_iter().collect();
-            if let Some(named) = &raw.aspects {
-                let at = line_of(named.span().start);
-                if listed == Some(Listed::Unsupported) {
-                    problem(
-                        at,
-                        Some("aspects"),
-                        "only an xfail entry has aspects (an unsupported scenario is not run)"
-                            .into(),
-                    );
-                } else if named.get_ref().is_empty() {
-                    problem(
-                        at,
-                        Some("aspects"),
-                        "name at least one of decision, status, envelope, wording".into(),
-                    );
-                }
-                aspects.clear();
-                for name in named.get_ref() {
-                    match name.parse::<Aspect>() {
-                        Ok(aspect) => {
-                            aspects.insert(aspect);
-                        }
-                        Err(message) => problem(at, Some("aspects"), message),
-                    }
-                }
-            }
-            let pattern = glob(&scenario);
-            let matched: Vec<&str> = ids
-                .iter()
-                .map(AsRef::as_ref)
-                .filter(|id| pattern.is_match(id))
-                .collect();
-            if let Some(earlier) = entries.iter().find(|e| e.scenario == scenario) {
-                problem(
-                    scenario_line,
-                    Some("scenario"),
-                    format!(
-                        "{scenario:?} is listed twice (first at line {})",
-                        earlier.line
-                    ),
-                );
-                continue;
-            }
-            if matched.is_empty() {
-                problem(
-                    scenario_line,
-                    Some("scenario"),
-                    format!("{scenario:?} matches no scenario: a stale entry? remove or fix it"),
-                );
-                continue;
-            }
-            if let Some((earlier, id)) = entries.iter().find_map(|e| {
-                matched
-                    .iter()
-                    .find(|id| e.pattern.is_match(id))
-                    .map(|id| (e, *id))
-            }) {
-                problem(
-                    scenario_line,
-                    Some("scenario"),
-                    format!(
-                        "{scenario:?} lists {id}, which the entry at line {} ({:?}) lists too",
-                        earlier.line, earlier.scenario
-                    ),
-                );
-                continue;
-            }
-            let (Some(listed), Some(reason)) = (listed, reason) else {
-                continue;
-            };
-            entries.push(Entry {
-                scenario,
-                listed,
-                reason,
-                code: raw.code.map(Spanned::into_inner),
-                aspects,
-                line: entry_line,
-                pattern,
-            });
-        }
-        if problems.is_empty() {
-            Ok(Expectations {
-                path: path.to_owned(),
-                entries,
-            })
-        } else {
-            Err(ExpectationsError::Invalid { problems })
-        }
+        let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+        let entries = parse::entries(path, text, &ids)?;
+        Ok(Expectations {
+            path: path.to_owned(),
+            entries,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -408,125 +206,13 @@ impl Expectations {
             ),
         })
     }
-
-    /// Turns the outcome of a scenario listed as `xfail`: a failure only in the aspects the
-    /// entry excuses into `xfail` (or into a failure saying the failure mode changed, when
-    /// the entry's `code` is not what the failing step answered), a pass into `xpass`. A
-    /// failure in an aspect the entry does not name stays a failure, with a mismatch saying
-    /// so. Other verdicts are left alone.
-    pub fn settle(&self, outcome: &mut Outcome) {
-        let Some(entry) = self
-            .entry_for(&outcome.id)
-            .filter(|e| e.listed == Listed::Xfail)
-        else {
-            return;
-        };
-        let place = format!("{}:{}", self.path.display(), entry.line);
-        match outcome.verdict {
-            // A glob lists a group whose members need not all fail (the successes of
-            // `github/*` have no error envelope to get wrong); `stale` judges the entry as a
-            // whole after the run.
-            Verdict::Pass | Verdict::Advisory if entry.is_glob() => {}
-            Verdict::Pass | Verdict::Advisory => {
-                outcome.verdict = Verdict::Xpass {
-                    reason: format!(
-                        "listed as xfail ({}) at {place} but passed: remove the entry",
-                        entry.reason
-                    ),
-                };
-            }
-            Verdict::Fail => {
-                let unexcused: Vec<Aspect> = outcome
-                    .wrong_aspects()
-                    .into_iter()
-                    .filter(|aspect| !entry.aspects.contains(aspect))
-                    .collect();
-                if let Some(first) = unexcused.first() {
-                    let names = |aspects: &mut dyn Iterator<Item = &Aspect>| {
-                        aspects.map(|a| a.name()).collect::<Vec<_>>().join(", ")
-                    };
-                    push_note(
-                        outcome,
-                        *first,
-                        format!(
-                            "the failure listed at {place} ({}), in: {}",
-                            entry.reason,
-                            names(&mut entry.aspects.iter())
-                        ),
-                        format!(
-                            "a failure in {} too, which the entry does not excuse",
-                            names(&mut unexcused.iter())
-                        ),
-                    );
-                    return;
-                }
-                let Some(expected) = &entry.code else {
-                    outcome.verdict = Verdict::Xfail {
-                        reason: entry.reason.clone(),
-                    };
-                    return;
-                };
-                let actual = outcome
-                    .steps
-                    .iter()
-                    .rev()
-                    .find(|step| !step.mismatches.is_empty())
-                    .and_then(|step| step.response.as_ref())
-                    .and_then(|response| response.json())
-                    .and_then(|json| {
-                        json.pointer("/errors/0/code")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned)
-                    });
-                if actual.as_deref() == Some(expected.as_str()) {
-                    outcome.verdict = Verdict::Xfail {
-                        reason: entry.reason.clone(),
-                    };
-                } else {
-                    push_note(
-                        outcome,
-                        Aspect::Envelope,
-                        format!(
-                            "the failure listed at {place}: errors[0].code {expected:?} ({})",
-                            entry.reason
-                        ),
-                        format!(
-                            "errors[0].code {}: the failure mode changed; update the entry",
-                            actual.map_or("absent".to_owned(), |code| format!("{code:?}"))
-                        ),
-                    );
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Adds a mismatch about the expectations entry itself to the last step that failed.
-fn push_note(outcome: &mut Outcome, aspect: Aspect, expected: String, actual: String) {
-    let rules = outcome.rules.clone();
-    let level = outcome.level;
-    if let Some(step) = outcome
-        .steps
-        .iter_mut()
-        .rev()
-        .find(|step| !step.mismatches.is_empty())
-    {
-        step.mismatches.push(Mismatch {
-            at: "expectations".into(),
-            expected,
-            actual,
-            aspect,
-            rules,
-            level: level.min(Level::PypiExact),
-            strength: Strength::Must,
-        });
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::grading::{Level, Strength};
+    use crate::suite::outcome::Mismatch;
 
     const IDS: [&str; 4] = [
         "signature/expired",
