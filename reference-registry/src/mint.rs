@@ -1,14 +1,18 @@
 //! The mint-token procedure: steps 1 to 9 of R-ORDER-1, in order, the first failure deciding.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::error::{ErrorCode, MintError};
 use crate::fixture::Identity;
+use crate::jwks::KeyStore;
+use crate::jwt::UnverifiedJwt;
 use crate::matching::{self, Failure, Token};
 use crate::pending::Reified;
 use crate::repr::repr;
-use crate::state::Registry;
-use crate::verify::Keys;
+use crate::state::{Registry, State, TrustedIssuer};
+use crate::verify::{Keys, VerifiedToken};
 use crate::{api_token, jwt, payload, pending, verify};
 
 /// A minted token (R-RESP-5).
@@ -138,74 +142,110 @@ pub(crate) async fn run(
     let token = payload::parse(body)?; // step 1
     run.at(Step::Parse);
     let jwt = jwt::parse(&token)?; // step 2
-
     // Steps 3 and 4 read the state; step 5 may wait on the network, so it runs unlocked.
+    let trust = trusted_and_enabled(registry, &jwt, run)?; // steps 3 and 4
+    let verified = verify_token(registry, jwt, &trust, run).await?; // step 5
+    // Steps 6 to 9 under one lock: the jti checks and the claim are atomic (R-JTI-4).
+    publish(registry, &verified, trust.trusted, host, run)
+}
+
+/// What steps 3 and 4 found: the token's issuer is trusted and enabled; with the keys and
+/// audience step 5 checks against.
+struct Trust {
+    issuer: String,
+    trusted: TrustedIssuer,
+    keys: Arc<KeyStore>,
+    audience: String,
+}
+
+/// Steps 3 (R-ISS-3: a trusted issuer) and 4 (R-FLAG-1: enabled for its provider).
+fn trusted_and_enabled(
+    registry: &Registry,
+    jwt: &UnverifiedJwt,
+    run: &mut Run,
+) -> Result<Trust, MintError> {
     run.at(Step::Issuer);
-    let (issuer, trusted, keys, audience) = {
-        let state = registry.lock();
-        let trusted = jwt
-            .issuer()
-            .as_str()
-            .and_then(|iss| Some((iss.to_owned(), *state.issuers.get(iss)?)))
-            .ok_or_else(|| {
-                MintError::new(
-                    ErrorCode::InvalidPayload,
-                    "unknown trusted publishing issuer",
-                )
-            })?;
-        let provider = trusted.1.provider;
-        run.note(|| {
-            let role = if trusted.1.canonical {
-                "the canonical"
-            } else {
-                "a custom"
-            };
-            format!("{} is {role} {} issuer", repr(&trusted.0), provider.name())
-        });
-        run.at(Step::Enablement);
-        // R-FLAG-3: a custom issuer checks only the global flag.
-        if state.flags.disallow_oidc || (trusted.1.canonical && state.flags.disallows(provider)) {
-            return Err(MintError::new(
-                ErrorCode::NotEnabled,
-                format!(
-                    "{} trusted publishing functionality not enabled",
-                    provider.name()
-                ),
-            ));
-        }
-        run.note(|| format!("{} trusted publishing is enabled", provider.name()));
-        (
-            trusted.0,
-            trusted.1,
-            state.keys.clone(),
-            state.audience.clone(),
-        )
-    };
+    let state = registry.lock();
+    let (issuer, trusted) = jwt
+        .issuer()
+        .as_str()
+        .and_then(|iss| Some((iss.to_owned(), *state.issuers.get(iss)?)))
+        .ok_or_else(|| {
+            MintError::new(
+                ErrorCode::InvalidPayload,
+                "unknown trusted publishing issuer",
+            )
+        })?;
+    let provider = trusted.provider;
+    run.note(|| {
+        let role = if trusted.canonical {
+            "the canonical"
+        } else {
+            "a custom"
+        };
+        format!("{} is {role} {} issuer", repr(&issuer), provider.name())
+    });
+    run.at(Step::Enablement);
+    // R-FLAG-3: a custom issuer checks only the global flag.
+    if state.flags.disallow_oidc || (trusted.canonical && state.flags.disallows(provider)) {
+        return Err(MintError::new(
+            ErrorCode::NotEnabled,
+            format!(
+                "{} trusted publishing functionality not enabled",
+                provider.name()
+            ),
+        ));
+    }
+    run.note(|| format!("{} trusted publishing is enabled", provider.name()));
+    Ok(Trust {
+        issuer,
+        trusted,
+        keys: state.keys.clone(),
+        audience: state.audience.clone(),
+    })
+}
+
+/// Step 5: the signature and the standard claims (R-SIG, R-TIME, R-CLAIM).
+async fn verify_token(
+    registry: &Registry,
+    jwt: UnverifiedJwt,
+    trust: &Trust,
+    run: &mut Run,
+) -> Result<VerifiedToken, MintError> {
     run.at(Step::Verify);
     let keys = if run.check_signature {
-        Keys::Check(&keys)
+        Keys::Check(&trust.keys)
     } else {
         Keys::Skip
     };
     let verified = verify::verify(
         jwt,
-        &issuer,
+        &trust.issuer,
         keys,
-        &audience,
+        &trust.audience,
         || registry.now(),
         #[cfg(feature = "sabotage")]
         registry.sabotaged(),
     )
-    .await?; // step 5
+    .await?;
     run.note(|| match keys {
         Keys::Check(_) => "kid, alg, signature, aud, iat, exp, nbf, sub and jti pass".to_owned(),
         Keys::Skip => format!(
             "kid, alg, aud ({}), iat, exp, nbf, sub and jti pass; the signature is NOT checked (no issuer keys here)",
-            repr(&audience)
+            repr(&trust.audience)
         ),
     });
+    Ok(verified)
+}
 
-    // Steps 6 to 9 under one lock: the jti checks and the claim are atomic (R-JTI-4).
+/// Steps 6 to 9: pending publishers, the publisher, the replay record, the upload token.
+fn publish(
+    registry: &Registry,
+    verified: &VerifiedToken,
+    trusted: TrustedIssuer,
+    host: &str,
+    run: &mut Run,
+) -> Result<Minted, MintError> {
     let now = registry.now();
     let mut state = registry.lock();
     let canonical_issuer = state.canonical[&trusted.provider].clone();
@@ -239,22 +279,7 @@ pub(crate) async fn run(
             )
         }),
     } // step 6
-    run.at(Step::Publisher);
-    let identities: Vec<&Identity> = state.publishers.iter().map(|p| &p.identity).collect();
-    let publisher = match matching::find(&token, &identities) {
-        Ok(index) => index,
-        Err(Failure::Replayed) => return Err(MintError::reused_token()), // step 7a
-        Err(Failure::NoMatch(reason)) => return Err(MintError::no_publisher(&reason)), // step 7b
-    };
-    run.note(|| {
-        let names: Vec<&str> = state
-            .projects
-            .iter()
-            .filter(|p| state.publishers[publisher].projects.contains(&p.id))
-            .map(|p| p.name.as_str())
-            .collect();
-        format!("the publisher of {} matches", names.join(", "))
-    });
+    let publisher = find_publisher(&state, &token, run)?; // step 7
     // Step 8 (R-JTI-3): recorded under the provider's canonical issuer until exp + 35.
     run.at(Step::Replay);
     if let Some(jti) = jti
@@ -280,4 +305,25 @@ pub(crate) async fn run(
         )
     });
     Ok(Minted { token, expires })
+}
+
+/// Step 7: the publisher the token matches (R-PUB), unless the token was used (R-JTI-1).
+fn find_publisher(state: &State, token: &Token<'_>, run: &mut Run) -> Result<usize, MintError> {
+    run.at(Step::Publisher);
+    let identities: Vec<&Identity> = state.publishers.iter().map(|p| &p.identity).collect();
+    let publisher = match matching::find(token, &identities) {
+        Ok(index) => index,
+        Err(Failure::Replayed) => return Err(MintError::reused_token()), // step 7a
+        Err(Failure::NoMatch(reason)) => return Err(MintError::no_publisher(&reason)), // step 7b
+    };
+    run.note(|| {
+        let names: Vec<&str> = state
+            .projects
+            .iter()
+            .filter(|p| state.publishers[publisher].projects.contains(&p.id))
+            .map(|p| p.name.as_str())
+            .collect();
+        format!("the publisher of {} matches", names.join(", "))
+    });
+    Ok(publisher)
 }

@@ -237,107 +237,9 @@ impl State {
         config: &RegistryConfig,
         http: reqwest::Client,
     ) -> Result<Self, FixtureError> {
-        let mut keys = KeyStore::new(http, config.clock.clone(), config.allow_remote_issuers);
-        let mut issuers = HashMap::new();
-        let mut canonical = HashMap::new();
-        for (i, issuer) in document.issuers.iter().enumerate() {
-            let field = |name: &str| format!("issuers[{i}].{name}");
-            let trusted = TrustedIssuer {
-                provider: issuer.provider,
-                canonical: issuer.canonical,
-            };
-            if issuers.insert(issuer.issuer.clone(), trusted).is_some() {
-                return Err(FixtureError::new(field("issuer"), "listed twice"));
-            }
-            if issuer.canonical
-                && canonical
-                    .insert(issuer.provider, issuer.issuer.clone())
-                    .is_some()
-            {
-                let provider = issuer.provider.name();
-                return Err(FixtureError::new(
-                    field("canonical"),
-                    format!("a second canonical {provider} issuer"),
-                ));
-            }
-            let seed = match (&issuer.discovery_url, &issuer.jwks) {
-                (None, Some(Value::Object(jwks))) => jwks::parse_jwks(jwks)
-                    .map_err(|problem| FixtureError::new(field("jwks"), problem))?,
-                (None, Some(_)) => {
-                    return Err(FixtureError::new(field("jwks"), "not a JWK Set object"));
-                }
-                _ => HashMap::new(),
-            };
-            let source = match (&issuer.discovery_url, &issuer.jwks) {
-                (Some(url), _) => KeySource::Discovery(url.clone()),
-                (None, Some(_)) => KeySource::InlineOnly,
-                (None, None) => KeySource::Discovery(default_discovery_url(&issuer.issuer)),
-            };
-            keys.add_issuer(&issuer.issuer, source, seed);
-        }
-        // A provider without a canonical entry keeps its real issuer (R-ISS-1), known at
-        // step 3 but with keys only from the real discovery document.
-        for provider in Provider::ALL {
-            if canonical.contains_key(&provider) {
-                continue;
-            }
-            let real = provider.canonical_issuer();
-            canonical.insert(provider, real.to_owned());
-            if !issuers.contains_key(real) {
-                issuers.insert(
-                    real.to_owned(),
-                    TrustedIssuer {
-                        provider,
-                        canonical: true,
-                    },
-                );
-                keys.add_issuer(
-                    real,
-                    KeySource::Discovery(default_discovery_url(real)),
-                    HashMap::new(),
-                );
-            }
-        }
-
-        let mut projects: Vec<ProjectRecord> = Vec::new();
-        for (i, project) in document.projects.iter().enumerate() {
-            if projects
-                .iter()
-                .any(|p| normalize(&p.name) == normalize(&project.name))
-            {
-                return Err(FixtureError::new(
-                    format!("projects[{i}].name"),
-                    "a project with this normalized name is already listed",
-                ));
-            }
-            let id = project.id.clone().unwrap_or_else(new_id);
-            projects.push(ProjectRecord {
-                id,
-                name: project.name.clone(),
-            });
-        }
-
-        let mut publishers = Vec::new();
-        for (i, publisher) in document.publishers.iter().enumerate() {
-            let mut project_ids = Vec::new();
-            for (j, name) in publisher.projects.iter().enumerate() {
-                let project = projects
-                    .iter()
-                    .find(|p| normalize(&p.name) == normalize(name))
-                    .ok_or_else(|| {
-                        FixtureError::new(
-                            format!("publishers[{i}].projects[{j}]"),
-                            format!("no project named {name:?} in projects"),
-                        )
-                    })?;
-                project_ids.push(project.id.clone());
-            }
-            publishers.push(PublisherRecord {
-                id: publisher.id.clone().unwrap_or_else(new_id),
-                identity: stored_identity(&publisher.identity),
-                projects: project_ids,
-            });
-        }
+        let (issuers, canonical, keys) = trusted_issuers(document, config, http)?;
+        let projects = project_records(document)?;
+        let publishers = publisher_records(document, &projects)?;
         let pending = document
             .pending_publishers
             .iter()
@@ -354,7 +256,6 @@ impl State {
             .iter()
             .map(|u| ((u.provider, u.jti.clone()), u.expires))
             .collect();
-
         Ok(State {
             audience: document
                 .audience
@@ -426,4 +327,134 @@ fn default_discovery_url(issuer: &str) -> String {
 
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// The fixture's issuers, each provider's canonical one (the real one where the fixture
+/// names none, R-ISS-1), and where each one's keys come from.
+fn trusted_issuers(
+    document: &FixtureDocument,
+    config: &RegistryConfig,
+    http: reqwest::Client,
+) -> Result<
+    (
+        HashMap<String, TrustedIssuer>,
+        HashMap<Provider, String>,
+        KeyStore,
+    ),
+    FixtureError,
+> {
+    let mut keys = KeyStore::new(http, config.clock.clone(), config.allow_remote_issuers);
+    let mut issuers = HashMap::new();
+    let mut canonical = HashMap::new();
+    for (i, issuer) in document.issuers.iter().enumerate() {
+        let field = |name: &str| format!("issuers[{i}].{name}");
+        let trusted = TrustedIssuer {
+            provider: issuer.provider,
+            canonical: issuer.canonical,
+        };
+        if issuers.insert(issuer.issuer.clone(), trusted).is_some() {
+            return Err(FixtureError::new(field("issuer"), "listed twice"));
+        }
+        if issuer.canonical
+            && canonical
+                .insert(issuer.provider, issuer.issuer.clone())
+                .is_some()
+        {
+            let provider = issuer.provider.name();
+            return Err(FixtureError::new(
+                field("canonical"),
+                format!("a second canonical {provider} issuer"),
+            ));
+        }
+        let (source, seed) =
+            key_source(issuer).map_err(|problem| FixtureError::new(field("jwks"), problem))?;
+        keys.add_issuer(&issuer.issuer, source, seed);
+    }
+    // A provider without a canonical entry keeps its real issuer (R-ISS-1), known at
+    // step 3 but with keys only from the real discovery document.
+    for provider in Provider::ALL {
+        if canonical.contains_key(&provider) {
+            continue;
+        }
+        let real = provider.canonical_issuer();
+        canonical.insert(provider, real.to_owned());
+        if !issuers.contains_key(real) {
+            let trusted = TrustedIssuer {
+                provider,
+                canonical: true,
+            };
+            issuers.insert(real.to_owned(), trusted);
+            let source = KeySource::Discovery(default_discovery_url(real));
+            keys.add_issuer(real, source, HashMap::new());
+        }
+    }
+    Ok((issuers, canonical, keys))
+}
+
+/// Where an issuer's keys come from, and the keys known from the start.
+fn key_source(
+    issuer: &crate::fixture::Issuer,
+) -> Result<(KeySource, HashMap<String, jwks::CachedKey>), &'static str> {
+    let seed = match (&issuer.discovery_url, &issuer.jwks) {
+        (None, Some(Value::Object(jwks))) => jwks::parse_jwks(jwks)?,
+        (None, Some(_)) => return Err("not a JWK Set object"),
+        _ => HashMap::new(),
+    };
+    let source = match (&issuer.discovery_url, &issuer.jwks) {
+        (Some(url), _) => KeySource::Discovery(url.clone()),
+        (None, Some(_)) => KeySource::InlineOnly,
+        (None, None) => KeySource::Discovery(default_discovery_url(&issuer.issuer)),
+    };
+    Ok((source, seed))
+}
+
+/// The fixture's projects; no two with the same normalized name.
+fn project_records(document: &FixtureDocument) -> Result<Vec<ProjectRecord>, FixtureError> {
+    let mut projects: Vec<ProjectRecord> = Vec::new();
+    for (i, project) in document.projects.iter().enumerate() {
+        if projects
+            .iter()
+            .any(|p| normalize(&p.name) == normalize(&project.name))
+        {
+            return Err(FixtureError::new(
+                format!("projects[{i}].name"),
+                "a project with this normalized name is already listed",
+            ));
+        }
+        let id = project.id.clone().unwrap_or_else(new_id);
+        projects.push(ProjectRecord {
+            id,
+            name: project.name.clone(),
+        });
+    }
+    Ok(projects)
+}
+
+/// The fixture's publishers, each attached to projects of the fixture.
+fn publisher_records(
+    document: &FixtureDocument,
+    projects: &[ProjectRecord],
+) -> Result<Vec<PublisherRecord>, FixtureError> {
+    let mut publishers = Vec::new();
+    for (i, publisher) in document.publishers.iter().enumerate() {
+        let mut project_ids = Vec::new();
+        for (j, name) in publisher.projects.iter().enumerate() {
+            let project = projects
+                .iter()
+                .find(|p| normalize(&p.name) == normalize(name))
+                .ok_or_else(|| {
+                    FixtureError::new(
+                        format!("publishers[{i}].projects[{j}]"),
+                        format!("no project named {name:?} in projects"),
+                    )
+                })?;
+            project_ids.push(project.id.clone());
+        }
+        publishers.push(PublisherRecord {
+            id: publisher.id.clone().unwrap_or_else(new_id),
+            identity: stored_identity(&publisher.identity),
+            projects: project_ids,
+        });
+    }
+    Ok(publishers)
 }

@@ -54,6 +54,54 @@ pub fn upload(
     if !state.tokens.contains_key(&macaroon.identifier) {
         return Err(refuse(StatusCode::FORBIDDEN, INVALID_AUTH));
     }
+    let Checked {
+        name,
+        filename,
+        sha256,
+    } = check_form(&form)?;
+
+    // R-UP-1: a trusted publisher cannot create a project, whatever else is wrong.
+    let project = state
+        .project_by_name(name)
+        .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, NON_USER_CANNOT_CREATE))?;
+    // R-UP-3, R-UP-4.
+    api_token::check(state, &macaroon, project, now).map_err(|failures| {
+        refuse(
+            StatusCode::FORBIDDEN,
+            format!("Invalid API Token: {}", failures.join(", ")),
+        )
+    })?;
+
+    match state.files.get(filename.as_str()) {
+        // PyPI accepts an identical re-upload and stops there.
+        Some(existing) if existing.sha256 == sha256 => return Ok(()),
+        Some(_) => {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "File already exists ({}, with sha256 hash {}). See https://pypi.org/help/#file-name-reuse for more information.",
+                    repr(filename),
+                    repr(&sha256)
+                ),
+            ));
+        }
+        None => {}
+    }
+    state.files.insert(filename.clone(), FileRecord { sha256 });
+    // R-UP-2: the metadata spelling becomes the display name.
+    state.projects[project].name = name.to_owned();
+    Ok(())
+}
+
+/// What the form says, once it says enough: the metadata name, the file and its digest.
+struct Checked<'a> {
+    name: &'a str,
+    filename: &'a String,
+    sha256: String,
+}
+
+/// The form's fields and file, checked as PyPI checks them before looking at the project.
+fn check_form(form: &UploadForm) -> Result<Checked<'_>, UploadError> {
     let field = |name: &str| {
         form.fields
             .get(name)
@@ -91,38 +139,11 @@ pub fn upload(
             "The digest supplied does not match a digest calculated from the uploaded file.",
         ));
     }
-
-    // R-UP-1: a trusted publisher cannot create a project, whatever else is wrong.
-    let project = state
-        .project_by_name(name)
-        .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, NON_USER_CANNOT_CREATE))?;
-    // R-UP-3, R-UP-4.
-    api_token::check(state, &macaroon, project, now).map_err(|failures| {
-        refuse(
-            StatusCode::FORBIDDEN,
-            format!("Invalid API Token: {}", failures.join(", ")),
-        )
-    })?;
-
-    match state.files.get(filename.as_str()) {
-        // PyPI accepts an identical re-upload and stops there.
-        Some(existing) if existing.sha256 == sha256 => return Ok(()),
-        Some(_) => {
-            return Err(refuse(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "File already exists ({}, with sha256 hash {}). See https://pypi.org/help/#file-name-reuse for more information.",
-                    repr(filename),
-                    repr(&sha256)
-                ),
-            ));
-        }
-        None => {}
-    }
-    state.files.insert(filename.clone(), FileRecord { sha256 });
-    // R-UP-2: the metadata spelling becomes the display name.
-    state.projects[project].name = name.to_owned();
-    Ok(())
+    Ok(Checked {
+        name,
+        filename,
+        sha256,
+    })
 }
 
 fn is_plain_filename(name: &str) -> bool {

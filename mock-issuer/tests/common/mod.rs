@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod http;
+
 use std::collections::BTreeSet;
 use std::fmt;
 

@@ -133,11 +133,8 @@ pub fn fields(p: &GithubIdentity, claims: &Map<String, Value>) -> Vec<FieldCheck
             .map(|(before, after)| [before, after][index].to_owned())
             .or_else(|| shown(claims, "repository"))
     };
-    let job_workflow_ref = string(claims, "job_workflow_ref");
-    let workflow = job_workflow_ref.and_then(workflow_filename);
-    let expected = expected_job_workflow_refs(p, claims);
-    let event = string(claims, "event_name");
-    vec![
+    let workflow = string(claims, "job_workflow_ref").and_then(workflow_filename);
+    let mut rows = vec![
         row(
             "repository_owner",
             "repository, before the first /",
@@ -176,6 +173,17 @@ pub fn fields(p: &GithubIdentity, claims: &Map<String, Value>) -> Vec<FieldCheck
             "R-GH-2",
             workflow == Some(p.workflow_filename.as_str()),
         ),
+    ];
+    rows.extend(verification_fields(p, claims));
+    rows
+}
+
+/// R-GH-4 and R-GH-5 as rows: what the matched publisher's token must also carry.
+fn verification_fields(p: &GithubIdentity, claims: &Map<String, Value>) -> Vec<FieldCheck> {
+    let job_workflow_ref = string(claims, "job_workflow_ref");
+    let expected = expected_job_workflow_refs(p, claims);
+    let event = string(claims, "event_name");
+    vec![
         row(
             "environment",
             "environment",

@@ -264,33 +264,7 @@ impl Registry {
         let jws =
             Jws::parse(&token).ok_or_else(|| Refusal::Payload("the token is not a JWT".into()))?;
         let iss = jws.claim_str("iss").unwrap_or_default().to_owned();
-        let (issuer, audience, provider_of_canonical) = {
-            let state = self.state();
-            let issuer = state.issuers.iter().find(|i| i.issuer == iss).cloned();
-            let issuer = match issuer {
-                Some(issuer) => issuer,
-                None if self.behaviour.own_unknown_issuer_wording => {
-                    return Err(Refusal::Payload("this issuer is not trusted here".into()));
-                }
-                None => {
-                    return Err(Refusal::Payload("unknown trusted publishing issuer".into()));
-                }
-            };
-            let flag = format!("disallow-{}-oidc", issuer.provider);
-            let disabled = |name: &str| state.flags.get(name) == Some(&true);
-            if disabled("disallow-oidc") || disabled(&flag) {
-                return Err(Refusal::NotEnabled(format!(
-                    "publishing from {} is switched off",
-                    issuer.provider
-                )));
-            }
-            let canonical = state
-                .issuers
-                .iter()
-                .find(|i| i.canonical && i.provider == issuer.provider)
-                .map(|i| i.issuer.clone());
-            (issuer, state.audience.clone(), canonical)
-        };
+        let (issuer, audience, provider_of_canonical) = self.trusted(&iss)?;
         self.verify(&jws, &issuer, &audience).await?;
         let provider = issuer.provider.as_str();
         // Only GitLab issuers may be custom (self-managed instances); others must be the
@@ -341,6 +315,36 @@ impl Registry {
             token,
             expires: expires as i64,
         })
+    }
+
+    /// The issuer named `iss`, if trusted and enabled, with the audience and the provider's
+    /// canonical issuer.
+    fn trusted(&self, iss: &str) -> Result<(Issuer, String, Option<String>), Refusal> {
+        let state = self.state();
+        let issuer = state.issuers.iter().find(|i| i.issuer == iss).cloned();
+        let issuer = match issuer {
+            Some(issuer) => issuer,
+            None if self.behaviour.own_unknown_issuer_wording => {
+                return Err(Refusal::Payload("this issuer is not trusted here".into()));
+            }
+            None => {
+                return Err(Refusal::Payload("unknown trusted publishing issuer".into()));
+            }
+        };
+        let flag = format!("disallow-{}-oidc", issuer.provider);
+        let disabled = |name: &str| state.flags.get(name) == Some(&true);
+        if disabled("disallow-oidc") || disabled(&flag) {
+            return Err(Refusal::NotEnabled(format!(
+                "publishing from {} is switched off",
+                issuer.provider
+            )));
+        }
+        let canonical = state
+            .issuers
+            .iter()
+            .find(|i| i.canonical && i.provider == issuer.provider)
+            .map(|i| i.issuer.clone());
+        Ok((issuer, state.audience.clone(), canonical))
     }
 
     async fn verify(&self, jws: &Jws, issuer: &Issuer, audience: &str) -> Result<(), Refusal> {
