@@ -1,6 +1,6 @@
 //! What the registry would answer to one token, step by step, without the issuer's keys: the
 //! engine of `mintcheck explain`. It runs the registry's own mint procedure
-//! ([`crate::mint`]) on a registry of the caller's, with the key lookup and signature check
+//! (`mint.rs`) on a registry of the caller's, with the key lookup and signature check
 //! left out, and keeps a note of what each step found; so explain and the registry cannot
 //! disagree about anything but the signature.
 //!

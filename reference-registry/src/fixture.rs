@@ -1,4 +1,4 @@
-//! The fixture document (design §4): everything a target is told before a scenario. Applying
+//! The fixture document (`docs/target-contract.md`): everything a target is told before a scenario. Applying
 //! one replaces the registry's whole state and drops its key caches. Its JSON Schema is
 //! `docs/fixture.schema.json`.
 //!
@@ -309,7 +309,7 @@ pub enum Applied {
     Unsupported(Vec<String>),
 }
 
-/// How the harness hands a fixture to an in-process target (design §4).
+/// How the harness hands a fixture to an in-process target (`docs/target-contract.md`).
 pub trait FixtureTarget {
     fn apply_fixture(&self, document: &FixtureDocument) -> Result<Applied, FixtureError>;
 }

@@ -66,7 +66,7 @@ struct IssuerKeys {
     refresh: tokio::sync::Mutex<Option<Now>>,
 }
 
-/// The key caches of every trusted issuer. A fixture builds a new one (design §4: applying a
+/// The key caches of every trusted issuer. A fixture builds a new one (`docs/target-contract.md`: applying a
 /// fixture drops the key caches).
 pub struct KeyStore {
     http: reqwest::Client,

@@ -12,7 +12,7 @@
 //! # }
 //! ```
 //!
-//! The mint procedure reads top to bottom in [`mint`](crate::mint::mint): one module per step.
+//! The mint procedure reads top to bottom in `mint.rs`: one module per step.
 
 mod api_token;
 pub mod clock;

@@ -237,7 +237,11 @@ impl State {
         config: &RegistryConfig,
         http: reqwest::Client,
     ) -> Result<Self, FixtureError> {
-        let (issuers, canonical, keys) = trusted_issuers(document, config, http)?;
+        let TrustedIssuers {
+            issuers,
+            canonical,
+            keys,
+        } = trusted_issuers(document, config, http)?;
         let projects = project_records(document)?;
         let publishers = publisher_records(document, &projects)?;
         let pending = document
@@ -335,14 +339,7 @@ fn trusted_issuers(
     document: &FixtureDocument,
     config: &RegistryConfig,
     http: reqwest::Client,
-) -> Result<
-    (
-        HashMap<String, TrustedIssuer>,
-        HashMap<Provider, String>,
-        KeyStore,
-    ),
-    FixtureError,
-> {
+) -> Result<TrustedIssuers, FixtureError> {
     let mut keys = KeyStore::new(http, config.clock.clone(), config.allow_remote_issuers);
     let mut issuers = HashMap::new();
     let mut canonical = HashMap::new();
@@ -388,7 +385,20 @@ fn trusted_issuers(
             keys.add_issuer(real, source, HashMap::new());
         }
     }
-    Ok((issuers, canonical, keys))
+    Ok(TrustedIssuers {
+        issuers,
+        canonical,
+        keys,
+    })
+}
+
+/// What the fixture's issuers make of a registry's trust.
+struct TrustedIssuers {
+    /// Every trusted issuer string.
+    issuers: HashMap<String, TrustedIssuer>,
+    /// Each provider's canonical issuer.
+    canonical: HashMap<Provider, String>,
+    keys: KeyStore,
 }
 
 /// Where an issuer's keys come from, and the keys known from the start.

@@ -18,7 +18,7 @@ use regex::Regex;
 use super::UsageError;
 use super::target_args::{self, Started, TARGETS_HELP, TargetArgs};
 
-/// Exit code when the target could not be started or reached (design §2).
+/// Exit code when the target could not be started or reached (`mintcheck run --help`).
 pub(super) const EXIT_TARGET: u8 = 3;
 
 #[derive(Debug, clap::Args)]

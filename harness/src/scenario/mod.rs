@@ -1,4 +1,4 @@
-//! Scenarios: the file format (as written in [`file`], as checked in [`model`]), the loader
+//! Scenarios: the file format (as written in [`mod@file`], as checked in [`model`]), the loader
 //! and its checks, the JSON export and rule coverage.
 //!
 //! Layers, lowest first (a module uses only modules of layers below its own):

@@ -38,11 +38,11 @@ pub struct Step {
 #[derive(Clone, Debug)]
 pub enum StepKind {
     /// A change to a mock issuer between requests; sends nothing to the target.
-    Issuer(IssuerChange),
+    Issuer(Box<IssuerChange>),
     /// Moves the target's clock this many seconds on (finite, not negative).
     Clock(f64),
     /// A request to the target and what its answer must be.
-    Exchange(Exchange),
+    Exchange(Box<Exchange>),
 }
 
 #[derive(Clone, Debug)]

@@ -1,6 +1,6 @@
 //! The defects a forged token can carry, declared once in the table below: each is a named
 //! value (`expired`, `missing-claim:jti`, ...) so scenario files and the CLI can name it,
-//! and its entry says everything else about it (see [`table`] for the entry's shape).
+//! and its entry says everything else about it (`defect/table.rs` shows the entry's shape).
 //! Adding a defect is adding an entry.
 
 pub(crate) mod argument;
@@ -363,6 +363,19 @@ defects! {
     }
 }
 
+impl serde::Serialize for Defect {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Defect {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,18 +443,5 @@ mod tests {
         );
         let err = "other-rsa-alg:RS256".parse::<Defect>().unwrap_err();
         assert!(err.to_string().contains("RS384, RS512, PS256"), "{err}");
-    }
-}
-
-impl serde::Serialize for Defect {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Defect {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }

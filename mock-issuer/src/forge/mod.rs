@@ -1,6 +1,6 @@
 //! Token forging: a profile's claims, the caller's overrides, then the defects, then
 //! signing. What each defect does is in its entry of the defect table; the pieces it uses
-//! are here, by what they forge: [`claims`], [`header`], [`envelope`], [`signer`].
+//! are here, by what they forge: `claims`, `header`, `envelope`, `signer`.
 
 pub(crate) mod claims;
 pub(crate) mod envelope;
@@ -97,7 +97,7 @@ impl Forger {
         &self.rogue
     }
 
-    /// `path` (such as [`header::ATTACKER_JWKS`]) under the attacker base.
+    /// `path` (such as `/attacker/jwks.json`) under the attacker base.
     pub fn attacker_url(&self, path: &str) -> String {
         format!("{}{path}", self.attacker_base)
     }

@@ -1,4 +1,4 @@
-//! The control endpoint (design §4), behind a bearer token: `PUT /__mintcheck/fixture` and
+//! The control endpoint (`docs/target-contract.md`), behind a bearer token: `PUT /__mintcheck/fixture` and
 //! `POST /__mintcheck/clock`.
 
 use axum::body::{Body, to_bytes};

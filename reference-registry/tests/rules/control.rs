@@ -1,4 +1,4 @@
-//! The control endpoint and the fixture document (design §4).
+//! The control endpoint and the fixture document (`docs/target-contract.md`).
 
 use reference_registry::{FixtureDocument, Registry, RegistryConfig};
 use serde_json::json;

@@ -110,13 +110,12 @@ fn long_functions(file: &Path, text: &str) -> Vec<String> {
                         cfg_test = false;
                     }
                 }
+                // A declaration without a body (a trait method).
                 ';' if pending_fn.is_some()
-                    && open.last().is_none_or(|(_, _, at)| *at <= depth) =>
+                    && open.last().is_none_or(|(_, _, at)| *at <= depth)
+                    && !line.contains('{') =>
                 {
-                    // A declaration without a body (a trait method).
-                    if !line.contains('{') {
-                        pending_fn = None;
-                    }
+                    pending_fn = None;
                 }
                 _ => {}
             }

@@ -1,4 +1,5 @@
-//! Targets and fixtures driven by commands (design §4), each run through `sh -c`:
+//! Targets and fixtures driven by commands (`docs/target-contract.md`), each run through
+//! `sh -c`:
 //!
 //! - `--target-cmd`: started once per run with `MINTCHECK_ADDR=127.0.0.1:0`; it prints
 //!   `{"mintcheck":"ready","base_url":"http://127.0.0.1:PORT"}` on stdout within 10 s (other

@@ -1,4 +1,4 @@
-//! Targets (design §4): the embedded reference registry, or any registry reachable over HTTP
+//! Targets (`docs/target-contract.md`): the embedded reference registry, or any registry reachable over HTTP
 //! whose state the harness sets before each scenario, through its control endpoint or a
 //! fixture command. A target the harness starts itself (`--target-cmd`) is a
 //! [`TargetProcess`]; once it is ready it is an ordinary [`Target::Remote`].

@@ -173,7 +173,7 @@ fn step(
     check_twin_and_grade(raw)?;
     let kind = match raw.action {
         Action::Clock => StepKind::Clock(clock(raw)?),
-        Action::Issuer => StepKind::Issuer(issuer_change(raw)?),
+        Action::Issuer => StepKind::Issuer(Box::new(issuer_change(raw)?)),
         Action::Audience => exchange(raw, scope, |_| Ok(Request::Audience))?,
         Action::Mint => exchange(raw, scope, mint)?,
         Action::MintConcurrent => exchange(raw, scope, mint_concurrent)?,
@@ -299,7 +299,7 @@ fn exchange(
 ) -> Result<StepKind, Problem> {
     let request = request(raw)?;
     let expect = expect(raw, scope).map_err(under("expect"))?;
-    Ok(StepKind::Exchange(Exchange { request, expect }))
+    Ok(StepKind::Exchange(Box::new(Exchange { request, expect })))
 }
 
 fn mint_send(raw: &StepTable) -> Result<MintSend, Problem> {

@@ -1,6 +1,6 @@
 //! The expectations file (`--expectations FILE`): scenarios a target is known to fail or
 //! cannot support, each with a reason, so a run against it can pass while the gaps stay
-//! visible (BoGo's config, design §3 outcomes).
+//! visible (like BoGo's config; the outcomes are those of `scenarios/README.md`).
 //!
 //! ```toml
 //! [[expect]]
