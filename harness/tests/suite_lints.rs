@@ -227,34 +227,72 @@ fn twin_lint_catches_a_refusal_with_nothing_to_compare() {
 
 // --- the export is fresh ---
 
-fn freshness(root: &Path) -> Freshness {
-    let document = export::export(root).unwrap_or_else(|e| panic!("{e}"));
-    export::freshness(root, &export::render(&document)).unwrap()
+/// Each file `mintcheck export` writes under `root`, with how it compares.
+fn freshness(root: &Path) -> Vec<(String, Freshness)> {
+    let outputs = export::outputs(root).unwrap_or_else(|e| panic!("{e}"));
+    outputs
+        .iter()
+        .map(|output| {
+            let relative = output.path.strip_prefix(root).unwrap();
+            let found = export::freshness(&output.path, &output.text).unwrap();
+            (relative.display().to_string(), found)
+        })
+        .collect()
 }
 
 #[test]
-fn the_export_is_fresh() {
+fn the_export_and_the_generated_documentation_are_fresh() {
+    let found = freshness(&suite());
+    let names: Vec<&str> = found.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(
-        freshness(&suite()),
-        Freshness::Fresh,
-        "scenarios/dist/scenarios.json is out of date: run `cargo run -- export` and commit it"
+        names,
+        [
+            "dist/scenarios.json",
+            "schema/scenario.schema.json",
+            "README.md"
+        ]
+    );
+    let stale: Vec<_> = found
+        .iter()
+        .filter(|(_, freshness)| *freshness != Freshness::Fresh)
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "out of date: {stale:?}: run `cargo run -- export` and commit the result"
     );
 }
 
 #[test]
 fn export_lint_catches_a_missing_or_stale_export() {
     let dir = folder(&[("area/case.toml", MINIMAL)]);
-    assert_eq!(freshness(dir.path()), Freshness::Missing);
+    let dist = || freshness(dir.path()).remove(0);
+    assert_eq!(dist(), ("dist/scenarios.json".into(), Freshness::Missing));
     let rendered = export::render(&export::export(dir.path()).unwrap());
     std::fs::create_dir(dir.path().join("dist")).unwrap();
     std::fs::write(export::dist_path(dir.path()), &rendered).unwrap();
-    assert_eq!(freshness(dir.path()), Freshness::Fresh);
+    assert_eq!(dist().1, Freshness::Fresh);
     std::fs::write(
         dir.path().join("area/case.toml"),
         MINIMAL.replace("\"t\"", "\"new title\""),
     )
     .unwrap();
-    assert!(matches!(freshness(dir.path()), Freshness::Stale { .. }));
+    assert!(matches!(dist().1, Freshness::Stale { .. }));
+}
+
+#[test]
+fn a_defect_table_edited_by_hand_is_stale() {
+    let readme = std::fs::read_to_string(suite().join("README.md")).unwrap();
+    let edited = readme.replacen("| `expired` |", "| `expired-by-hand` |", 1);
+    let dir = folder(&[("area/case.toml", MINIMAL), ("README.md", &edited)]);
+    let found = freshness(dir.path());
+    assert_eq!(found[1].0, "README.md");
+    assert!(matches!(found[1].1, Freshness::Stale { .. }), "{found:?}");
+    let unmarked = folder(&[("area/case.toml", MINIMAL), ("README.md", "no table here")]);
+    let err = export::outputs(unmarked.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("README.md: no line `<!-- the defect table"),
+        "{err}"
+    );
 }
 
 #[test]

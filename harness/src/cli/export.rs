@@ -1,4 +1,5 @@
-//! `mintcheck export`: writes `scenarios/dist/scenarios.json`; `--check` only compares (CI).
+//! `mintcheck export`: writes `scenarios/dist/scenarios.json` and the generated parts of the
+//! schema and the format README; `--check` only compares (CI).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,33 +23,39 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let root = args
         .scenarios
         .unwrap_or_else(super::default_scenarios_folder);
-    let document = export::export(&root).map_err(usage_if_scenario)?;
-    let text = export::render(&document);
-    let path = export::dist_path(&root);
-    let count = document.scenarios.len();
+    let outputs = export::outputs(&root).map_err(usage_if_scenario)?;
     if !args.check {
-        let folder = path.parent().expect("the export file is inside dist/");
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("creating {}", folder.display()))?;
-        std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
-        println!("wrote {} ({count} scenarios)", path.display());
+        for output in &outputs {
+            let folder = output.path.parent().expect("every output is in a folder");
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("creating {}", folder.display()))?;
+            std::fs::write(&output.path, &output.text)
+                .with_context(|| format!("writing {}", output.path.display()))?;
+            println!("wrote {}", output.path.display());
+        }
         return Ok(ExitCode::SUCCESS);
     }
-    let problem = match export::freshness(&root, &text).map_err(usage_if_scenario)? {
-        Freshness::Fresh => {
-            println!("{} is fresh ({count} scenarios)", path.display());
-            return Ok(ExitCode::SUCCESS);
-        }
-        Freshness::Missing => "is missing".to_owned(),
-        Freshness::Stale { line } => {
-            format!("is stale: it differs from the scenario files from line {line} on")
-        }
-    };
-    eprintln!(
-        "{} {problem}; run `mintcheck export` (cargo run -- export) and commit the result",
-        path.display()
-    );
-    Ok(ExitCode::from(1))
+    let mut stale = false;
+    for output in &outputs {
+        let problem = match export::freshness(&output.path, &output.text)? {
+            Freshness::Fresh => {
+                println!("{} is fresh", output.path.display());
+                continue;
+            }
+            Freshness::Missing => "is missing".to_owned(),
+            Freshness::Stale { line } => {
+                format!(
+                    "is stale: it differs from what the code and the scenario files make from line {line} on"
+                )
+            }
+        };
+        eprintln!(
+            "{} {problem}; run `mintcheck export` (cargo run -- export) and commit the result",
+            output.path.display()
+        );
+        stale = true;
+    }
+    Ok(ExitCode::from(u8::from(stale)))
 }
 
 /// A bad scenario file is a usage error (exit 2); a file-system failure is not.

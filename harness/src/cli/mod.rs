@@ -40,7 +40,8 @@ enum Command {
     Fuzz(fuzz::FuzzArgs),
     /// Print which spec rules the scenarios cite; exit 1 while any rule is uncovered.
     Coverage(coverage::CoverageArgs),
-    /// Write scenarios/dist/scenarios.json (the suite as JSON for other runners); --check: exit 1 if it is stale.
+    /// Write scenarios/dist/scenarios.json (the suite as JSON for other runners) and the generated
+    /// parts of the schema and the format README; --check: exit 1 if one is stale.
     Export(export::ExportArgs),
     /// Run the mock OIDC issuer as a server (discovery, JWKS, token API, GitHub Actions' token-request contract).
     Issuer(issuer::IssuerArgs),

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
+use super::generated;
 use crate::scenario::{LoadError, load_dir};
 
 /// Version of the export document's format.
@@ -38,12 +39,15 @@ pub enum ExportError {
         key: String,
         message: String,
     },
+    /// A document with a generated part lacks the place for it.
+    #[error("{path}: {message}")]
+    Generated { path: PathBuf, message: String },
 }
 
 impl ExportError {
     /// Whether a scenario file is at fault (rather than the file system).
     pub fn is_scenario_error(&self) -> bool {
-        !matches!(self, ExportError::Io { .. })
+        matches!(self, ExportError::Load(_) | ExportError::Value { .. })
     }
 }
 
@@ -96,6 +100,41 @@ pub fn dist_path(root: &Path) -> PathBuf {
     root.join(DIST_FILE)
 }
 
+/// A file `mintcheck export` writes, with the text it gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Everything `mintcheck export` writes under `root`: the export, and, where `root` holds
+/// them, the schema's and the README's generated parts (`generated`).
+pub fn outputs(root: &Path) -> Result<Vec<Output>, ExportError> {
+    let mut outputs = vec![Output {
+        path: dist_path(root),
+        text: render(&export(root)?),
+    }];
+    type Generate = fn(&str) -> Result<String, String>;
+    let documents: [(&str, Generate); 2] = [
+        (generated::SCHEMA_FILE, generated::schema),
+        (generated::README_FILE, generated::readme),
+    ];
+    for (file, generate) in documents {
+        let path = root.join(file);
+        let current = match std::fs::read_to_string(&path) {
+            Ok(current) => current,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(ExportError::Io { path, source }),
+        };
+        let text = generate(&current).map_err(|message| ExportError::Generated {
+            path: path.clone(),
+            message,
+        })?;
+        outputs.push(Output { path, text });
+    }
+    Ok(outputs)
+}
+
 /// How the export on disk compares with what would be written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Freshness {
@@ -107,9 +146,9 @@ pub enum Freshness {
     },
 }
 
-/// Compares `dist/scenarios.json` under `root` with `expected` (from [`render`]).
-pub fn freshness(root: &Path, expected: &str) -> Result<Freshness, ExportError> {
-    let path = dist_path(root);
+/// Compares the file at `path` with `expected` (an [`Output`]'s text).
+pub fn freshness(path: &Path, expected: &str) -> Result<Freshness, ExportError> {
+    let path = path.to_owned();
     let actual = match std::fs::read_to_string(&path) {
         Ok(actual) => actual,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Freshness::Missing),
@@ -249,12 +288,15 @@ mod tests {
         let dir = folder(&[("case.toml", MINIMAL)]);
         let expected = render(&export(dir.path()).unwrap());
         assert_eq!(
-            freshness(dir.path(), &expected).unwrap(),
+            freshness(&dist_path(dir.path()), &expected).unwrap(),
             Freshness::Missing
         );
         std::fs::create_dir(dir.path().join("dist")).unwrap();
         std::fs::write(dist_path(dir.path()), &expected).unwrap();
-        assert_eq!(freshness(dir.path(), &expected).unwrap(), Freshness::Fresh);
+        assert_eq!(
+            freshness(&dist_path(dir.path()), &expected).unwrap(),
+            Freshness::Fresh
+        );
         std::fs::write(
             dist_path(dir.path()),
             expected.replacen("\"t\"", "\"old\"", 1),
@@ -262,13 +304,13 @@ mod tests {
         .unwrap();
         let line = expected.lines().position(|l| l.contains("\"t\"")).unwrap() + 1;
         assert_eq!(
-            freshness(dir.path(), &expected).unwrap(),
+            freshness(&dist_path(dir.path()), &expected).unwrap(),
             Freshness::Stale { line }
         );
         std::fs::write(dist_path(dir.path()), expected.trim_end()).unwrap();
         let last = expected.lines().count();
         assert_eq!(
-            freshness(dir.path(), &expected).unwrap(),
+            freshness(&dist_path(dir.path()), &expected).unwrap(),
             Freshness::Stale { line: last }
         );
     }

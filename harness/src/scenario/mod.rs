@@ -2,7 +2,7 @@
 //! and its checks, the JSON export and rule coverage.
 //!
 //! Layers, lowest first (a module uses only modules of layers below its own):
-//! `expect`, `fixture`, `publisher` < `file` < `model` < `validate` < `load`
+//! `expect`, `fixture`, `generated`, `publisher` < `file` < `model` < `validate` < `load`
 //! < `coverage`, `export`
 
 pub mod coverage;
@@ -10,6 +10,7 @@ pub mod expect;
 pub mod export;
 pub mod file;
 pub mod fixture;
+pub mod generated;
 pub mod load;
 pub mod model;
 pub mod publisher;

@@ -16,6 +16,20 @@ pub trait Argument<T> {
     fn show(value: &T) -> Option<String>;
     /// The values `every_defect` gives the defect.
     fn examples() -> Vec<T>;
+    /// A regular expression of what may follow the defect's name (the colon included), for
+    /// the scenario file's JSON Schema.
+    fn pattern() -> String;
+}
+
+/// `:(?:a|b)`, or `(?::(?:a|b))?` where the choice may be left out.
+fn choice_pattern(names: impl IntoIterator<Item = &'static str>, optional: bool) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    let choice = format!(":(?:{})", names.join("|"));
+    if optional {
+        format!("(?:{choice})?")
+    } else {
+        choice
+    }
 }
 
 /// A defect that takes no argument was given none.
@@ -86,6 +100,10 @@ impl Argument<String> for ClaimName {
             .map(str::to_owned)
             .to_vec()
     }
+
+    fn pattern() -> String {
+        ":.+".to_owned()
+    }
 }
 
 /// A spelling of `none`, default `none`: `alg-none:NONE`.
@@ -105,6 +123,10 @@ impl Argument<String> for NoneSpelling {
     fn examples() -> Vec<String> {
         vec!["none".to_owned()]
     }
+
+    fn pattern() -> String {
+        "(?::.*)?".to_owned()
+    }
 }
 
 /// The claim a payload repeats, default `aud`: `duplicate-claim:repository`.
@@ -123,6 +145,10 @@ impl Argument<String> for RepeatedClaim {
 
     fn examples() -> Vec<String> {
         vec!["aud".to_owned()]
+    }
+
+    fn pattern() -> String {
+        "(?::.*)?".to_owned()
     }
 }
 
@@ -145,6 +171,10 @@ impl Argument<Option<Provider>> for OtherProvider {
     fn examples() -> Vec<Option<Provider>> {
         vec![None]
     }
+
+    fn pattern() -> String {
+        choice_pattern(Provider::ALL.map(Provider::name), true)
+    }
 }
 
 /// An RSA algorithm other than RS256, default PS256.
@@ -166,6 +196,10 @@ impl Argument<RsaAlgorithm> for OtherRsaAlgorithm {
 
     fn examples() -> Vec<RsaAlgorithm> {
         vec![RsaAlgorithm::Ps256]
+    }
+
+    fn pattern() -> String {
+        choice_pattern(RsaAlgorithm::ALL[1..].iter().map(|a| a.name()), true)
     }
 }
 
@@ -256,6 +290,10 @@ impl Argument<PublicKeyForm> for PublicKeyForm {
     fn examples() -> Vec<PublicKeyForm> {
         PublicKeyForm::ALL.to_vec()
     }
+
+    fn pattern() -> String {
+        choice_pattern(PublicKeyForm::ALL.map(PublicKeyForm::name), true)
+    }
 }
 
 /// How a token is broken so that it is no longer a well-formed compact JWS.
@@ -304,5 +342,9 @@ impl Argument<Malformation> for Malformation {
 
     fn examples() -> Vec<Malformation> {
         Malformation::ALL.to_vec()
+    }
+
+    fn pattern() -> String {
+        choice_pattern(Malformation::ALL.map(Malformation::name), false)
     }
 }

@@ -107,14 +107,14 @@ defects! {
     /// Signed with another provider's published primary key (default GitLab's, GitHub's for
     /// GitLab tokens) under the same `kid`: cross-issuer key confusion.
     OtherIssuerKey(provider: Option<Provider> as OtherProvider) = "other-issuer-key" {
-        help: "signed with another provider's published key under the same kid (default gitlab; github for GitLab tokens)",
+        help: "signed with another provider's published key under the same kid (default gitlab; github for GitLab tokens): cross-issuer key confusion. Each provider's mock has its own keys",
         touches: Touches::nothing(),
         breaks_signature: true,
         forge: |f| { f.sign_with(signer::other_issuer(*provider, f.provider))?; },
     }
     /// `alg` set to another RSA algorithm and signed with the issuer's own key under it.
     OtherRsaAlg(algorithm: RsaAlgorithm as OtherRsaAlgorithm) = "other-rsa-alg" {
-        help: "alg RS384 | RS512 | PS256 | PS384 | PS512 (default PS256), signed with the issuer's key under it",
+        help: "alg RS384 | RS512 | PS256 | PS384 | PS512 (default PS256), signed with the issuer's own key under it",
         touches: Touches::header(&["alg"]),
         breaks_signature: false,
         forge: |f| {
@@ -335,7 +335,7 @@ defects! {
         },
     }
     Malformed(kind: Malformation as Malformation) = "malformed" {
-        help: "not a compact JWS; KIND two-segments | bad-base64 | header-not-json | payload-not-object | whitespace-around",
+        help: "not a compact JWS; KIND two-segments | bad-base64 | header-not-json | payload-not-object | whitespace-around (a space before the token, a newline after it)",
         touches: Touches::nothing(),
         breaks_signature: false,
         forge: |f| {
