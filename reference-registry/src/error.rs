@@ -33,6 +33,19 @@ impl ErrorCode {
             ErrorCode::InvalidReuseToken => "invalid-reuse-token",
         }
     }
+
+    /// The code spelled `name`, if the spec has it.
+    pub fn named(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A failed mint: one entry of the 422 envelope (R-RESP-6, R-RESP-7).

@@ -2,7 +2,6 @@
 //! one that knows only the real issuer strings and reaches the mock issuers through the
 //! issuer proxy, and one configured by a file and restarted for every scenario.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,9 +14,9 @@ use mintcheck::suite::report::Tally;
 use mintcheck::suite::runner::{self, RunOptions};
 use mock_issuer::tls::TestCa;
 
-fn scenarios_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
-}
+mod common;
+
+use common::{describe, scenarios_dir};
 
 const REGISTRY: &str = env!("CARGO_BIN_EXE_independent-registry");
 const TOKEN: &str = "foreign-control-token";
@@ -35,18 +34,7 @@ fn problems(outcomes: &[Outcome]) -> Vec<String> {
                     | Verdict::Unsupported { .. }
             )
         })
-        .map(|o| {
-            let mismatches: Vec<String> = o
-                .mismatches()
-                .map(|m| {
-                    format!(
-                        "[{} {}: expected {} got {}]",
-                        m.aspect, m.at, m.expected, m.actual
-                    )
-                })
-                .collect();
-            format!("{}: {:?} {}", o.id, o.verdict, mismatches.join(" "))
-        })
+        .map(describe)
         .collect()
 }
 

@@ -11,59 +11,12 @@ use crate::spec::grading::{Aspect, Level};
 pub const SPEC: &str = include_str!("../../../docs/spec/pypi-mint-token.md");
 
 /// An error code of spec §4.1, the `errors[0].code` of a refusal; a core harness rejects
-/// any other.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ErrorCode {
-    InvalidPayload,
-    NotEnabled,
-    InvalidToken,
-    InvalidPendingPublisher,
-    InvalidPublisher,
-    InvalidReuseToken,
-}
+/// any other. The reference registry's type: one list of codes for the workspace.
+pub use reference_registry::ErrorCode;
 
-impl ErrorCode {
-    /// In the order of §4.1.
-    pub const ALL: [ErrorCode; 6] = [
-        ErrorCode::InvalidPayload,
-        ErrorCode::NotEnabled,
-        ErrorCode::InvalidToken,
-        ErrorCode::InvalidPendingPublisher,
-        ErrorCode::InvalidPublisher,
-        ErrorCode::InvalidReuseToken,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidPayload => "invalid-payload",
-            ErrorCode::NotEnabled => "not-enabled",
-            ErrorCode::InvalidToken => "invalid-token",
-            ErrorCode::InvalidPendingPublisher => "invalid-pending-publisher",
-            ErrorCode::InvalidPublisher => "invalid-publisher",
-            ErrorCode::InvalidReuseToken => "invalid-reuse-token",
-        }
-    }
-
-    pub fn named(name: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL.into_iter().find(|code| code.name() == name)
-    }
-
-    /// Every code's name, comma-separated: what an error message offers instead.
-    pub fn list() -> String {
-        ErrorCode::ALL.map(ErrorCode::name).join(", ")
-    }
-}
-
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl serde::Serialize for ErrorCode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
+/// Every code's name, comma-separated: what an error message offers instead.
+pub fn error_codes() -> String {
+    ErrorCode::ALL.map(ErrorCode::as_str).join(", ")
 }
 
 /// What the spec says of one rule's level: `[core]`, `[pypi-exact]`, `[info]`, or

@@ -22,7 +22,7 @@ pub(super) fn expect(step: &StepTable, scope: &Scope<'_>) -> Result<Expect, Prob
                 "code",
                 format!(
                     "{code:?} is not a code of the spec (§4.1): {}",
-                    ErrorCode::list()
+                    rules::error_codes()
                 ),
             )
         })

@@ -73,14 +73,17 @@ pub fn code_miss(json: Option<&Value>, codes: &[ErrorCode]) -> Option<Miss> {
     let actual = json
         .and_then(|j| j.pointer("/errors/0/code"))
         .and_then(Value::as_str);
-    if actual.is_some_and(|code| codes.iter().any(|c| c.name() == code)) {
+    if actual.is_some_and(|code| codes.iter().any(|c| c.as_str() == code)) {
         return None;
     }
     let expected = match codes {
         [one] => one.to_string(),
         many => format!(
             "one of {}",
-            many.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     Some(Miss::new(

@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::{Entry, ExpectationsError, Listed, Problem, glob};
 use crate::spec::grading::Aspect;
-use crate::spec::rules::ErrorCode;
+use crate::spec::rules::{self, ErrorCode};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -196,7 +196,7 @@ fn check_code(raw: &RawEntry, listed: Option<Listed>, line: usize, problems: &mu
             "code",
             format!(
                 "{value:?} is not an error code of the spec (§4.1): {}",
-                ErrorCode::list()
+                rules::error_codes()
             ),
         );
     }
