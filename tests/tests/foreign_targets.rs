@@ -88,23 +88,32 @@ async fn a_registry_that_knows_only_the_real_issuers_passes_through_the_issuer_p
 /// port and wait for its ready line. (`docs/target-contract.md` shows it as the worked
 /// example of this adapter shape.)
 const RESTART: &str = r#"set -e
+# Gone, or a zombie nobody reaps yet: either way it no longer listens.
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 cat > "$STATE/config.json"
 if [ -f "$STATE/pid" ]; then
   pid=$(cat "$STATE/pid")
   kill "$pid" 2>/dev/null || true
-  # Gone, or a zombie nobody reaps yet: either way it no longer listens.
-  while [ -e "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; do sleep 0.01; done
+  while alive "$pid"; do sleep 0.01; done
 fi
-: > "$STATE/out"
-MINTCHECK_ADDR="$ADDR" "$REGISTRY" --config "$STATE/config.json" > "$STATE/out" 2> "$STATE/err" &
-echo $! > "$STATE/pid"
-echo restarted >> "$STATE/restarts"
+# While the registry is down its port is free, and the kernel may hand it to an outgoing
+# connection as an ephemeral port: a start that finds the port taken waits and tries again.
 tries=0
-until grep -q '"ready"' "$STATE/out"; do
-  tries=$((tries + 1))
-  if [ "$tries" -gt 500 ]; then cat "$STATE/err" >&2; exit 1; fi
-  sleep 0.01
+while :; do
+  : > "$STATE/out"
+  MINTCHECK_ADDR="$ADDR" "$REGISTRY" --config "$STATE/config.json" > "$STATE/out" 2> "$STATE/err" &
+  pid=$!
+  until grep -q '"ready"' "$STATE/out" || ! alive "$pid"; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 1000 ]; then cat "$STATE/err" >&2; exit 1; fi
+    sleep 0.01
+  done
+  if grep -q '"ready"' "$STATE/out"; then break; fi
+  if ! grep -q 'Address already in use' "$STATE/err"; then cat "$STATE/err" >&2; exit 1; fi
+  sleep 0.05
 done
+echo "$pid" > "$STATE/pid"
+echo restarted >> "$STATE/restarts"
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -238,4 +238,57 @@ mod tests {
         assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
         assert_eq!(proxy.environment()[0], ("HTTPS_PROXY", proxy.url()));
     }
+
+    /// A registry with a pooled HTTP client, as most are, fetching keys through the proxy
+    /// while the mocks behind `token.actions.githubusercontent.com:443` change between
+    /// scenarios: each fetch must reach the mock routed now, even while the previous one
+    /// still runs (a failed scenario's mocks are kept for debugging) with other keys.
+    #[tokio::test]
+    async fn a_pooled_client_reaches_the_mock_routed_now() {
+        use mock_issuer::tls::TestCa;
+        use mock_issuer::{IssuerMode, KeySet, MockIssuer, Provider};
+
+        let ca = Arc::new(TestCa::generate().unwrap());
+        let start = |keys| {
+            MockIssuer::builder()
+                .issuer_mode(IssuerMode::Canonical(Provider::Github))
+                .keys(keys)
+                .ca(ca.clone())
+                .start()
+        };
+        let proxy = IssuerProxy::start("127.0.0.1:0").await.unwrap();
+        let client = reqwest::Client::builder()
+            .proxy(reqwest::Proxy::https(proxy.url()).unwrap())
+            .add_root_certificate(reqwest::Certificate::from_pem(ca.ca_pem().as_bytes()).unwrap())
+            .build()
+            .unwrap();
+        // The providers' keys share `kid`s; the modulus tells them apart.
+        let fetch_modulus = || async {
+            let jwks: serde_json::Value = client
+                .get("https://token.actions.githubusercontent.com/.well-known/jwks")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            jwks["keys"][0]["n"].clone()
+        };
+        let mut kept = Vec::new();
+        for provider in [Provider::Github, Provider::Gitlab, Provider::Github] {
+            let keys = KeySet::embedded_for(provider);
+            let mock = start(keys.clone()).await.unwrap();
+            proxy.route([(
+                "token.actions.githubusercontent.com".to_owned(),
+                mock.address(),
+            )]);
+            assert_eq!(
+                fetch_modulus().await,
+                keys.primary.jwk()["n"],
+                "keys of {provider:?}"
+            );
+            kept.push(mock);
+        }
+        assert_eq!(proxy.tunnels(), 3, "one tunnel per mock, none reused");
+    }
 }
