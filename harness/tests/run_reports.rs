@@ -446,6 +446,7 @@ async fn the_json_report_keeps_its_keys() {
     "pass": 1,
     "skip": 1,
     "unsupported": 0,
+    "not_run": 0,
     "xfail": 1,
     "xpass": 1
   },

@@ -16,7 +16,7 @@ use mintcheck::suite::report::shell_quote;
 
 use super::UsageError;
 use super::run::{EXIT_TARGET, fresh_seed, interrupted};
-use super::target_args::{self, Started, TARGETS_HELP, TargetArgs};
+use super::target_args::{self, TARGETS_HELP, TargetArgs};
 
 fn fuzz_help() -> String {
     format!(
@@ -103,14 +103,15 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(folder)
             .map_err(|e| UsageError(format!("--save-failures {}: {e}", folder.display())))?;
     }
-    let Some(Started {
-        issuers,
-        process,
-        target,
-    }) = args.target.start(&[]).await?
-    else {
+    if args.target.instances(1) > 1 {
+        return Err(
+            UsageError("fuzz runs against one target: give one --target-url".into()).into(),
+        );
+    }
+    let Some(started) = args.target.start(&[], 1, timeout).await? else {
         return Ok(ExitCode::from(EXIT_TARGET));
     };
+    let target = started.instances[0].clone();
     let against_reference =
         args.against_reference || (!target.is_reference() && !args.invariants_only);
     let stop = Stop::default();
@@ -123,7 +124,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         timeout,
         against_reference,
         shrink_iterations: args.shrink_iterations,
-        issuers,
+        issuers: started.issuers.clone(),
         stop: stop.clone(),
         ..FuzzOptions::default()
     };
@@ -136,9 +137,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     let mut progress = ProgressView::new(options.cases.filter(|_| options.only_case.is_none()));
     let outcome = fuzz::run(&target, &options, |p| progress.update(p)).await;
     progress.finish();
-    if let Some(process) = process {
-        process.stop().await;
-    }
+    started.stop().await;
     let report = match outcome {
         Ok(report) => report,
         Err(FuzzError::Generate { index, reason }) => {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use mintcheck::rig::targets::{Target, TargetProcess};
+use mintcheck::rig::targets::Target;
 use mintcheck::scenario::{Level, Scenario, load_dir};
 use mintcheck::suite::expectations::{Expectations, glob};
-use mintcheck::suite::outcome::Outcome;
+use mintcheck::suite::outcome::{Outcome, Verdict};
 use mintcheck::suite::report::{self, Tally, shell_quote};
 use mintcheck::suite::runner::{self, RunOptions};
 use regex::Regex;
@@ -51,10 +51,14 @@ what only pypi-exact demands is not checked at core. The summary says first whet
 decisions (minted or refused, uploaded or not) were right, then how the status, envelope and
 wording fared.
 
+A dead or hung target costs seconds: --timeout bounds every request, fixture PUTs and fixture
+commands included, and after 3 scenarios in a row end in an error the run stops, naming the
+scenarios not run (--keep-going runs them all).
+
 Exit codes: 0 all judged scenarios passed (advisories and xfail included); 1 some failed or were
 inconclusive; 2 usage, scenario or expectations file error; 3 the target could not be started,
-reached or set up, or an expectation is stale: a scenario listed as xfail passed (xpass), or a
-glob entry excused no failure."
+reached or set up, the run stopped early, or an expectation is stale: a scenario listed as xfail
+passed (xpass), or a glob entry excused no failure."
     )
 }
 
@@ -69,9 +73,13 @@ pub struct RunArgs {
     /// registry, core for other targets).
     #[arg(long)]
     level: Option<Level>,
-    /// Scenarios run at once (embedded target only).
-    #[arg(long, default_value_t = 4)]
-    jobs: usize,
+    /// Scenarios run at once: on the embedded registry (default 4), or on N instances started
+    /// by --target-cmd (default 1). With --target-url, one per URL given.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Run every scenario even after 3 in a row ended in an error (a dead or hung target).
+    #[arg(long)]
+    keep_going: bool,
     /// Known failures and unsupported scenarios, each with a reason (TOML: [[expect]]
     /// scenario = "glob", outcome = "xfail" | "unsupported", reason = "...", and for xfail
     /// optionally aspects = ["envelope", ...] (default: all but decision), code = "...").
@@ -84,7 +92,8 @@ pub struct RunArgs {
     /// the report until Ctrl-C, so its curl reproducers of forged tokens still verify.
     #[arg(long)]
     keep_issuers: bool,
-    /// Seconds one request may take before the step is an error.
+    /// Seconds one request (fixture PUTs and clock moves included) or one fixture command
+    /// may take before the step is an error.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
     #[arg(long, value_enum, default_value = "human")]
@@ -146,16 +155,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let timeout = target_args::timeout(args.timeout)?;
+    let commands = jobs(&args)?;
     let fixtures: Vec<_> = scenarios.iter().map(|s| &s.fixture).collect();
     let custom_hosts = mintcheck::rig::issuers::custom_hosts(fixtures);
-    let Some(Started {
-        issuers,
-        process,
-        target,
-    }) = args.target.start(&custom_hosts).await?
-    else {
+    let Some(started) = args.target.start(&custom_hosts, commands, timeout).await? else {
         return Ok(ExitCode::from(EXIT_TARGET));
     };
+    let target = started.instances[0].clone();
     let level = args.level.unwrap_or(if target.is_reference() {
         Level::PypiExact
     } else {
@@ -170,56 +176,114 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         level,
         judge_info: target.is_reference(),
-        jobs: args.jobs,
-        issuers,
+        jobs: commands,
+        issuers: started.issuers.clone(),
         request_timeout: timeout,
         expectations,
         seed: args.seed.unwrap_or_else(fresh_seed),
         strict: args.strict,
         kept_issuers: args.keep_issuers.then(Arc::default),
+        stop_after_errors: (!args.keep_going).then_some(runner::STOP_AFTER_ERRORS),
     };
     let human = matches!(args.format, Format::Human) && args.output.is_none();
     if human {
-        print_header(scenarios.len(), &target, process.as_ref(), &options);
+        print_header(scenarios.len(), &started, &options);
     }
-    let Some(outcomes) = run_watched(scenarios, &target, &options, human).await else {
-        if let Some(process) = process {
-            process.stop().await;
-        }
+    let Some(outcomes) = run_watched(scenarios, &started.instances, &options, human).await else {
+        started.stop().await;
         return Ok(ExitCode::from(130));
     };
-    let mut process = process;
-    if let Some(process) = &mut process
-        && let Some(how) = process.exited()
-    {
-        eprintln!(
-            "warning: the target command `{}` {how} during the run\n{}",
-            process.command(),
-            process.output()
-        );
+    let mut started = started;
+    for process in &mut started.processes {
+        if let Some(how) = process.exited() {
+            eprintln!(
+                "warning: the target command `{}` at {} {how} during the run\n{}",
+                process.command(),
+                process.base_url(),
+                process.output()
+            );
+        }
     }
-    let code = report(&args, &target, &options, &outcomes, human).await?;
-    if let Some(process) = process {
-        process.stop().await;
-    }
+    say_why_stopped(&started.instances, &outcomes);
+    let code = report(
+        &args,
+        &describe(&started.instances),
+        &options,
+        &outcomes,
+        human,
+    )
+    .await?;
+    started.stop().await;
     Ok(code)
+}
+
+/// The target's instances, named for a reader.
+fn describe(instances: &[Target]) -> String {
+    let names: Vec<String> = instances.iter().map(Target::describe).collect();
+    names.join(", ")
+}
+
+/// How many scenarios run at once, from `--jobs` and the target flags: the embedded registry
+/// runs 4 by default, `--target-cmd` starts one instance per job, and `--target-url` runs one
+/// per URL (`--jobs`, if given, must say the same).
+fn jobs(args: &RunArgs) -> Result<usize, UsageError> {
+    let urls = args.target.target_url.len();
+    match args.jobs {
+        Some(0) => Err(UsageError(
+            "--jobs 0: at least one scenario must run".into(),
+        )),
+        Some(jobs) if urls > 0 && jobs != urls => Err(UsageError(format!(
+            "--jobs {jobs} with {urls} --target-url: a running registry takes one scenario at a \
+             time (its fixture state is one); give one --target-url per instance, or let \
+             --target-cmd start {jobs}"
+        ))),
+        Some(jobs) => Ok(jobs),
+        None if args.target.target_cmd.is_some() => Ok(1),
+        None => Ok(4),
+    }
+}
+
+/// When the run stopped early: which target, why, and what was not run (stderr, so it is
+/// seen whatever the report's format).
+fn say_why_stopped(instances: &[Target], outcomes: &[Outcome]) {
+    let not_run: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| matches!(o.verdict, Verdict::NotRun { .. }))
+        .map(|o| o.id.as_str())
+        .collect();
+    if not_run.is_empty() {
+        return;
+    }
+    let last_errors: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| match &o.verdict {
+            Verdict::Error { message } => Some(format!("  {}: {message}", o.id)),
+            _ => None,
+        })
+        .rev()
+        .take(runner::STOP_AFTER_ERRORS)
+        .collect();
+    eprintln!(
+        "error: stopped: {} scenarios in a row ended in an error against {} (a dead or hung \
+         target?); the last:\n{}\n{} scenarios not run (--keep-going runs them): {}",
+        runner::STOP_AFTER_ERRORS,
+        describe(instances),
+        last_errors.join("\n"),
+        not_run.len(),
+        not_run.join(" ")
+    );
 }
 
 /// The first lines of a human report: what runs against what, and how the issuer proxy is
 /// reached.
-fn print_header(
-    count: usize,
-    target: &Target,
-    process: Option<&TargetProcess>,
-    options: &RunOptions,
-) {
-    let started = match process {
+fn print_header(count: usize, started: &Started, options: &RunOptions) {
+    let how = match started.processes.first() {
         Some(process) => format!(" (started by `{}`)", process.command()),
         None => String::new(),
     };
     println!(
-        "running {count} scenarios against {}{started} at level {}, seed {}",
-        target.describe(),
+        "running {count} scenarios against {}{how} at level {}, seed {}",
+        describe(&started.instances),
         options.level,
         options.seed
     );
@@ -241,7 +305,7 @@ fn print_header(
 /// `None` if interrupted (Ctrl-C, SIGTERM).
 async fn run_watched(
     scenarios: Vec<Scenario>,
-    target: &Target,
+    instances: &[Target],
     options: &RunOptions,
     human: bool,
 ) -> Option<Vec<Outcome>> {
@@ -254,7 +318,7 @@ async fn run_watched(
         );
         bar
     });
-    let running = runner::run(scenarios, target, options, |outcome| {
+    let on_outcome = |outcome: &Outcome| {
         if human {
             match &bar {
                 Some(bar) => {
@@ -264,7 +328,13 @@ async fn run_watched(
                 None => println!("{}", report::progress_line(outcome)),
             }
         }
-    });
+    };
+    let running = async {
+        match instances {
+            [target] => runner::run(scenarios, target, options, on_outcome).await,
+            _ => runner::run_on(scenarios, instances, options, on_outcome).await,
+        }
+    };
     let outcomes = tokio::select! {
         outcomes = running => outcomes,
         signal = interrupted() => {
@@ -282,7 +352,7 @@ async fn run_watched(
 /// failed scenarios' issuers serve the reproducers. Returns the run's exit code.
 async fn report(
     args: &RunArgs,
-    target: &Target,
+    target: &str,
     options: &RunOptions,
     outcomes: &[Outcome],
     human: bool,
@@ -317,7 +387,7 @@ async fn report(
 
 fn render(
     args: &RunArgs,
-    target: &Target,
+    target: &str,
     level: Level,
     seed: u64,
     outcomes: &[Outcome],
@@ -352,13 +422,11 @@ fn render(
             text
         }
         Format::Json => {
-            let report = report::json_report(&target.describe(), level.name(), outcomes);
+            let report = report::json_report(target, level.name(), outcomes);
             format!("{}\n", serde_json::to_string_pretty(&report)?)
         }
-        Format::Junit => {
-            report::junit_report(&target.describe(), level.name(), outcomes, &reproducers)
-                .context("writing the JUnit report")?
-        }
+        Format::Junit => report::junit_report(target, level.name(), outcomes, &reproducers)
+            .context("writing the JUnit report")?,
     })
 }
 

@@ -15,10 +15,12 @@ use super::UsageError;
 
 /// The help text both commands show about targets.
 pub const TARGETS_HELP: &str = "\
-Targets: none given = the embedded reference registry. --target-url URL = a running registry;
---target-cmd CMD = start one (through sh -c, with MINTCHECK_ADDR=127.0.0.1:0; it prints
+Targets: none given = the embedded reference registry. --target-url URL = a running registry
+(repeat it for instances of one registry that share the scenarios); --target-cmd CMD = start one
+(through sh -c, with MINTCHECK_ADDR=127.0.0.1:0 and MINTCHECK_INSTANCE=0; it prints
 {\"mintcheck\":\"ready\",\"base_url\":\"http://127.0.0.1:PORT\"} on stdout within 10 s and is stopped
-at the end of the run). Fixtures reach a target through its control endpoint (--control-token;
+at the end of the run; `run --jobs N` starts N, MINTCHECK_INSTANCE=0..N-1, each with its own
+fixture state). Fixtures reach a target through its control endpoint (--control-token;
 PUT {control-url}/fixture) or --fixture-cmd (the document on stdin; exit 0 applied, 89
 unsupported). With --issuer-tls, both commands get the CA in MINTCHECK_CA_FILE and SSL_CERT_FILE.
 --issuer-proxy (implies --issuer-tls) runs a CONNECT proxy that sends the issuers' real hosts
@@ -29,8 +31,19 @@ derive discovery from iss: both commands get HTTPS_PROXY, https_proxy and NO_PRO
 /// process started for it, where it is.
 pub struct Started {
     pub issuers: IssuerSetup,
-    pub process: Option<TargetProcess>,
-    pub target: Target,
+    /// The `--target-cmd` processes, one per instance.
+    pub processes: Vec<TargetProcess>,
+    /// The target's instances: one for the embedded registry and a single URL.
+    pub instances: Vec<Target>,
+}
+
+impl Started {
+    /// Stops every process started for the target.
+    pub async fn stop(self) {
+        for process in self.processes {
+            process.stop().await;
+        }
+    }
 }
 
 /// `--timeout`: a positive number of seconds.
@@ -47,9 +60,10 @@ pub fn timeout(seconds: f64) -> Result<Duration, UsageError> {
 
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
-    /// A running target's base URL (default: the embedded reference registry).
+    /// A running target's base URL (default: the embedded reference registry). Repeatable:
+    /// instances of one registry, each with its own state, that share the scenarios.
     #[arg(long, value_name = "URL", conflicts_with = "target_cmd")]
-    pub target_url: Option<String>,
+    pub target_url: Vec<String>,
     /// Start the target with this shell command, once for the run.
     #[arg(long, value_name = "CMD")]
     pub target_cmd: Option<String>,
@@ -90,7 +104,14 @@ pub struct TargetArgs {
 
 impl TargetArgs {
     /// Which flags go together; the errors say what is missing.
-    fn check(&self) -> Result<(), UsageError> {
+    fn check(&self, instances: usize) -> Result<(), UsageError> {
+        if instances > 1 && self.control_url.is_some() {
+            return Err(UsageError(
+                "--control-url names one control endpoint; instances of a target each need their own \
+                 (the default, {base-url}/__mintcheck)"
+                    .into(),
+            ));
+        }
         if !self.is_remote() {
             for (given, flag) in [
                 (self.control_url.is_some(), "--control-url"),
@@ -115,7 +136,7 @@ impl TargetArgs {
     }
 
     pub fn is_remote(&self) -> bool {
-        self.target_url.is_some() || self.target_cmd.is_some()
+        !self.target_url.is_empty() || self.target_cmd.is_some()
     }
 
     /// Whether the mock issuers serve https (the proxy tunnels TLS, so it needs it).
@@ -123,12 +144,28 @@ impl TargetArgs {
         self.issuer_tls || self.issuer_proxy
     }
 
+    /// How many instances of the target the flags name: each `--target-url`, else
+    /// `commands` started by `--target-cmd`, else the one embedded registry.
+    pub fn instances(&self, commands: usize) -> usize {
+        match (self.target_url.len(), &self.target_cmd) {
+            (0, Some(_)) => commands,
+            (0, None) => 1,
+            (urls, _) => urls,
+        }
+    }
+
     /// Checks the flags, generates the issuers' CA (with `--issuer-tls`; its certificate
-    /// names `custom_hosts` too), starts the issuer proxy and `--target-cmd` (if asked for)
-    /// and says where the target is. `None`: the target could not be started, which is said
-    /// on stderr (exit 3).
-    pub async fn start(&self, custom_hosts: &[String]) -> Result<Option<Started>, UsageError> {
-        self.check()?;
+    /// names `custom_hosts` too), starts the issuer proxy and `--target-cmd` (`commands`
+    /// times, if asked for), each fixture command bounded by `timeout`, and says where the
+    /// target's instances are. `None`: the target could not be started, which is said on
+    /// stderr (exit 3).
+    pub async fn start(
+        &self,
+        custom_hosts: &[String],
+        commands: usize,
+        timeout: Duration,
+    ) -> Result<Option<Started>, UsageError> {
+        self.check(self.instances(commands))?;
         let started = async {
             let issuer_ca = self.issuer_ca(custom_hosts)?;
             let issuer_proxy = match self.issuer_proxy {
@@ -140,8 +177,10 @@ impl TargetArgs {
                 false => None,
             };
             let env = Self::environment(issuer_proxy.as_deref());
-            let process = self.start_process(issuer_ca.as_ref(), &env).await?;
-            let target = self.target(process.as_ref(), &env);
+            let processes = self
+                .start_processes(commands, issuer_ca.as_ref(), &env)
+                .await?;
+            let instances = self.instances_at(&processes, &env, timeout);
             let issuers = IssuerSetup {
                 tls: self.tls(),
                 ca: issuer_ca,
@@ -149,8 +188,8 @@ impl TargetArgs {
             };
             Ok::<_, String>(Started {
                 issuers,
-                process,
-                target,
+                processes,
+                instances,
             })
         };
         match started.await {
@@ -177,14 +216,16 @@ impl TargetArgs {
         proxy.map(IssuerProxy::environment).unwrap_or_default()
     }
 
-    /// Starts `--target-cmd`, if given, telling it the CA, the control token and `env`.
-    async fn start_process(
+    /// Starts `--target-cmd`, if given, `count` times at once, telling each its instance
+    /// number, the CA, the control token and `env`. If one fails, those started are stopped.
+    async fn start_processes(
         &self,
+        count: usize,
         ca: Option<&Arc<TestCa>>,
         env: &[(&'static str, String)],
-    ) -> Result<Option<TargetProcess>, String> {
+    ) -> Result<Vec<TargetProcess>, String> {
         let Some(command) = &self.target_cmd else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let mut starter = TargetCommand::new(command);
         for (name, value) in env {
@@ -199,25 +240,64 @@ impl TargetArgs {
         if let Some(token) = &self.control_token {
             starter = starter.env("MINTCHECK_CONTROL_TOKEN", token);
         }
-        starter.start().await.map(Some).map_err(|e| e.to_string())
+        let mut starting = tokio::task::JoinSet::new();
+        for instance in 0..count {
+            let starter = starter
+                .clone()
+                .env("MINTCHECK_INSTANCE", instance.to_string());
+            starting.spawn(async move { (instance, starter.start().await) });
+        }
+        let mut processes = Vec::new();
+        let mut failure = None;
+        while let Some(joined) = starting.join_next().await {
+            match joined {
+                Ok((instance, Ok(process))) => processes.push((instance, process)),
+                Ok((_, Err(e))) => failure = failure.or(Some(e.to_string())),
+                Err(e) => failure = failure.or(Some(format!("starting the target: {e}"))),
+            }
+        }
+        processes.sort_by_key(|(instance, _)| *instance);
+        let processes: Vec<TargetProcess> = processes.into_iter().map(|(_, p)| p).collect();
+        match failure {
+            None => Ok(processes),
+            Some(message) => {
+                for process in processes {
+                    process.stop().await;
+                }
+                Err(message)
+            }
+        }
     }
 
-    /// The target: the process started, else `--target-url`, else the embedded reference.
-    fn target(&self, started: Option<&TargetProcess>, env: &[(&'static str, String)]) -> Target {
-        let Some(base_url) = started
-            .map(TargetProcess::base_url)
-            .or(self.target_url.as_deref())
-        else {
-            return Target::Reference;
+    /// The target's instances: the processes started, else each `--target-url`, else the
+    /// embedded reference.
+    fn instances_at(
+        &self,
+        processes: &[TargetProcess],
+        env: &[(&'static str, String)],
+        timeout: Duration,
+    ) -> Vec<Target> {
+        let base_urls: Vec<&str> = match processes {
+            [] => self.target_url.iter().map(String::as_str).collect(),
+            started => started.iter().map(TargetProcess::base_url).collect(),
         };
+        if base_urls.is_empty() {
+            return vec![Target::Reference];
+        }
+        base_urls
+            .into_iter()
+            .map(|base_url| self.remote(base_url, env, timeout))
+            .collect()
+    }
+
+    /// One remote instance at `base_url`, told its fixtures the way the flags say.
+    fn remote(&self, base_url: &str, env: &[(&'static str, String)], timeout: Duration) -> Target {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let fixtures = match (&self.fixture_cmd, &self.control_token) {
-            (Some(command), _) => Fixtures::Command(
-                env.iter()
-                    .fold(FixtureCommand::new(command), |c, (name, value)| {
-                        c.env(*name, value)
-                    }),
-            ),
+            (Some(command), _) => Fixtures::Command(env.iter().fold(
+                FixtureCommand::new(command).timeout(timeout),
+                |c, (name, value)| c.env(*name, value),
+            )),
             (None, token) => Fixtures::Control {
                 url: self
                     .control_url
@@ -235,7 +315,7 @@ impl TargetArgs {
         let mut flag = |name: &str, value: &str| {
             flags.push_str(&format!(" --{name} {}", shell_quote(value)));
         };
-        if let Some(url) = &self.target_url {
+        for url in &self.target_url {
             flag("target-url", url);
         }
         if let Some(command) = &self.target_cmd {

@@ -30,6 +30,10 @@ pub enum Verdict {
     Error {
         message: String,
     },
+    /// Not run: the run stopped before it (a dead or hung target), and says why.
+    NotRun {
+        reason: String,
+    },
     /// Failed, as the expectations file says it does (does not fail the run).
     Xfail {
         reason: String,
@@ -50,6 +54,7 @@ impl Verdict {
             Verdict::Unsupported { .. } => "unsupported",
             Verdict::Inconclusive { .. } => "inconclusive",
             Verdict::Error { .. } => "error",
+            Verdict::NotRun { .. } => "not-run",
             Verdict::Xfail { .. } => "xfail",
             Verdict::Xpass { .. } => "xpass",
         }
@@ -144,6 +149,9 @@ pub struct Outcome {
     pub verdict: Verdict,
     pub steps: Vec<StepRecord>,
     pub millis: u64,
+    /// The instance of the target the scenario ran on, when a run spreads over several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 impl Outcome {
@@ -272,6 +280,7 @@ mod tests {
                 ),
             ],
             millis: 0,
+            instance: None,
         };
         let aspects = outcome.aspects();
         assert_eq!(aspects[&Aspect::Decision], AspectResult::Right);

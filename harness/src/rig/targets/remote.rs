@@ -1,15 +1,11 @@
 //! The control endpoint: `PUT {control_url}/fixture` and `POST {control_url}/clock`, with a
-//! bearer token.
-
-use std::time::Duration;
+//! bearer token. Each request is bounded by the client's timeout (`--timeout`), like every
+//! other request of the run: a hung target costs that, not minutes.
 
 use reference_registry::FixtureDocument;
 
 use super::TargetError;
 use crate::rig::transport::shorten;
-
-/// How long a target may take to apply a fixture through its control endpoint.
-const CONTROL_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(super) async fn put_fixture(
     http: &reqwest::Client,
@@ -22,7 +18,6 @@ pub(super) async fn put_fixture(
         .put(&url)
         .bearer_auth(token)
         .json(document)
-        .timeout(CONTROL_TIMEOUT)
         .send()
         .await
         .map_err(|e| TargetError::Fault(format!("PUT {url}: {}", error_chain(&e))))?;
@@ -63,7 +58,6 @@ pub(super) async fn advance_clock(
         .post(&url)
         .bearer_auth(token)
         .json(&serde_json::json!({ "advance_seconds": seconds }))
-        .timeout(CONTROL_TIMEOUT)
         .send()
         .await
         .map_err(|e| TargetError::Fault(format!("POST {url}: {}", error_chain(&e))))?;

@@ -383,6 +383,7 @@ reason = "d"
             },
             steps: vec![step],
             millis: 0,
+            instance: None,
         }
     }
 

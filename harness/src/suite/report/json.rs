@@ -7,19 +7,21 @@ use crate::suite::outcome::{Outcome, aspects_json};
 /// none is renamed or removed without bumping `mintcheck_report`).
 ///
 /// - `mintcheck_report`: `1`, the format version.
-/// - `target`: the base URL, or `the embedded reference registry`.
+/// - `target`: the base URL (the instances' base URLs, `, `-separated, when the run spread
+///   over several), or `the embedded reference registry`.
 /// - `level`: `core` or `pypi-exact`.
 /// - `summary`: counts by outcome: `pass`, `advisory`, `fail`, `inconclusive`, `skip`,
-///   `unsupported`, `error`, `xfail`, `xpass` (every key always present).
+///   `unsupported`, `error`, `xfail`, `xpass`, `not_run` (every key always present).
 /// - `advisories`: how many scenarios met every MUST but missed a SHOULD (as
 ///   `summary.advisory`).
 /// - `aspects`: for each of `decision`, `status`, `envelope`, `wording`: in how many
 ///   scenarios it was `judged`, and in how many of those it was `right` or `advisory`.
 /// - `scenarios`: one object per scenario, in ID order:
-///   - `id`, `title`, `level`, `rules` (rule IDs), `millis` (wall time);
+///   - `id`, `title`, `level`, `rules` (rule IDs), `millis` (wall time), and `instance`
+///     (the base URL it ran on) when the run spread over several instances;
 ///   - `outcome`: `pass`, `advisory`, `fail`, `inconclusive`, `skip`, `unsupported`,
-///     `error`, `xfail`, `xpass`; with `reason` (skip, unsupported, inconclusive, xfail,
-///     xpass) or `message` (error);
+///     `error`, `xfail`, `xpass`, `not-run` (the run stopped before it); with `reason`
+///     (skip, unsupported, inconclusive, xfail, xpass, not-run) or `message` (error);
 ///   - `aspects`: each judged aspect and how it fared: `right`, `advisory` or `wrong`;
 ///   - `steps`: what was sent and received, in order: `name`, `method`, `url`, and when
 ///     present `request_body` (text), `token` (`jwt`, `header`, `claims` of a forged

@@ -113,6 +113,7 @@ fn status(outcome: &Outcome, reproducers: &Reproducers<'_>) -> TestCaseStatus {
         Verdict::Xpass { reason } => non_success(NonSuccessKind::Error, "xpass", reason, None),
         Verdict::Skip { reason } => skipped("skip", reason),
         Verdict::Unsupported { reason } => skipped("unsupported", reason),
+        Verdict::NotRun { reason } => skipped("not-run", reason),
     }
 }
 

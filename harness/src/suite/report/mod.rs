@@ -26,13 +26,18 @@ pub fn progress_line(outcome: &Outcome) -> String {
         | Verdict::Unsupported { reason }
         | Verdict::Inconclusive { reason }
         | Verdict::Xfail { reason }
-        | Verdict::Xpass { reason } => format!("  ({reason})"),
+        | Verdict::Xpass { reason }
+        | Verdict::NotRun { reason } => format!("  ({reason})"),
         Verdict::Error { message } => format!("  ({message})"),
         Verdict::Advisory => format!("  ({})", advisory_summary(outcome)),
         Verdict::Pass | Verdict::Fail => String::new(),
     };
+    let instance = match &outcome.instance {
+        Some(instance) => format!(" on {instance}"),
+        None => String::new(),
+    };
     format!(
-        "{:<12} {}{detail}",
+        "{:<12} {}{instance}{detail}",
         outcome.verdict.label().to_ascii_uppercase(),
         outcome.id
     )

@@ -20,6 +20,7 @@ pub struct Tally {
     pub error: usize,
     pub xfail: usize,
     pub xpass: usize,
+    pub not_run: usize,
 }
 
 impl Tally {
@@ -36,6 +37,7 @@ impl Tally {
                 Verdict::Error { .. } => tally.error += 1,
                 Verdict::Xfail { .. } => tally.xfail += 1,
                 Verdict::Xpass { .. } => tally.xpass += 1,
+                Verdict::NotRun { .. } => tally.not_run += 1,
             }
         }
         tally
@@ -44,9 +46,12 @@ impl Tally {
     /// 0 all judged scenarios passed (advisories, and failures listed as xfail, included);
     /// 1 some failed or were inconclusive (a target that refuses everything must not pass
     /// the negatives); 3 the target or harness failed, or a scenario listed as xfail passed
-    /// (xpass), and nothing failed.
+    /// (xpass), and nothing failed; 3 also, failures or not, when the run stopped before
+    /// some scenarios (not run): what it found is not the target's verdict.
     pub fn exit_code(&self) -> u8 {
-        if self.fail > 0 || self.inconclusive > 0 {
+        if self.not_run > 0 {
+            3
+        } else if self.fail > 0 || self.inconclusive > 0 {
             1
         } else if self.error > 0 || self.xpass > 0 {
             3
@@ -76,6 +81,9 @@ impl Tally {
         );
         if self.xfail > 0 || self.xpass > 0 {
             let _ = write!(text, ", {} xfail, {} xpass", self.xfail, self.xpass);
+        }
+        if self.not_run > 0 {
+            let _ = write!(text, ", {} not run", self.not_run);
         }
         text
     }

@@ -39,7 +39,8 @@ pub struct RunOptions {
     pub level: Level,
     /// Judge `info` scenarios and checks too (the reference registry must meet them).
     pub judge_info: bool,
-    /// Scenarios in flight at once (embedded target only; a remote target gets one).
+    /// Scenarios in flight at once against the embedded target ([`run_on`] runs one per
+    /// instance on others).
     pub jobs: usize,
     /// How each scenario's mock issuers start (http or https, the run's CA, the issuer
     /// proxy routed to them).
@@ -56,7 +57,15 @@ pub struct RunOptions {
     /// Where failed scenarios leave their mock issuers running (`--keep-issuers`), so the
     /// report's `curl` lines of forged tokens still verify.
     pub kept_issuers: Option<Arc<KeptIssuers>>,
+    /// After this many scenarios in a row end in an error, the rest are not run: a dead or
+    /// hung target costs seconds, not a timeout per scenario. `None` runs everything
+    /// (`--keep-going`).
+    pub stop_after_errors: Option<usize>,
 }
+
+/// How many scenarios in a row may end in an error before a run stops (the default of
+/// [`RunOptions::stop_after_errors`]).
+pub const STOP_AFTER_ERRORS: usize = 3;
 
 /// The mock issuers of failed scenarios (each scenario's steps' and its positive twins'),
 /// kept up until this is dropped.
@@ -89,7 +98,7 @@ impl KeptIssuers {
 
 impl Default for RunOptions {
     /// `pypi-exact`, `info` not judged, 4 jobs, plain-http issuers, [`REQUEST_TIMEOUT`],
-    /// advisories not failures.
+    /// advisories not failures, stopped after [`STOP_AFTER_ERRORS`] errors in a row.
     fn default() -> Self {
         RunOptions {
             level: Level::PypiExact,
@@ -101,48 +110,183 @@ impl Default for RunOptions {
             seed: 0,
             strict: false,
             kept_issuers: None,
+            stop_after_errors: Some(STOP_AFTER_ERRORS),
         }
     }
 }
 
-/// Runs every scenario; `on_outcome` sees each outcome as it is decided. Returns the
+/// Runs every scenario against `target` (the embedded one `options.jobs` at a time, any
+/// other one at a time); `on_outcome` sees each outcome as it is decided. Returns the
 /// outcomes in scenario order.
 pub async fn run(
     scenarios: Vec<Scenario>,
     target: &Target,
     options: &RunOptions,
-    mut on_outcome: impl FnMut(&Outcome),
+    on_outcome: impl FnMut(&Outcome),
 ) -> Vec<Outcome> {
-    let jobs = if target.is_reference() {
+    let instances = if target.is_reference() {
         options.jobs.max(1)
     } else {
         1
     };
-    let limit = Arc::new(Semaphore::new(jobs));
+    run_on(
+        scenarios,
+        &vec![target.clone(); instances],
+        options,
+        on_outcome,
+    )
+    .await
+}
+
+/// Runs every scenario, each on whichever of `instances` is free, one scenario per instance
+/// at a time (each instance holds one fixture state). With several instances of a remote
+/// target, each outcome names the instance it ran on. Returns the outcomes in scenario
+/// order; after [`RunOptions::stop_after_errors`] errors in a row, the scenarios not yet
+/// decided are [`Verdict::NotRun`].
+pub async fn run_on(
+    scenarios: Vec<Scenario>,
+    instances: &[Target],
+    options: &RunOptions,
+    mut on_outcome: impl FnMut(&Outcome),
+) -> Vec<Outcome> {
+    assert!(!instances.is_empty(), "a run needs a target");
+    let named = instances.len() > 1 && !instances[0].is_reference();
+    let free = Arc::new(InstancePool::new(instances));
     let http = reqwest::Client::builder()
         .timeout(options.request_timeout)
         .build()
         .expect("HTTP client builds");
     let mut running = JoinSet::new();
-    let count = scenarios.len();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; scenarios.len()];
+    let mut not_run = Vec::new();
     for (index, scenario) in scenarios.into_iter().enumerate() {
-        let (limit, target, options, http) =
-            (limit.clone(), target.clone(), options.clone(), http.clone());
+        not_run.push(NotRun::of(&scenario));
+        let (free, options, http) = (free.clone(), options.clone(), http.clone());
         running.spawn(async move {
-            let _permit = limit.acquire_owned().await.expect("semaphore stays open");
-            (index, run_one(&scenario, &target, &options, &http).await)
+            let (target, _taken) = free.take().await;
+            let mut outcome = run_one(&scenario, &target, &options, &http).await;
+            if named {
+                outcome.instance = Some(target.describe());
+            }
+            (index, outcome)
         });
     }
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; count];
+    let mut errors_in_a_row = 0;
     while let Some(joined) = running.join_next().await {
         let (index, outcome) = joined.expect("scenario tasks do not panic");
+        // A scenario decided without the target (skipped by level, listed as unsupported)
+        // says nothing about whether it is alive.
+        errors_in_a_row = match outcome.verdict {
+            Verdict::Error { .. } => errors_in_a_row + 1,
+            Verdict::Skip { .. } | Verdict::Unsupported { .. } => errors_in_a_row,
+            _ => 0,
+        };
         on_outcome(&outcome);
         outcomes[index] = Some(outcome);
+        if options
+            .stop_after_errors
+            .is_some_and(|limit| errors_in_a_row >= limit)
+        {
+            running.abort_all();
+            let reason = format!(
+                "the run stopped after {errors_in_a_row} scenarios in a row ended in an error"
+            );
+            for (index, slot) in outcomes.iter_mut().enumerate() {
+                if slot.is_none() {
+                    let outcome = not_run[index].outcome(&reason);
+                    on_outcome(&outcome);
+                    *slot = Some(outcome);
+                }
+            }
+            break;
+        }
     }
     outcomes
         .into_iter()
-        .map(|o| o.expect("every scenario ran"))
+        .map(|o| o.expect("every scenario ran or is marked not run"))
         .collect()
+}
+
+/// The instances of a run's target not running a scenario now.
+struct InstancePool {
+    targets: Vec<Target>,
+    free: std::sync::Mutex<Vec<usize>>,
+    available: Semaphore,
+}
+
+/// An instance taken from the pool; it is free again when this is dropped.
+struct Taken(Arc<InstancePool>, usize);
+
+impl Drop for Taken {
+    fn drop(&mut self) {
+        let Taken(pool, index) = self;
+        pool.free
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(*index);
+        pool.available.add_permits(1);
+    }
+}
+
+impl InstancePool {
+    fn new(targets: &[Target]) -> Self {
+        InstancePool {
+            targets: targets.to_vec(),
+            // Popped from the end: the first instance is taken first.
+            free: std::sync::Mutex::new((0..targets.len()).rev().collect()),
+            available: Semaphore::new(targets.len()),
+        }
+    }
+
+    /// Waits for a free instance.
+    async fn take(self: &Arc<Self>) -> (Target, Taken) {
+        self.available
+            .acquire()
+            .await
+            .expect("the pool's semaphore stays open")
+            .forget();
+        let index = self
+            .free
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .expect("a permit means a free instance");
+        (self.targets[index].clone(), Taken(self.clone(), index))
+    }
+}
+
+/// What a scenario's outcome says if the run stops before it is decided.
+struct NotRun {
+    id: String,
+    title: String,
+    level: Level,
+    rules: Vec<String>,
+}
+
+impl NotRun {
+    fn of(scenario: &Scenario) -> Self {
+        NotRun {
+            id: scenario.id.clone(),
+            title: scenario.title.clone(),
+            level: scenario.level,
+            rules: scenario.rules.clone(),
+        }
+    }
+
+    fn outcome(&self, reason: &str) -> Outcome {
+        Outcome {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            level: self.level,
+            rules: self.rules.clone(),
+            verdict: Verdict::NotRun {
+                reason: reason.to_owned(),
+            },
+            steps: Vec::new(),
+            millis: 0,
+            instance: None,
+        }
+    }
 }
 
 pub async fn run_one(
@@ -187,6 +331,7 @@ pub async fn run_one(
         verdict,
         steps,
         millis: started.elapsed().as_millis() as u64,
+        instance: None,
     };
     if let Some(expectations) = expectations {
         expectations.settle(&mut outcome);
