@@ -143,6 +143,14 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+static SIGNATURES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many RSA signatures this process has made with full-size keys (the aws-lc backend):
+/// the floor of a run's cost, which benches compare its CPU time with.
+pub fn signatures_made() -> u64 {
+    SIGNATURES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl SigningKey {
     /// Reads a PKCS#8 PEM private key.
     pub fn from_pkcs8_pem(kid: impl Into<String>, pem_text: &str) -> Result<Self, KeyError> {
@@ -263,6 +271,7 @@ impl SigningKey {
     pub fn sign(&self, algorithm: RsaAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         match &self.inner.backend {
             Backend::AwsLc(pair) => {
+                SIGNATURES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let mut signature = vec![0; pair.public_modulus_len()];
                 pair.sign(
                     algorithm.encoding(),

@@ -147,6 +147,6 @@ impl TestCa {
         app: axum::Router,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
         let acceptor = tokio_rustls::TlsAcceptor::from(self.server_config());
-        crate::server::listen::serve(listener, Some(acceptor), app)
+        crate::server::listen::serve(listener, Some(acceptor), app, false)
     }
 }

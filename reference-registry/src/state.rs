@@ -56,7 +56,9 @@ struct Inner {
     http: Mutex<(Option<String>, reqwest::Client)>,
     /// The configured clock plus how far [`Registry::advance_clock`] moved it.
     clock: Arc<ShiftedClock>,
-    events: tokio::sync::broadcast::Sender<Event>,
+    /// Made at the first subscription: its backlog is a thousand slots, and most
+    /// registries (one per scenario in a suite run) are never observed.
+    events: std::sync::OnceLock<tokio::sync::broadcast::Sender<Event>>,
     #[cfg(feature = "sabotage")]
     sabotage: Mutex<crate::sabotage::Sabotage>,
 }
@@ -76,7 +78,7 @@ impl Registry {
             state: Mutex::new(state),
             http: Mutex::new((None, http)),
             clock,
-            events: tokio::sync::broadcast::Sender::new(crate::events::BACKLOG),
+            events: std::sync::OnceLock::new(),
             #[cfg(feature = "sabotage")]
             sabotage: Mutex::default(),
         };
@@ -123,14 +125,19 @@ impl Registry {
 
     /// Every mint and upload answered from now on (see [`Event`]).
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
-        self.inner.events.subscribe()
+        self.inner
+            .events
+            .get_or_init(|| tokio::sync::broadcast::Sender::new(crate::events::BACKLOG))
+            .subscribe()
     }
 
     /// Sends the event `make` builds, if anyone listens.
     pub(crate) fn emit(&self, make: impl FnOnce() -> Event) {
-        if self.inner.events.receiver_count() > 0 {
+        if let Some(events) = self.inner.events.get()
+            && events.receiver_count() > 0
+        {
             // A receiver that went away in between is no error.
-            let _ = self.inner.events.send(make());
+            let _ = events.send(make());
         }
     }
 
@@ -163,7 +170,33 @@ impl FixtureTarget for Registry {
     }
 }
 
+/// The client that fetches issuer keys for `ca_pem` (extra trusted CAs). Building one loads
+/// and parses the system's root certificates, which was a third of a whole suite run's CPU
+/// when each scenario's registry built its own, so registries in one process share one per
+/// CA bundle. Sharing its connection pool changes nothing a scenario can see: the
+/// harness's mock issuers close every connection, and a registry's key cache is its own.
 fn key_client(ca_pem: Option<&str>, allow_remote: bool) -> Result<reqwest::Client, FixtureError> {
+    type Clients = HashMap<(Option<String>, bool), reqwest::Client>;
+    // A registry that serves many runs sees a new CA per run: past this many, start afresh.
+    const KEPT: usize = 8;
+    static CLIENTS: std::sync::LazyLock<Mutex<Clients>> = std::sync::LazyLock::new(Mutex::default);
+    let key = (ca_pem.map(str::to_owned), allow_remote);
+    if let Some(client) = CLIENTS.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(client.clone());
+    }
+    let client = new_key_client(ca_pem, allow_remote)?;
+    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    if clients.len() >= KEPT {
+        clients.clear();
+    }
+    clients.insert(key, client.clone());
+    Ok(client)
+}
+
+fn new_key_client(
+    ca_pem: Option<&str>,
+    allow_remote: bool,
+) -> Result<reqwest::Client, FixtureError> {
     let mut builder = reqwest::Client::builder()
         .no_proxy()
         .redirect(jwks::redirect_policy(allow_remote))

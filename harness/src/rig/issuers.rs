@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use mock_issuer::tls::{TestCa, issuer_host};
 use mock_issuer::{
-    Endpoint, IssuerError, IssuerMode, KeySet, MockIssuer, Profile, Provider, TokenBuilder,
+    Endpoint, IssuerError, IssuerMode, KeySet, MockIssuer, MockIssuerBuilder, Profile, Provider,
+    TokenBuilder,
 };
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
@@ -24,6 +25,26 @@ pub struct IssuerSetup {
     /// The issuer proxy (`--issuer-proxy`), routed to each start's mocks: the target is
     /// about to apply a fixture trusting them.
     pub proxy: Option<Arc<IssuerProxy>>,
+}
+
+/// How a scenario's mock issuer is built. Every response closes its connection: a mock
+/// lives for one scenario, and behind the issuer proxy every scenario's mock answers at the
+/// same `host:443`, so a registry's pooled connection would carry the next scenario's key
+/// fetch down a tunnel to the previous scenario's mock (still serving its keys, or closing
+/// under the request), and a sound registry would be judged on the wrong mock's answer.
+pub(crate) fn scenario_issuer(
+    mode: IssuerMode,
+    keys: KeySet,
+    ca: Option<&Arc<TestCa>>,
+) -> MockIssuerBuilder {
+    let builder = MockIssuer::builder()
+        .issuer_mode(mode)
+        .keys(keys)
+        .close_connections(true);
+    match ca {
+        Some(ca) => builder.ca(ca.clone()),
+        None => builder,
+    }
 }
 
 impl IssuerSetup {
@@ -64,13 +85,7 @@ impl Issuers {
         let start = |mode: IssuerMode, provider: Provider| {
             // A custom issuer's tokens are forged by its provider's mock with `iss` set to
             // the custom URL, so it publishes the same keys.
-            let mut builder = MockIssuer::builder()
-                .issuer_mode(mode)
-                .keys(KeySet::embedded_for(provider));
-            if let Some(ca) = &ca {
-                builder = builder.ca(ca.clone());
-            }
-            builder.start()
+            scenario_issuer(mode, KeySet::embedded_for(provider), ca.as_ref()).start()
         };
         let mut by_provider = Vec::new();
         for provider in Provider::ALL {

@@ -246,15 +246,16 @@ mod tests {
     #[tokio::test]
     async fn a_pooled_client_reaches_the_mock_routed_now() {
         use mock_issuer::tls::TestCa;
-        use mock_issuer::{IssuerMode, KeySet, MockIssuer, Provider};
+        use mock_issuer::{IssuerMode, KeySet, Provider};
 
         let ca = Arc::new(TestCa::generate().unwrap());
         let start = |keys| {
-            MockIssuer::builder()
-                .issuer_mode(IssuerMode::Canonical(Provider::Github))
-                .keys(keys)
-                .ca(ca.clone())
-                .start()
+            crate::rig::issuers::scenario_issuer(
+                IssuerMode::Canonical(Provider::Github),
+                keys,
+                Some(&ca),
+            )
+            .start()
         };
         let proxy = IssuerProxy::start("127.0.0.1:0").await.unwrap();
         let client = reqwest::Client::builder()

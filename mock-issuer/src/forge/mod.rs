@@ -219,37 +219,14 @@ impl TokenBuilder {
     }
 
     pub fn sign(self) -> Result<ForgedToken, ForgeError> {
-        // Real issuers send whole seconds; fractions appear only where a caller asks for one.
-        let now = self.now.unwrap_or_else(unix_now).floor();
-        let forger = &self.forger;
-        let mut entropy = self.seed.map_or(Entropy::Os, Entropy::Seeded);
-        let claims = self.edited_claims(now, &mut entropy);
-        let header = self.edited_header();
-        let mut forging = Forging::new(
-            forger,
-            claims,
-            header,
-            entropy,
-            self.profile.provider(),
-            now,
-        );
-        for defect in &self.defects {
-            forging.apply(defect)?;
-        }
         let Forging {
-            mut claims,
+            claims,
             header,
             signer,
             envelope,
-            oversized,
             duplicate,
             ..
-        } = forging;
-        if oversized {
-            // base64url grows text by 4/3, so this many bytes of padding clear the limit.
-            let padding = OVERSIZED_TOKEN_BYTES * 3 / 4 + 1;
-            claims.insert(claims::PADDING.into(), json!("A".repeat(padding)));
-        }
+        } = self.forging()?;
         let mut payload = serde_json::to_string(&claims).expect("claims serialize");
         if let Some((name, decoy)) = &duplicate {
             let member = format!("{}:{},", json!(name), decoy);
@@ -275,6 +252,41 @@ impl TokenBuilder {
 }
 
 impl TokenBuilder {
+    /// The header and claims [`TokenBuilder::sign`] would sign, without the signature (an
+    /// RS256 signature is most of a token's cost): for comparing a token with another.
+    pub fn unsigned(self) -> Result<(Value, Value), ForgeError> {
+        let forging = self.forging()?;
+        Ok((Value::Object(forging.header), Value::Object(forging.claims)))
+    }
+
+    /// The token's parts once every defect is applied, ready to be signed.
+    fn forging(&self) -> Result<Forging<'_>, ForgeError> {
+        // Real issuers send whole seconds; fractions appear only where a caller asks for one.
+        let now = self.now.unwrap_or_else(unix_now).floor();
+        let mut entropy = self.seed.map_or(Entropy::Os, Entropy::Seeded);
+        let claims = self.edited_claims(now, &mut entropy);
+        let header = self.edited_header();
+        let mut forging = Forging::new(
+            &self.forger,
+            claims,
+            header,
+            entropy,
+            self.profile.provider(),
+            now,
+        );
+        for defect in &self.defects {
+            forging.apply(defect)?;
+        }
+        if forging.oversized {
+            // base64url grows text by 4/3, so this many bytes of padding clear the limit.
+            let padding = OVERSIZED_TOKEN_BYTES * 3 / 4 + 1;
+            forging
+                .claims
+                .insert(claims::PADDING.into(), json!("A".repeat(padding)));
+        }
+        Ok(forging)
+    }
+
     /// The profile's claims for `now`, with the caller's edits.
     fn edited_claims(&self, now: f64, entropy: &mut Entropy) -> Map<String, Value> {
         let issuer = self

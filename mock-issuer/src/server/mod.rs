@@ -120,6 +120,7 @@ pub struct MockIssuerBuilder {
     keys: Option<KeySet>,
     fault: Option<JwksFault>,
     audience: String,
+    close_connections: bool,
 }
 
 impl Default for MockIssuerBuilder {
@@ -133,6 +134,7 @@ impl Default for MockIssuerBuilder {
             keys: None,
             fault: None,
             audience: "pypi".to_owned(),
+            close_connections: false,
         }
     }
 }
@@ -183,6 +185,15 @@ impl MockIssuerBuilder {
     /// The audience tokens carry by default (default `pypi`).
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = audience.into();
+        self
+    }
+
+    /// Close every connection after its response (`connection: close`; default: keep
+    /// them alive), for mocks that come and go at one address: behind an issuer proxy,
+    /// a client's pooled connection would otherwise carry a request to a mock that has
+    /// since been replaced.
+    pub fn close_connections(mut self, close: bool) -> Self {
+        self.close_connections = close;
         self
     }
 
@@ -241,6 +252,7 @@ impl MockIssuerBuilder {
             listener,
             acceptor,
             routes::router(shared.clone()),
+            self.close_connections,
         ));
         Ok(MockIssuer {
             shared,

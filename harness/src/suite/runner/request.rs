@@ -68,10 +68,30 @@ pub(super) fn forge(
     issuers: &Issuers,
     forging: Forging,
 ) -> Result<ForgedToken, String> {
-    let profile = spec.profile();
-    spec.apply(issuers.token(profile).seed(forging.seed).at(forging.now))
+    builder(spec, issuers, forging)
         .sign()
         .map_err(|e| format!("forging the token: {e}"))
+}
+
+/// The header and claims [`forge`] would sign, without signing them.
+pub(super) fn unsigned(
+    spec: &TokenSpec,
+    issuers: &Issuers,
+    forging: Forging,
+) -> Result<ForgedToken, String> {
+    let (header, claims) = builder(spec, issuers, forging)
+        .unsigned()
+        .map_err(|e| format!("forging the token: {e}"))?;
+    Ok(ForgedToken {
+        compact: String::new(),
+        header,
+        claims,
+    })
+}
+
+fn builder(spec: &TokenSpec, issuers: &Issuers, forging: Forging) -> mock_issuer::TokenBuilder {
+    let profile = spec.profile();
+    spec.apply(issuers.token(profile).seed(forging.seed).at(forging.now))
 }
 
 /// The seed of one step's token: the run seed mixed with the scenario ID (FNV-1a), the step

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use mock_issuer::{ForgedToken, TokenSpec};
 
 use super::ScenarioRun;
-use super::request::{self, Forging, Results, forge};
+use super::request::{self, Forging, Results, unsigned};
 use super::setup;
 use crate::rig::issuers::Issuers;
 use crate::rig::transport;
@@ -87,7 +87,7 @@ fn isolates(
     issuers: &Issuers,
     forging: Forging,
 ) -> Result<(), String> {
-    let token = forge(spec, issuers, forging)?;
+    let token = unsigned(spec, issuers, forging)?;
     let Some(parts) = &sent.token else {
         return Err("the positive twin's request carries no token".to_owned());
     };
