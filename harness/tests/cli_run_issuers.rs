@@ -25,7 +25,7 @@ async fn the_issuer_proxy_reaches_target_and_fixture_commands() {
     let dir = tempfile::tempdir().unwrap();
     let seen = dir.path().join("target.env");
     let applied = dir.path().join("fixture.env");
-    let env = "HTTPS_PROXY=$HTTPS_PROXY https_proxy=$https_proxy NO_PROXY=$NO_PROXY SSL_CERT_FILE=$SSL_CERT_FILE";
+    let env = "HTTPS_PROXY=$HTTPS_PROXY https_proxy=$https_proxy NO_PROXY=$NO_PROXY SSL_CERT_FILE=$SSL_CERT_FILE REQUESTS_CA_BUNDLE=$REQUESTS_CA_BUNDLE MINTCHECK_CA_FILE=$MINTCHECK_CA_FILE";
     // The reference registry, started by a command that notes what it was given; fixtures
     // reach it through a command that notes the same and then PUTs them.
     // The CA file lives as long as the run: each command keeps a copy.
@@ -54,6 +54,7 @@ async fn the_issuer_proxy_reaches_target_and_fixture_commands() {
         stdout.contains("issuer proxy: the target reaches the mock issuers as the real issuers' hosts with\n  HTTPS_PROXY=http://127.0.0.1:"),
         "{stdout}"
     );
+    assert!(stdout.contains(" REQUESTS_CA_BUNDLE=/"), "{stdout}");
     for file in [&seen, &applied] {
         let given = std::fs::read_to_string(file).unwrap();
         let value = |name: &str| {
@@ -70,6 +71,16 @@ async fn the_issuer_proxy_reaches_target_and_fixture_commands() {
         assert_eq!(value("https_proxy"), value("HTTPS_PROXY"));
         assert_eq!(value("NO_PROXY"), "localhost,127.0.0.1,::1");
         assert!(value("SSL_CERT_FILE").starts_with(&std::env::temp_dir().display().to_string()));
+        assert_eq!(
+            value("REQUESTS_CA_BUNDLE"),
+            value("SSL_CERT_FILE"),
+            "{given}"
+        );
+        assert_eq!(
+            value("MINTCHECK_CA_FILE"),
+            value("SSL_CERT_FILE"),
+            "{given}"
+        );
         let ca = std::fs::read_to_string(format!("{}.ca", file.display())).unwrap_or_default();
         assert!(
             ca.starts_with("-----BEGIN CERTIFICATE-----"),

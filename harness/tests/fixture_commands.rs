@@ -81,18 +81,20 @@ async fn a_failing_fixture_command_is_an_error_with_its_exit_code_and_stderr() {
 #[tokio::test]
 async fn with_issuer_tls_commands_get_the_runs_one_ca_as_a_file() {
     let dir = tempfile::tempdir().unwrap();
-    let (ca_copy, ssl_copy, fixture) = (
+    let (ca_copy, ssl_copy, requests_copy, fixture) = (
         dir.path().join("ca.pem"),
         dir.path().join("ssl.pem"),
+        dir.path().join("requests.pem"),
         dir.path().join("fixture.json"),
     );
     let server = canned(answer(200, success())).await;
     let base = server.uri();
     let command = format!(
-        "cat > {} && cp \"$MINTCHECK_CA_FILE\" {} && cp \"$SSL_CERT_FILE\" {}",
+        "cat > {} && cp \"$MINTCHECK_CA_FILE\" {} && cp \"$SSL_CERT_FILE\" {} && cp \"$REQUESTS_CA_BUNDLE\" {}",
         quoted(&fixture),
         quoted(&ca_copy),
-        quoted(&ssl_copy)
+        quoted(&ssl_copy),
+        quoted(&requests_copy)
     );
     let ca = Arc::new(TestCa::generate().unwrap());
     let options = RunOptions {
@@ -108,6 +110,10 @@ async fn with_issuer_tls_commands_get_the_runs_one_ca_as_a_file() {
     assert_eq!(outcomes[0].verdict, Verdict::Pass);
     assert_eq!(std::fs::read_to_string(&ca_copy).unwrap(), ca.ca_pem());
     assert_eq!(std::fs::read_to_string(&ssl_copy).unwrap(), ca.ca_pem());
+    assert_eq!(
+        std::fs::read_to_string(&requests_copy).unwrap(),
+        ca.ca_pem()
+    );
     let document: Value = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
     assert_eq!(document["ca_pem"], ca.ca_pem());
     for issuer in document["issuers"].as_array().unwrap() {

@@ -418,6 +418,14 @@ fn the_docs_table_lists_every_variant() {
             .find(|line| line.starts_with('|') && line.contains(&format!("| {name} |")))
             .map(str::to_owned)
     };
+    // The rules a scenario cites, to hold each vulnerability row's rule column to the
+    // scenarios that catch it.
+    let cited: std::collections::HashMap<String, Vec<String>> =
+        mintcheck::scenario::load_dir(&common::scenarios_dir())
+            .expect("the suite loads")
+            .into_iter()
+            .map(|s| (s.id, s.rules))
+            .collect();
     let mut missing = Vec::new();
     for freedom in freedoms() {
         if row(freedom.name).is_none() {
@@ -427,13 +435,35 @@ fn the_docs_table_lists_every_variant() {
     for vulnerability in vulnerabilities() {
         match row(vulnerability.name) {
             None => missing.push(format!("vulnerability {:?}", vulnerability.name)),
-            Some(line) => missing.extend(
-                vulnerability
-                    .caught_by
-                    .iter()
-                    .filter(|id| !line.contains(&format!("`{id}`")))
-                    .map(|id| format!("{id} on the row of {:?}", vulnerability.name)),
-            ),
+            Some(line) => {
+                missing.extend(
+                    vulnerability
+                        .caught_by
+                        .iter()
+                        .filter(|id| !line.contains(&format!("`{id}`")))
+                        .map(|id| format!("{id} on the row of {:?}", vulnerability.name)),
+                );
+                let rule_cell = line.split(" | ").nth(2).unwrap_or_default();
+                let rules: Vec<&str> = rule_cell
+                    .split([',', ' '])
+                    .filter(|word| word.starts_with("R-"))
+                    .collect();
+                if rules.is_empty() {
+                    missing.push(format!("the rule on the row of {:?}", vulnerability.name));
+                }
+                for rule in rules {
+                    let cited_by_a_catcher = vulnerability
+                        .caught_by
+                        .iter()
+                        .any(|id| cited.get(*id).is_some_and(|r| r.iter().any(|r| r == rule)));
+                    if !cited_by_a_catcher {
+                        missing.push(format!(
+                            "{rule} (on the row of {:?}) cited by a scenario that catches it",
+                            vulnerability.name
+                        ));
+                    }
+                }
+            }
         }
     }
     assert!(

@@ -289,7 +289,7 @@ fn print_header(count: usize, started: &Started, options: &RunOptions) {
     );
     if let (Some(proxy), Some(ca)) = (&options.issuers.proxy, &options.issuers.ca) {
         println!(
-            "issuer proxy: the target reaches the mock issuers as the real issuers' hosts with\n  {} SSL_CERT_FILE={}",
+            "issuer proxy: the target reaches the mock issuers as the real issuers' hosts with\n  {} SSL_CERT_FILE={1} REQUESTS_CA_BUNDLE={1}",
             proxy
                 .environment()
                 .iter()

@@ -6,7 +6,8 @@ use std::time::Duration;
 use mintcheck::rig::issuers::IssuerSetup;
 use mintcheck::rig::proxy::IssuerProxy;
 use mintcheck::rig::targets::{
-    FixtureCommand, Fixtures, Target, TargetCommand, TargetProcess, default_control_url,
+    CA_FILE_VARIABLES, FixtureCommand, Fixtures, Target, TargetCommand, TargetProcess,
+    default_control_url,
 };
 use mintcheck::suite::report::shell_quote;
 use mock_issuer::tls::TestCa;
@@ -22,7 +23,8 @@ Targets: none given = the embedded reference registry. --target-url URL = a runn
 at the end of the run; `run --jobs N` starts N, MINTCHECK_INSTANCE=0..N-1, each with its own
 fixture state). Fixtures reach a target through its control endpoint (--control-token;
 PUT {control-url}/fixture) or --fixture-cmd (the document on stdin; exit 0 applied, 89
-unsupported). With --issuer-tls, both commands get the CA in MINTCHECK_CA_FILE and SSL_CERT_FILE.
+unsupported). With --issuer-tls, both commands get the CA in MINTCHECK_CA_FILE, SSL_CERT_FILE
+and REQUESTS_CA_BUNDLE.
 --issuer-proxy (implies --issuer-tls) runs a CONNECT proxy that sends the issuers' real hosts
 (token.actions.githubusercontent.com, gitlab.com, ...) to the mock issuers, for registries that
 derive discovery from iss: both commands get HTTPS_PROXY, https_proxy and NO_PROXY (loopback).";
@@ -233,9 +235,9 @@ impl TargetArgs {
         }
         if let Some(ca) = ca {
             let path = ca.ca_path().display().to_string();
-            starter = starter
-                .env("MINTCHECK_CA_FILE", &path)
-                .env("SSL_CERT_FILE", &path);
+            for name in CA_FILE_VARIABLES {
+                starter = starter.env(name, &path);
+            }
         }
         if let Some(token) = &self.control_token {
             starter = starter.env("MINTCHECK_CONTROL_TOKEN", token);

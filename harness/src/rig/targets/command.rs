@@ -11,8 +11,7 @@
 //!
 //! Both run in their own process group, so stopping one also stops what it started
 //! (`sh -c 'cd app && ./serve'` leaves a `serve` behind otherwise). When the fixture names a
-//! CA (`--issuer-tls`), fixture commands get it as a file in `MINTCHECK_CA_FILE` and
-//! `SSL_CERT_FILE`.
+//! CA (`--issuer-tls`), fixture commands get it as a file in each of [`CA_FILE_VARIABLES`].
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -33,6 +32,10 @@ use super::TargetError;
 pub const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a fixture command may take (it may restart a service).
 pub const FIXTURE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The variables a command finds the run's CA file in: mintcheck's own, OpenSSL's and
+/// rustls-native-certs', and Python requests'.
+pub const CA_FILE_VARIABLES: [&str; 3] =
+    ["MINTCHECK_CA_FILE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"];
 /// The exit code by which a fixture command says it cannot set up the fixture.
 pub const UNSUPPORTED_EXIT: i32 = 89;
 /// How much of each output stream is kept for messages (the end of it).
@@ -270,9 +273,7 @@ impl FixtureCommand {
             .stdin(Stdio::piped());
         if let Some(pem) = &document.ca_pem {
             let path = self.ca_file_for(pem)?;
-            command
-                .env("MINTCHECK_CA_FILE", &path)
-                .env("SSL_CERT_FILE", &path);
+            command.envs(CA_FILE_VARIABLES.map(|name| (name, &path)));
         }
         let mut child = command
             .spawn()

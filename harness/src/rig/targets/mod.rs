@@ -12,7 +12,8 @@ use tokio::task::JoinHandle;
 use reference_registry::FixtureDocument;
 
 pub use command::{
-    FIXTURE_TIMEOUT, FixtureCommand, READY_TIMEOUT, TargetCommand, TargetProcess, UNSUPPORTED_EXIT,
+    CA_FILE_VARIABLES, FIXTURE_TIMEOUT, FixtureCommand, READY_TIMEOUT, TargetCommand,
+    TargetProcess, UNSUPPORTED_EXIT,
 };
 
 #[derive(Debug, thiserror::Error)]
