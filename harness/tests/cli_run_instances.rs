@@ -17,18 +17,24 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
 print(json.dumps({"mintcheck": "ready", "base_url": "http://127.0.0.1:%d" % s.getsockname()[1]}), flush=True)
 time.sleep(600)'"#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hung_target_stops_the_run_within_three_timeouts_naming_what_was_not_run() {
-    let started = std::time::Instant::now();
-    let output = mintcheck(&[
+/// `mintcheck run` against [`HUNG_TARGET`], one second per request, and `extra` arguments.
+async fn against_a_hung_target(extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
         "--target-cmd",
         HUNG_TARGET,
         "--control-token",
         TOKEN,
         "--timeout",
         "1",
-    ])
-    .await;
+    ];
+    args.extend_from_slice(extra);
+    mintcheck(&args).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_target_stops_the_run_within_three_timeouts_naming_what_was_not_run() {
+    let started = std::time::Instant::now();
+    let output = against_a_hung_target(&[]).await;
     let took = started.elapsed();
     assert_eq!(output.status.code(), Some(3), "{}", show(&output));
     assert!(
@@ -62,13 +68,7 @@ async fn a_hung_target_stops_the_run_within_three_timeouts_naming_what_was_not_r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keep_going_runs_every_scenario_of_a_hung_target() {
-    let output = mintcheck(&[
-        "--target-cmd",
-        HUNG_TARGET,
-        "--control-token",
-        TOKEN,
-        "--timeout",
-        "1",
+    let output = against_a_hung_target(&[
         "--keep-going",
         "payload/not-json",
         "payload/empty-body",
