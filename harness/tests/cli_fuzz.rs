@@ -562,3 +562,21 @@ fn assert_parses_with_tomllib(file: &Path) {
         std::fs::read_to_string(file).unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_duration_alone_bounds_the_campaign_by_time_not_by_the_default_count() {
+    let output = mintcheck(&["fuzz", "--seed", "7", "--duration", "1s"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains(", cases for 1 s against "),
+        "{}",
+        show(&output)
+    );
+    let output = mintcheck(&["fuzz", "--seed", "7", "--cases", "3"]).await;
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains(", 3 cases against "),
+        "{}",
+        show(&output)
+    );
+}

@@ -239,6 +239,29 @@ fn explain_without_a_publisher_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--publisher"));
 }
 
+#[test]
+fn a_missing_input_file_is_a_usage_error_naming_it() {
+    let missing = "/nonexistent/mintcheck-input";
+    let check = |what: &str, output: Output| {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        assert!(
+            stderr.contains(&format!("reading {missing}: ")),
+            "{what}: {stderr}"
+        );
+    };
+    let run = |args: &[&str]| mintcheck().args(args).output().unwrap();
+    check(
+        "the claims",
+        run(&["explain", "--claims-file", missing, "--publisher", "x"]),
+    );
+    check(
+        "the publisher",
+        explain(&github_token(&[]), &["--publisher-file", missing]),
+    );
+    check("the fixture", run(&["registry", "--fixture", missing]));
+}
+
 #[tokio::test]
 async fn the_sandbox_issuer_proxy_serves_the_real_issuer_hosts() {
     let (_sandbox, _, ready) = start(&["sandbox", "--json", "--issuer-proxy"]);

@@ -71,8 +71,7 @@ pub async fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let identity = match (&args.publisher, &args.publisher_file) {
         (Some(text), _) => publisher::parse(text).map_err(|e| UsageError(e.to_string()))?,
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let text = super::read_input(path)?;
             publisher::from_toml(&text, &path.display().to_string())
                 .map_err(|e| UsageError(e.to_string()))?
         }
@@ -159,7 +158,7 @@ fn read(path: &Path) -> anyhow::Result<String> {
             .context("reading standard input")?;
         Ok(text)
     } else {
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+        Ok(super::read_input(path)?)
     }
 }
 

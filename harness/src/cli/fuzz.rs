@@ -47,9 +47,10 @@ started, reached or set up."
 pub struct FuzzArgs {
     #[command(flatten)]
     target: TargetArgs,
-    /// Cases to run (this shard's); 0 = no limit (until --duration or Ctrl-C).
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    cases: u64,
+    /// Cases to run (this shard's): default 1000, or no limit when --duration is given;
+    /// 0 = no limit (until --duration or Ctrl-C).
+    #[arg(long, value_name = "N")]
+    cases: Option<u64>,
     /// Stop after this long: 90s, 10m, 2h (a plain number is seconds).
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     duration: Option<Duration>,
@@ -96,6 +97,20 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds * scale).map_err(|_| bad())
 }
 
+/// How many cases a campaign runs: as many as asked (0: no limit); unasked, a duration alone
+/// bounds it, and otherwise [`DEFAULT_CASES`].
+fn case_limit(asked: Option<u64>, has_duration: bool) -> Option<u64> {
+    match asked {
+        Some(0) => None,
+        Some(cases) => Some(cases),
+        None if has_duration => None,
+        None => Some(DEFAULT_CASES),
+    }
+}
+
+/// The cases a campaign with neither `--cases` nor `--duration` runs.
+const DEFAULT_CASES: u64 = 1000;
+
 pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     let timeout = target_args::timeout(args.timeout)?;
     // A folder that cannot be written is found before the campaign, not after it.
@@ -117,7 +132,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     let stop = Stop::default();
     let options = FuzzOptions {
         seed: args.seed.unwrap_or_else(fresh_seed),
-        cases: (args.cases > 0).then_some(args.cases),
+        cases: case_limit(args.cases, args.duration.is_some()),
         duration: args.duration,
         shard: args.shard,
         only_case: args.only_case,
@@ -333,6 +348,14 @@ mod tests {
             progress_line(&progress),
             "fuzz: 5000 cases, 1250 cases/s, 2 failures"
         );
+    }
+
+    #[test]
+    fn a_duration_alone_lifts_the_default_case_count() {
+        assert_eq!(case_limit(None, false), Some(DEFAULT_CASES));
+        assert_eq!(case_limit(None, true), None);
+        assert_eq!(case_limit(Some(50), true), Some(50));
+        assert_eq!(case_limit(Some(0), false), None);
     }
 
     #[test]

@@ -90,6 +90,13 @@ pub fn default_scenarios_folder() -> std::path::PathBuf {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// The text of a file the user named: one that is missing or unreadable is a usage error
+/// (exit 2), never the exit 1 that means a refusal or a failed scenario.
+pub(crate) fn read_input(path: &std::path::Path) -> Result<String, UsageError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("reading {}: {e}", path.display())))
+}
+
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<UsageError>().is_some() {
         EXIT_USAGE

@@ -124,9 +124,8 @@ fn apply_fixture(
 ) -> anyhow::Result<()> {
     match fixture {
         Some(path) => {
-            let text =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let document = FixtureDocument::from_json(&text)
+            let text = super::read_input(path)?;
+            let document = FixtureDocument::from_json(text.as_bytes())
                 .and_then(|document| registry.apply(&document).map(|()| document))
                 .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
             eprintln!(
