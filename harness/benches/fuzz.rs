@@ -5,39 +5,19 @@
 //! alternate in rounds and each round gives its own ratio; the median and range are printed.
 //! Run with `cargo bench -p mintcheck --bench fuzz`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mintcheck::fuzz::{FuzzOptions, FuzzReport, run};
 use mintcheck::rig::targets::Target;
-use mock_issuer::{KeySet, Profile};
 use reference_registry::{Registry, RegistryConfig};
+
+mod common;
+
+use common::raw_signs_per_second;
 
 const ROUNDS: usize = 5;
 const MEMORY_CASES: u64 = 100_000;
 const CONTROL_TOKEN: &str = "bench-control";
-
-/// Raw RS256 signatures per second over a GitHub-sized signing input, on one thread.
-fn raw_signs_per_second(window: Duration) -> f64 {
-    let keys = KeySet::embedded_for(mock_issuer::Provider::Github);
-    let sample = mock_issuer::Forger::new(&keys)
-        .token(Profile::Github)
-        .sign()
-        .unwrap();
-    let input = sample
-        .compact
-        .rsplit_once('.')
-        .unwrap()
-        .0
-        .as_bytes()
-        .to_vec();
-    let started = Instant::now();
-    let mut count = 0u64;
-    while started.elapsed() < window {
-        keys.primary.sign_rs256(&input).unwrap();
-        count += 1;
-    }
-    count as f64 / started.elapsed().as_secs_f64()
-}
 
 async fn campaign(target: &Target, seed: u64, cases: u64, against_reference: bool) -> FuzzReport {
     let options = FuzzOptions {

@@ -12,7 +12,9 @@ use mintcheck::rig::targets::Target;
 use mintcheck::scenario::{Level, load_dir};
 use mintcheck::suite::outcome::Verdict;
 use mintcheck::suite::runner::{self, RunOptions};
-use mock_issuer::{KeySet, signatures_made};
+use mock_issuer::signatures_made;
+
+mod common;
 
 const ROUNDS: usize = 5;
 
@@ -46,7 +48,7 @@ async fn main() {
     );
 
     let mut runs: Vec<(f64, f64)> = (0..ROUNDS).map(|_| whole_suite(&folder)).collect();
-    let sign_seconds = raw_sign_seconds();
+    let sign_seconds = 1.0 / common::raw_signs_per_second(Duration::from_secs(1));
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (wall, cpu) = runs[runs.len() / 2];
     let floor = signatures as f64 * sign_seconds;
@@ -86,17 +88,4 @@ fn children_cpu_seconds() -> f64 {
     };
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-/// Seconds per RS256 signature of a GitHub-sized token with the embedded key, one thread.
-fn raw_sign_seconds() -> f64 {
-    let key = KeySet::embedded().primary;
-    let input = [b'x'; 900];
-    let started = Instant::now();
-    let mut count = 0u32;
-    while started.elapsed() < Duration::from_secs(1) {
-        key.sign_rs256(&input).expect("signs");
-        count += 1;
-    }
-    started.elapsed().as_secs_f64() / f64::from(count)
 }

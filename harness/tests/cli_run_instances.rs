@@ -52,7 +52,7 @@ async fn a_hung_target_stops_the_run_within_three_timeouts_naming_what_was_not_r
     );
     assert!(
         stderr.contains(
-            "error: stopped: 3 scenarios in a row ended in an error against http://127.0.0.1:"
+            "error: the run stopped after 3 scenarios in a row ended in an error against http://127.0.0.1:"
         ),
         "{stderr}"
     );

@@ -52,8 +52,6 @@ pub struct Registry {
 struct Inner {
     config: RegistryConfig,
     state: Mutex<State>,
-    /// The key-fetching client and the CA bundle it was built for; reused while it fits.
-    http: Mutex<(Option<String>, reqwest::Client)>,
     /// The configured clock plus how far [`Registry::advance_clock`] moved it.
     clock: Arc<ShiftedClock>,
     /// Made at the first subscription: its backlog is a thousand slots, and most
@@ -71,12 +69,11 @@ impl Registry {
         config.clock = clock.clone();
         let http = key_client(None, config.allow_remote_issuers)
             .expect("a client without extra roots always builds");
-        let state = State::build(&FixtureDocument::new(), &config, http.clone())
+        let state = State::build(&FixtureDocument::new(), &config, http)
             .expect("the empty fixture is valid");
         let inner = Inner {
             config,
             state: Mutex::new(state),
-            http: Mutex::new((None, http)),
             clock,
             events: std::sync::OnceLock::new(),
             #[cfg(feature = "sabotage")]
@@ -90,7 +87,10 @@ impl Registry {
     /// Replaces the whole state with `document`'s, drops the key caches and undoes any
     /// [`Self::advance_clock`].
     pub fn apply(&self, document: &FixtureDocument) -> Result<(), FixtureError> {
-        let http = self.key_client_for(document.ca_pem.as_deref())?;
+        let http = key_client(
+            document.ca_pem.as_deref(),
+            self.inner.config.allow_remote_issuers,
+        )?;
         let state = State::build(document, &self.inner.config, http)?;
         *self.lock() = state;
         self.inner.clock.reset();
@@ -152,15 +152,6 @@ impl Registry {
     /// The state. Held only for synchronous work, never across an `.await`.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn key_client_for(&self, ca_pem: Option<&str>) -> Result<reqwest::Client, FixtureError> {
-        let mut cached = self.inner.http.lock().unwrap_or_else(|e| e.into_inner());
-        if cached.0.as_deref() != ca_pem {
-            let client = key_client(ca_pem, self.inner.config.allow_remote_issuers)?;
-            *cached = (ca_pem.map(str::to_owned), client);
-        }
-        Ok(cached.1.clone())
     }
 }
 

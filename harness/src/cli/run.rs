@@ -246,14 +246,20 @@ fn jobs(args: &RunArgs) -> Result<usize, UsageError> {
 /// When the run stopped early: which target, why, and what was not run (stderr, so it is
 /// seen whatever the report's format).
 fn say_why_stopped(instances: &[Target], outcomes: &[Outcome]) {
+    let mut reason = None;
     let not_run: Vec<&str> = outcomes
         .iter()
-        .filter(|o| matches!(o.verdict, Verdict::NotRun { .. }))
-        .map(|o| o.id.as_str())
+        .filter_map(|o| match &o.verdict {
+            Verdict::NotRun { reason: why } => {
+                reason = Some(why.as_str());
+                Some(o.id.as_str())
+            }
+            _ => None,
+        })
         .collect();
-    if not_run.is_empty() {
+    let Some(reason) = reason else {
         return;
-    }
+    };
     let last_errors: Vec<String> = outcomes
         .iter()
         .filter_map(|o| match &o.verdict {
@@ -264,9 +270,8 @@ fn say_why_stopped(instances: &[Target], outcomes: &[Outcome]) {
         .take(runner::STOP_AFTER_ERRORS)
         .collect();
     eprintln!(
-        "error: stopped: {} scenarios in a row ended in an error against {} (a dead or hung \
-         target?); the last:\n{}\n{} scenarios not run (--keep-going runs them): {}",
-        runner::STOP_AFTER_ERRORS,
+        "error: {reason} against {} (a dead or hung target?); the last:\n{}\n{} scenarios not \
+         run (--keep-going runs them): {}",
         describe(instances),
         last_errors.join("\n"),
         not_run.len(),
