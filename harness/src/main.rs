@@ -12,6 +12,7 @@ async fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cli.run().await {
         Ok(code) => code,
+        Err(err) if cli::output::stdout_closed(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(cli::exit_code_for(&err))

@@ -21,8 +21,17 @@ impl Drop for Running {
 
 /// Starts `mintcheck ARGS`, returns it with its stdout lines and the first one as JSON.
 fn start(args: &[&str]) -> (Running, Lines<BufReader<ChildStdout>>, Value) {
+    start_with(args, &[])
+}
+
+/// [`start`] with environment variables.
+fn start_with(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Running, Lines<BufReader<ChildStdout>>, Value) {
     let mut child = mintcheck()
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -33,10 +42,11 @@ fn start(args: &[&str]) -> (Running, Lines<BufReader<ChildStdout>>, Value) {
     (Running(child), lines, ready)
 }
 
+/// A client trusting every certificate in `ca_file` (a CA, or a bundle).
 fn client_trusting(ca_file: &str) -> reqwest::Client {
     let ca = std::fs::read(ca_file).unwrap();
     reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .tls_certs_only(reqwest::Certificate::from_pem_bundle(&ca).unwrap())
         .no_proxy()
         .build()
         .unwrap()
@@ -83,9 +93,10 @@ async fn sandbox_prints_each_jobs_environment_and_logs_mints_without_tokens() {
     let job = &ready["jobs"][0];
     assert_eq!(job["name"], "release");
     let env = &job["env"];
-    for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"] {
-        assert_eq!(env[name], ready["ca_file"], "{name}");
+    for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"] {
+        assert_eq!(env[name], ready["trust_bundle"], "{name}");
     }
+    assert_eq!(env["NODE_EXTRA_CA_CERTS"], ready["ca_file"]);
     assert_eq!(env["GITHUB_ACTIONS"], "true");
     assert_eq!(env["UV_PUBLISH_URL"], ready["upload_url"]);
     let shell = std::fs::read_to_string(env_dir.path().join("release.env")).unwrap();
@@ -260,6 +271,10 @@ fn a_missing_input_file_is_a_usage_error_naming_it() {
         explain(&github_token(&[]), &["--publisher-file", missing]),
     );
     check("the fixture", run(&["registry", "--fixture", missing]));
+    check(
+        "the sandbox's config",
+        run(&["sandbox", "--config", missing]),
+    );
 }
 
 #[tokio::test]
@@ -291,4 +306,98 @@ async fn the_sandbox_issuer_proxy_serves_the_real_issuer_hosts() {
     assert_eq!(keys["keys"][0]["kid"], "mintcheck-primary");
     // Nothing else leaves through it.
     assert!(client.get("https://pypi.org/simple/").send().await.is_err());
+}
+
+#[tokio::test]
+async fn the_jobs_keep_the_system_roots_and_sigterm_deletes_the_ca_and_the_bundle() {
+    // Stands for the system's roots: OpenSSL's SSL_CERT_FILE, where the sandbox reads them.
+    let roots_ca = mock_issuer::tls::TestCa::generate().unwrap();
+    let roots = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(roots.path(), roots_ca.ca_pem()).unwrap();
+    let (mut sandbox, _, ready) = start_with(
+        &["sandbox", "--json"],
+        &[("SSL_CERT_FILE", roots.path().to_str().unwrap())],
+    );
+    let ca_file = ready["ca_file"].as_str().unwrap().to_owned();
+    let bundle_file = ready["trust_bundle"].as_str().unwrap().to_owned();
+    let bundle = std::fs::read_to_string(&bundle_file).unwrap();
+    let ca = std::fs::read_to_string(&ca_file).unwrap();
+    assert_eq!(bundle, format!("{}{ca}", roots_ca.ca_pem()));
+    for job in ready["jobs"].as_array().unwrap() {
+        assert_eq!(job["env"]["SSL_CERT_FILE"], ready["trust_bundle"], "{job}");
+        assert_eq!(
+            job["env"]["REQUESTS_CA_BUNDLE"], ready["trust_bundle"],
+            "{job}"
+        );
+    }
+    let registry = ready["registry_url"].as_str().unwrap();
+    let audience = client_trusting(&bundle_file)
+        .get(format!("{registry}/_/oidc/audience"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(audience.status(), 200);
+
+    let pid = i32::try_from(sandbox.0.id()).unwrap();
+    // SAFETY: a plain signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = sandbox.0.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    for file in [&ca_file, &bundle_file] {
+        assert!(
+            !std::path::Path::new(file).exists(),
+            "{file} is left behind"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_gitlab_job_gets_a_fresh_token_for_each_upload() {
+    let env_dir = tempfile::tempdir().unwrap();
+    // The event log is kept open: a sandbox whose stdout closes stops.
+    let (_sandbox, _events, ready) = start(&[
+        "sandbox",
+        "--json",
+        "--env-dir",
+        env_dir.path().to_str().unwrap(),
+    ]);
+    let job = ready["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|job| job["name"] == "gitlab")
+        .expect("the demo's GitLab job");
+    let env = &job["env"];
+    let client = client_trusting(env["SSL_CERT_FILE"].as_str().unwrap());
+    let mint_url = format!(
+        "{}/_/oidc/mint-token",
+        ready["registry_url"].as_str().unwrap()
+    );
+    let mint = |token: String| {
+        let request = client.post(&mint_url).json(&json!({ "token": token }));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let handed = env["PYPI_ID_TOKEN"].as_str().unwrap().to_owned();
+    assert_eq!(mint(handed.clone()).await, 200);
+    assert_ne!(mint(handed.clone()).await, 200, "a GitLab token mints once");
+
+    let fresh = client
+        .get(env["MINTCHECK_ID_TOKEN_URL"].as_str().unwrap())
+        .bearer_auth(env["MINTCHECK_ID_TOKEN_REQUEST_TOKEN"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_ne!(fresh, handed);
+    assert_eq!(mint(fresh).await, 200);
+
+    let refresh = job["refresh_token"].as_str().unwrap();
+    assert!(
+        refresh.starts_with("export PYPI_ID_TOKEN=\"$(curl "),
+        "{refresh}"
+    );
+    let shell = std::fs::read_to_string(env_dir.path().join("gitlab.env")).unwrap();
+    assert!(shell.contains(&format!("\n# {refresh}\n")), "{shell}");
 }

@@ -258,7 +258,7 @@ fn the_export_and_the_generated_documentation_are_fresh() {
         .collect();
     assert!(
         stale.is_empty(),
-        "out of date: {stale:?}: run `cargo run -- export` and commit the result"
+        "out of date: {stale:?}: run `cargo run -- export --scenarios scenarios` and commit the result"
     );
 }
 
@@ -311,7 +311,10 @@ fn export_check_exits_1_while_stale_and_0_once_written() {
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert_eq!(check.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("dist/scenarios.json is missing; run `mintcheck export`"),
+        stderr.contains(&format!(
+            "dist/scenarios.json is missing; run `mintcheck export --scenarios {}`",
+            dir.path().display()
+        )),
         "{stderr}"
     );
     assert!(mintcheck(&[]).status.success());

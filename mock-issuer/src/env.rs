@@ -36,8 +36,24 @@ impl ClientEnv {
         self
     }
 
-    fn set(&mut self, name: &str, value: &str) {
-        self.vars.push((name.to_owned(), value.to_owned()));
+    /// Sets `name`, in its place if it is already there, else at the end.
+    pub fn set(&mut self, name: &str, value: &str) {
+        match self.vars.iter_mut().find(|(n, _)| n == name) {
+            Some((_, old)) => *old = value.to_owned(),
+            None => self.vars.push((name.to_owned(), value.to_owned())),
+        }
+    }
+
+    /// Points the variables that replace a client's trust roots (`SSL_CERT_FILE`,
+    /// `REQUESTS_CA_BUNDLE`) at `bundle`, a file of the system's roots plus the CA, so the
+    /// same shell still reaches real package indices. `NODE_EXTRA_CA_CERTS` adds to Node's
+    /// roots and keeps the CA alone.
+    pub fn trusting_bundle(mut self, bundle: &Path) -> ClientEnv {
+        let bundle = bundle.display().to_string();
+        for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"] {
+            self.set(name, &bundle);
+        }
+        self
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use super::output::{out, unread_is_fine};
 use mintcheck::scenario::coverage::Coverage;
 
 #[derive(Debug, clap::Args)]
@@ -12,7 +13,7 @@ pub struct CoverageArgs {
 
 pub fn run(args: CoverageArgs) -> anyhow::Result<ExitCode> {
     let coverage = Coverage::of(&args.selection.load()?);
-    print!("{}", coverage.table());
+    unread_is_fine(out!("{}", coverage.table()))?;
     Ok(if coverage.uncovered().is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -12,6 +12,7 @@ use reference_registry::explain::Input;
 use serde_json::Value;
 
 use super::UsageError;
+use super::output::{out, outln, unread_is_fine};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -96,9 +97,12 @@ pub async fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| UsageError(e.to_string()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&explain::json(&report))?);
+        unread_is_fine(outln!(
+            "{}",
+            serde_json::to_string_pretty(&explain::json(&report))?
+        ))?;
     } else {
-        print!("{}", explain::text(&report));
+        unread_is_fine(out!("{}", explain::text(&report)))?;
     }
     Ok(if report.explanation.verdict.is_ok() {
         ExitCode::SUCCESS

@@ -15,7 +15,9 @@ use mintcheck::rig::targets::Target;
 use mintcheck::suite::report::shell_quote;
 
 use super::UsageError;
-use super::run::{EXIT_TARGET, fresh_seed, interrupted};
+use super::output::{out, outln, unread_is_fine};
+use super::run::{EXIT_TARGET, fresh_seed};
+use super::signals::interrupted;
 use super::target_args::{self, TARGETS_HELP, TargetArgs};
 
 fn fuzz_help() -> String {
@@ -143,7 +145,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         stop: stop.clone(),
         ..FuzzOptions::default()
     };
-    print_header(&options, &target, against_reference);
+    unread_is_fine(print_header(&options, &target, against_reference))?;
     tokio::spawn(async move {
         let signal = interrupted().await;
         eprintln!("{signal}: stopping after the current case");
@@ -164,14 +166,14 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let saved = save_failures(&args, &report)?;
-    print_failures(
+    unread_is_fine(print_failures(
         &args,
         &report,
         &saved,
         target.is_reference(),
         against_reference,
-    );
-    print!("{}", summary(&report));
+    ))?;
+    unread_is_fine(out!("{}", summary(&report)))?;
     Ok(ExitCode::from(u8::from(!report.failures.is_empty())))
 }
 
@@ -195,7 +197,7 @@ fn print_failures(
     saved: &[PathBuf],
     reference_target: bool,
     against_reference: bool,
-) {
+) -> std::io::Result<()> {
     let rerun_scenario = |failure: &Failure| {
         let index = report
             .failures
@@ -241,25 +243,30 @@ fn print_failures(
         fuzz: &rerun_case,
     };
     for failure in &report.failures {
-        println!("\n{}", failure_text(failure, report.seed, &rerun));
+        outln!("\n{}", failure_text(failure, report.seed, &rerun))?;
     }
     for path in saved {
-        println!("saved {}", path.display());
+        outln!("saved {}", path.display())?;
     }
     if !report.failures.is_empty() && args.save_failures.is_none() {
-        println!("(--save-failures DIR writes each minimal case as a scenario file)");
+        outln!("(--save-failures DIR writes each minimal case as a scenario file)")?;
     }
+    Ok(())
 }
 
 /// The first line: the seed, the shard, how much is run against what.
-fn print_header(options: &FuzzOptions, target: &Target, against_reference: bool) {
+fn print_header(
+    options: &FuzzOptions,
+    target: &Target,
+    against_reference: bool,
+) -> std::io::Result<()> {
     let what = match (options.only_case, options.cases, options.duration) {
         (Some(case), ..) => format!("case {case}"),
         (None, Some(cases), _) => format!("{cases} cases"),
         (None, None, Some(duration)) => format!("cases for {} s", duration.as_secs_f64()),
         (None, None, None) => "cases until Ctrl-C".to_owned(),
     };
-    println!(
+    outln!(
         "mintcheck fuzz: seed {} (rerun with --seed {}), shard {}, {what} against {}{}",
         options.seed,
         options.seed,
@@ -270,7 +277,7 @@ fn print_header(options: &FuzzOptions, target: &Target, against_reference: bool)
         } else {
             ""
         },
-    );
+    )
 }
 
 /// A bar on a terminal; in a log, a plain line every ten seconds.
@@ -311,7 +318,8 @@ impl ProgressView {
             }
             None if self.last_line.elapsed() >= Self::EVERY => {
                 self.last_line = Instant::now();
-                println!("{}", progress_line(progress));
+                // The summary at the end says more; see `unread_is_fine`.
+                let _ = outln!("{}", progress_line(progress));
             }
             None => {}
         }

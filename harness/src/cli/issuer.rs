@@ -7,7 +7,8 @@ use mock_issuer::fault::FAULT_CATALOGUE;
 use mock_issuer::{IssuerMode, JwksFault, MockIssuer, Profile};
 use serde_json::json;
 
-use super::UsageError;
+use super::output::outln;
+use super::{UsageError, in_use_is_usage};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = fault_help())]
@@ -39,8 +40,11 @@ fn fault_help() -> String {
         "\nThe ready line is one JSON object on stdout; github_env and gitlab_env hold the\n\
          variables a CI client reads (gitlab_env's PYPI_ID_TOKEN is valid for an hour). HTTP API: POST /token (a token spec as JSON),\n\
          GET <github_request_url>&audience=A with `Authorization: bearer <request_token>`,\n\
+         GET /gitlab/id_token?audience=A with a job's request token (the bare token, as text),\n\
          POST /admin/keys {\"publish\"|\"retire\"|\"sign_with\": KID} or \"rotate\", POST /admin/fault,\n\
-         POST /admin/jobs (a token spec: returns a new request token), GET /admin/log.",
+         POST /admin/jobs (a token spec: returns a new request token), GET /admin/log.\n\n\
+         Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 could not start; 2 usage error (a bad\n\
+         flag, a non-loopback --addr without --allow-remote, an --addr another program holds).",
     );
     help
 }
@@ -56,7 +60,11 @@ pub async fn run(args: IssuerArgs) -> anyhow::Result<()> {
     }
     let issuer = builder.start().await.map_err(|err| match err {
         mock_issuer::IssuerError::NotLoopback(_) => anyhow::Error::new(UsageError(err.to_string())),
-        other => anyhow::Error::new(other).context("starting the mock issuer"),
+        other => in_use_is_usage(
+            anyhow::Error::new(other).context("starting the mock issuer"),
+            "--addr",
+            &args.addr,
+        ),
     })?;
     let gitlab_token = issuer
         .token(Profile::Gitlab)
@@ -75,9 +83,9 @@ pub async fn run(args: IssuerArgs) -> anyhow::Result<()> {
         "github_env": issuer.github_env(issuer.request_token()).to_json(),
         "gitlab_env": issuer.gitlab_env("pypi", gitlab_token.as_str()).to_json(),
     });
-    println!("{ready}");
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    // SIGTERM too: the CA file of --tls is deleted on the way out.
+    let stop = super::signals::interrupted();
+    outln!("{ready}")?;
+    stop.await;
     Ok(())
 }

@@ -5,9 +5,12 @@ mod explain;
 mod export;
 mod fuzz;
 mod issuer;
+pub(crate) mod output;
 mod registry;
 mod run;
 mod sandbox;
+mod signals;
+mod suite;
 mod target_args;
 mod token;
 
@@ -22,6 +25,7 @@ pub const EXIT_USAGE: u8 = 2;
 #[command(
     name = "mintcheck",
     version,
+    long_version = suite::LONG_VERSION.as_str(),
     about = "Conformance harness, mock OIDC issuer and reference registry for trusted publishing (PyPI's POST /_/oidc/mint-token)"
 )]
 pub struct Cli {
@@ -40,8 +44,8 @@ enum Command {
     Fuzz(fuzz::FuzzArgs),
     /// Print which spec rules the scenarios cite; exit 1 while any rule is uncovered.
     Coverage(coverage::CoverageArgs),
-    /// Write scenarios/dist/scenarios.json (the suite as JSON for other runners) and the generated
-    /// parts of the schema and the format README; --check: exit 1 if one is stale.
+    /// Write the suite as JSON for runners in other languages (--out DIR), or refresh the
+    /// generated files of a scenarios folder (--scenarios DIR; --check: exit 1 if stale).
     Export(export::ExportArgs),
     /// Run the mock OIDC issuer as a server (discovery, JWKS, token API, GitHub Actions' token-request contract).
     Issuer(issuer::IssuerArgs),
@@ -74,17 +78,6 @@ impl Cli {
     }
 }
 
-/// The scenarios folder when none is given: `./scenarios`, else the one this binary was
-/// built from (so `cargo run` works from any directory).
-pub fn default_scenarios_folder() -> std::path::PathBuf {
-    let local = std::path::PathBuf::from("scenarios");
-    if local.is_dir() {
-        local
-    } else {
-        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
-    }
-}
-
 /// An error caused by what the user asked for rather than by the environment.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -95,6 +88,29 @@ pub struct UsageError(pub String);
 pub(crate) fn read_input(path: &std::path::Path) -> Result<String, UsageError> {
     std::fs::read_to_string(path)
         .map_err(|e| UsageError(format!("reading {}: {e}", path.display())))
+}
+
+/// A listening address (a flag's value or its default) that another program holds is the
+/// user's to change: one line naming the flag, exit 2, instead of the error and its cause.
+pub(crate) fn in_use_is_usage(
+    err: anyhow::Error,
+    flag: &str,
+    addr: &dyn std::fmt::Display,
+) -> anyhow::Error {
+    let in_use = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::AddrInUse)
+    });
+    if in_use {
+        UsageError(format!(
+            "{addr} is in use by another program: give another address with {flag} (port 0 \
+             takes any free one)"
+        ))
+        .into()
+    } else {
+        err
+    }
 }
 
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {

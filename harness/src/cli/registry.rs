@@ -9,14 +9,18 @@ use anyhow::Context as _;
 use mock_issuer::tls::TestCa;
 use reference_registry::{FixtureDocument, Registry, RegistryConfig, SystemClock, app};
 
-use super::UsageError;
+use super::{UsageError, in_use_is_usage};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Prints one line on stdout when ready, {\"mintcheck\":\"ready\",\"base_url\":\"http://127.0.0.1:PORT\"}
 (with --tls: https, and \"ca_file\":\"/tmp/mintcheck-ca-….pem\"), then serves GET /_/oidc/audience, POST /_/oidc/mint-token (and /_/oidc/github/mint-token) and
-POST /legacy/ until Ctrl-C. Diagnostics go to stderr. The fixture document format and its JSON
-Schema: docs/reference-registry.md, docs/fixture.schema.json.")]
+POST /legacy/ until Ctrl-C or SIGTERM. Diagnostics go to stderr. The fixture document format and
+its JSON Schema: docs/reference-registry.md, docs/fixture.schema.json.
+
+Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 could not start or serve; 2 usage error (a bad
+flag, a missing, unreadable or invalid --fixture, a non-loopback --addr without --allow-remote,
+an --addr another program holds).")]
 pub struct RegistryArgs {
     /// Address to listen on. Non-loopback addresses also need --allow-remote.
     #[arg(long, env = "MINTCHECK_ADDR", default_value = "127.0.0.1:0")]
@@ -74,7 +78,8 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
     )?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
-        .with_context(|| format!("binding {}", args.addr))?;
+        .with_context(|| format!("binding {}", args.addr))
+        .map_err(|err| in_use_is_usage(err, "--addr", &args.addr))?;
     let ca = if args.tls {
         Some(TestCa::generate().context("generating the TLS certificate authority")?)
     } else {
@@ -90,6 +95,7 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
         ),
         None => String::new(),
     };
+    let stop = super::signals::interrupted();
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
@@ -103,12 +109,12 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
         Some(ca) => {
             tokio::select! {
                 () = ca.serve(listener, app) => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = stop => {}
             }
         }
         None => axum::serve(listener, app)
             .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
+                stop.await;
             })
             .await
             .context("serving")?,

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use mintcheck::rig::targets::Target;
-use mintcheck::scenario::{Level, Scenario, load_dir};
+use mintcheck::scenario::load::load_sources;
+use mintcheck::scenario::{Level, Scenario};
 use mintcheck::suite::expectations::{Expectations, glob};
 use mintcheck::suite::outcome::{Outcome, Verdict};
 use mintcheck::suite::report::{self, Tally, shell_quote};
@@ -16,6 +17,9 @@ use mintcheck::suite::runner::{self, RunOptions};
 use regex::Regex;
 
 use super::UsageError;
+use super::output::{out, outln, unread_is_fine};
+use super::signals::interrupted;
+use super::suite::SuiteArgs;
 use super::target_args::{self, Started, TARGETS_HELP, TargetArgs};
 
 /// Exit code when the target could not be started or reached (`mintcheck run --help`).
@@ -29,9 +33,8 @@ pub struct Selection {
     /// Only scenarios with this tag (repeatable: any of them).
     #[arg(long = "tag")]
     tags: Vec<String>,
-    /// The scenarios folder (default: ./scenarios, else the one this binary was built with).
-    #[arg(long)]
-    scenarios: Option<PathBuf>,
+    #[command(flatten)]
+    suite: SuiteArgs,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -114,20 +117,14 @@ pub struct ListArgs {
 }
 
 impl Selection {
-    fn folder(&self) -> PathBuf {
-        self.scenarios
-            .clone()
-            .unwrap_or_else(super::default_scenarios_folder)
-    }
-
     pub(super) fn load(&self) -> anyhow::Result<Vec<Scenario>> {
         Ok(self.load_with_ids()?.1)
     }
 
     /// The IDs of every scenario in the folder, and the selected scenarios.
     fn load_with_ids(&self) -> anyhow::Result<(Vec<String>, Vec<Scenario>)> {
-        let folder = self.folder();
-        let scenarios = load_dir(&folder).map_err(|e| UsageError(e.to_string()))?;
+        let (files, origin) = self.suite.sources()?;
+        let scenarios = load_sources(&files).map_err(|e| UsageError(e.to_string()))?;
         let ids = scenarios.iter().map(|s| s.id.clone()).collect();
         let patterns: Vec<Regex> = self.globs.iter().map(|g| glob(g)).collect();
         let selected: Vec<Scenario> = scenarios
@@ -136,11 +133,9 @@ impl Selection {
             .filter(|s| self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))
             .collect();
         if selected.is_empty() {
-            return Err(UsageError(format!(
-                "no scenario in {} matches the selection",
-                folder.display()
-            ))
-            .into());
+            return Err(
+                UsageError(format!("no scenario in {origin} matches the selection")).into(),
+            );
         }
         Ok((ids, selected))
     }
@@ -187,7 +182,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let human = matches!(args.format, Format::Human) && args.output.is_none();
     if human {
-        print_header(scenarios.len(), &started, &options);
+        unread_is_fine(print_header(scenarios.len(), &started, &options))?;
     }
     let Some(outcomes) = run_watched(scenarios, &started.instances, &options, human).await else {
         started.stop().await;
@@ -281,19 +276,19 @@ fn say_why_stopped(instances: &[Target], outcomes: &[Outcome]) {
 
 /// The first lines of a human report: what runs against what, and how the issuer proxy is
 /// reached.
-fn print_header(count: usize, started: &Started, options: &RunOptions) {
+fn print_header(count: usize, started: &Started, options: &RunOptions) -> std::io::Result<()> {
     let how = match started.processes.first() {
         Some(process) => format!(" (started by `{}`)", process.command()),
         None => String::new(),
     };
-    println!(
+    outln!(
         "running {count} scenarios against {}{how} at level {}, seed {}",
         describe(&started.instances),
         options.level,
         options.seed
-    );
+    )?;
     if let (Some(proxy), Some(ca)) = (&options.issuers.proxy, &options.issuers.ca) {
-        println!(
+        outln!(
             "issuer proxy: the target reaches the mock issuers as the real issuers' hosts with\n  {} SSL_CERT_FILE={1} REQUESTS_CA_BUNDLE={1}",
             proxy
                 .environment()
@@ -302,8 +297,9 @@ fn print_header(count: usize, started: &Started, options: &RunOptions) {
                 .collect::<Vec<_>>()
                 .join(" "),
             ca.ca_path().display()
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// Runs the scenarios, a line (or a bar on a terminal) per outcome for a human reader;
@@ -330,7 +326,10 @@ async fn run_watched(
                     bar.println(report::progress_line(outcome));
                     bar.inc(1);
                 }
-                None => println!("{}", report::progress_line(outcome)),
+                None => {
+                    // The report at the end says the same; see `unread_is_fine`.
+                    let _ = outln!("{}", report::progress_line(outcome));
+                }
             }
         }
     };
@@ -372,10 +371,10 @@ async fn report(
     match &args.output {
         Some(path) => {
             std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
-            println!("{}", report::aspects_summary(outcomes));
-            println!("{}", tally.summary());
+            unread_is_fine(outln!("{}", report::aspects_summary(outcomes)))?;
+            unread_is_fine(outln!("{}", tally.summary()))?;
         }
-        None => print!("{text}"),
+        None => unread_is_fine(out!("{text}"))?,
     }
     for entry in &stale {
         eprintln!("stale expectation: {entry}");
@@ -435,23 +434,6 @@ fn render(
     })
 }
 
-/// Resolves on Ctrl-C (and SIGTERM on unix), so a started target is stopped first: it runs
-/// in its own process group and would not see the signal.
-pub(super) async fn interrupted() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
-            return tokio::select! {
-                _ = tokio::signal::ctrl_c() => "Ctrl-C",
-                _ = terminate.recv() => "SIGTERM",
-            };
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    "Ctrl-C"
-}
-
 /// A seed for runs that name none: different every run, printed so it can be given back.
 pub(super) fn fresh_seed() -> u64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
@@ -466,8 +448,11 @@ fn rerun_flags(args: &RunArgs) -> String {
     if let Some(level) = args.level {
         flag("level", level.name());
     }
-    if let Some(folder) = &args.selection.scenarios {
+    if let Some(folder) = &args.selection.suite.scenarios {
         flag("scenarios", &folder.display().to_string());
+    }
+    for folder in &args.selection.suite.add_scenarios {
+        flag("add-scenarios", &folder.display().to_string());
     }
     if let Some(file) = &args.expectations {
         flag("expectations", &file.display().to_string());
@@ -481,9 +466,9 @@ fn rerun_flags(args: &RunArgs) -> String {
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     for scenario in args.selection.load()? {
         let rules = scenario.rules.join(" ");
-        println!("{}  [{}] {rules}", scenario.id, scenario.level);
-        println!("    {}", scenario.title);
-        println!("    {}", scenario.requirement);
+        outln!("{}  [{}] {rules}", scenario.id, scenario.level)?;
+        outln!("    {}", scenario.title)?;
+        outln!("    {}", scenario.requirement)?;
     }
     Ok(ExitCode::SUCCESS)
 }

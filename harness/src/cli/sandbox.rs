@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use mintcheck::sandbox::{Sandbox, SandboxConfig};
+use mintcheck::sandbox::{Job, Sandbox, SandboxConfig, SandboxError};
 use mintcheck::scenario::publisher;
 use mock_issuer::{Profile, TokenSpec};
 use reference_registry::Event;
@@ -14,12 +14,15 @@ use reference_registry::events::{MintEvent, UploadEvent};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::UsageError;
+use super::output::{out, outln};
+use super::{UsageError, in_use_is_usage};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Everything serves https on 127.0.0.1 with certificates from one CA generated at start
-(SSL_CERT_FILE, REQUESTS_CA_BUNDLE and NODE_EXTRA_CA_CERTS point at it). Each provider's mock
+Everything serves https on 127.0.0.1 with certificates from one CA generated at start. A job's
+SSL_CERT_FILE and REQUESTS_CA_BUNDLE name a bundle of the system's trust roots plus that CA (so
+pip still reaches the real index in the same shell); NODE_EXTRA_CA_CERTS names the CA alone.
+Both files are deleted when the sandbox stops. Each provider's mock
 issuer signs with that provider's canonical iss (https://token.actions.githubusercontent.com,
 https://gitlab.com, ...), and the registry trusts exactly those mocks.
 
@@ -33,11 +36,16 @@ PUBLISHER is KEY=VALUE pairs separated by commas, with the fields of the fixture
   provider=gitlab,namespace=acme/python,project=widgetry,workflow_filepath=.gitlab-ci.yml,issuer_url=https://gitlab.com
 JOB is NAME:profile=PROFILE,CLAIM=VALUE,... e.g. release:profile=github,environment=staging
 (claims override the profile's; a GitHub job's tokens are minted on request, a GitLab job's
-single token is in <AUD>_ID_TOKEN, valid for an hour and, like GitLab's, good for one mint).
+single token is in <AUD>_ID_TOKEN, valid for an hour and, like GitLab's, good for one mint; the
+job's environment says how to get a fresh one from MINTCHECK_ID_TOKEN_URL).
 
 The config file is TOML: a [fixture] table as in scenario files (projects, publishers,
 pending_publishers, flags, prohibited_names, audience) and [[job]] tables with a name and a
-token spec (see `mintcheck issuer --help`). Tokens are never printed, only their claims.")]
+token spec (see `mintcheck issuer --help`). Tokens are never printed, only their claims.
+
+Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 could not start; 2 usage error (a bad flag, a
+missing or invalid --config, a bad --publisher, --pending or --job, an --addr or
+--issuer-proxy-addr that another program holds).")]
 pub struct SandboxArgs {
     /// A TOML file with [fixture] and [[job]] tables.
     #[arg(long, value_name = "FILE")]
@@ -94,32 +102,48 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     if args.issuer_proxy {
         config.issuer_proxy = Some(args.issuer_proxy_addr.clone());
     }
-    let sandbox = config.start().await.context("starting the sandbox")?;
+    let sandbox = config.start().await.map_err(|err| match err {
+        SandboxError::Proxy(_) => {
+            in_use_is_usage(err.into(), "--issuer-proxy-addr", &args.issuer_proxy_addr)
+        }
+        other => in_use_is_usage(
+            anyhow::Error::new(other).context("starting the sandbox"),
+            "--addr",
+            &args.addr,
+        ),
+    })?;
     let mut events = sandbox.events();
     if let Some(dir) = &args.env_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for job in sandbox.jobs() {
             let path = dir.join(format!("{}.env", job.name));
-            std::fs::write(&path, job.env.to_shell())
+            std::fs::write(&path, job_shell(job))
                 .with_context(|| format!("writing {}", path.display()))?;
         }
     }
+    if sandbox.trust_bundle().system_roots().is_none() {
+        eprintln!(
+            "mintcheck sandbox: found no system trust roots (set SSL_CERT_FILE to your roots to \
+             add them): the jobs' SSL_CERT_FILE trusts the sandbox's CA only"
+        );
+    }
+    let mut stop = super::signals::interrupted();
     if args.json {
-        println!("{}", ready_json(&sandbox));
+        outln!("{}", ready_json(&sandbox))?;
     } else {
-        print!("{}", ready_text(&sandbox, demo));
+        out!("{}", ready_text(&sandbox, demo))?;
     }
     loop {
         tokio::select! {
             event = events.recv() => match event {
-                Ok(event) if args.json => println!("{}", serde_json::to_string(&event)?),
-                Ok(event) => print!("{}", event_text(&event)),
+                Ok(event) if args.json => outln!("{}", serde_json::to_string(&event)?)?,
+                Ok(event) => out!("{}", event_text(&event))?,
                 Err(RecvError::Lagged(missed)) => eprintln!(
                     "mintcheck sandbox: {missed} events were not logged (the log fell behind)"
                 ),
                 Err(RecvError::Closed) => break,
             },
-            _ = tokio::signal::ctrl_c() => break,
+            _ = &mut stop => break,
         }
     }
     Ok(())
@@ -128,8 +152,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
 fn config(args: &SandboxArgs) -> anyhow::Result<SandboxConfig> {
     let mut config = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let text = super::read_input(path)?;
             SandboxConfig::from_toml(&text, &path.display().to_string())
                 .map_err(|e| UsageError(e.to_string()))?
         }
@@ -183,7 +206,7 @@ fn ready_json(sandbox: &Sandbox) -> Value {
         .iter()
         .map(|job| {
             json!({"name": job.name, "profile": job.profile.name(), "env": job.env.to_json(),
-                   "claims": job.claims})
+                   "claims": job.claims, "refresh_token": job.refresh_token})
         })
         .collect();
     let issuers: serde_json::Map<String, Value> = mock_issuer::Provider::ALL
@@ -201,6 +224,7 @@ fn ready_json(sandbox: &Sandbox) -> Value {
         "registry_url": sandbox.registry_url(),
         "upload_url": sandbox.upload_url(),
         "ca_file": sandbox.ca_path().display().to_string(),
+        "trust_bundle": sandbox.trust_bundle().path().display().to_string(),
         "issuer_proxy": sandbox.issuer_proxy().map(|proxy| proxy.url()),
         "issuers": issuers,
         "jobs": jobs,
@@ -209,10 +233,12 @@ fn ready_json(sandbox: &Sandbox) -> Value {
 
 fn ready_text(sandbox: &Sandbox, demo: bool) -> String {
     let mut out = format!(
-        "mintcheck sandbox: registry {} (upload URL {}), CA {}\n",
+        "mintcheck sandbox: registry {} (upload URL {}), CA {}, trust bundle {} (the system's \
+         roots and the CA)\n",
         sandbox.registry_url(),
         sandbox.upload_url(),
-        sandbox.ca_path().display()
+        sandbox.ca_path().display(),
+        sandbox.trust_bundle().path().display()
     );
     if demo {
         out.push_str(
@@ -236,11 +262,22 @@ fn ready_text(sandbox: &Sandbox, demo: bool) -> String {
             "\n# job {} ({}): run a client with this environment\n{}",
             job.name,
             identity(&job.claims),
-            job.env.to_shell()
+            job_shell(job)
         ));
     }
     out.push_str("\nEvery mint and upload is logged below (Ctrl-C stops).\n");
     out
+}
+
+/// A job's `export` lines, and for a job handed a single token, how to get another.
+fn job_shell(job: &Job) -> String {
+    let mut text = job.env.to_shell();
+    if let Some(refresh) = &job.refresh_token {
+        text.push_str(&format!(
+            "# each token mints once; for a fresh one (a second upload):\n# {refresh}\n"
+        ));
+    }
+    text
 }
 
 /// Who a job's tokens say it is, in a few words.

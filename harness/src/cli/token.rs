@@ -5,6 +5,7 @@ use mock_issuer::{Defect, Forger, KeySet, Profile, RelativeTime};
 use serde_json::Value;
 
 use super::UsageError;
+use super::output::outln;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = defect_help())]
@@ -52,7 +53,9 @@ fn defect_help() -> String {
     }
     help.push_str(
         "\nTokens are signed with the embedded test key mintcheck-primary; a running\n\
-         `mintcheck issuer` publishes it, or forges tokens for its own keys with POST /token.",
+         `mintcheck issuer` publishes it, or forges tokens for its own keys with POST /token.\n\n\
+         Exit codes: 0 the token was printed; 2 usage error (a bad flag, profile, claim or\n\
+         defect).",
     );
     help
 }
@@ -103,9 +106,9 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
         .sign()
         .map_err(|err| UsageError(err.to_string()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&token)?);
+        outln!("{}", serde_json::to_string_pretty(&token)?)?;
     } else {
-        println!("{token}");
+        outln!("{token}")?;
     }
     Ok(())
 }

@@ -14,6 +14,7 @@
 //! ```
 
 mod config;
+mod trust;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::rig::issuers::{Issuers, custom_hosts};
 use crate::rig::proxy::IssuerProxy;
 
 pub use config::{ConfigError, JobSpec, SandboxConfig};
+pub use trust::{TrustBundle, TrustError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -48,6 +50,8 @@ pub enum SandboxError {
     Job { job: String, message: String },
     #[error(transparent)]
     Proxy(#[from] crate::rig::proxy::ProxyError),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
 }
 
 /// One CI job: the identity its tokens carry and the environment a client needs.
@@ -61,14 +65,19 @@ pub struct Job {
     pub env: ClientEnv,
     /// The claims its tokens carry (times and `jti` differ from token to token).
     pub claims: serde_json::Map<String, serde_json::Value>,
+    /// A shell command that puts a fresh ID token in the job's token variable, for jobs
+    /// handed one token (GitLab's, which mints once): `export PYPI_ID_TOKEN="$(curl …)"`.
+    pub refresh_token: Option<String>,
 }
 
-/// A running sandbox. Dropping it stops every server and deletes the CA file.
+/// A running sandbox. Dropping it stops every server and deletes the CA and trust bundle
+/// files.
 pub struct Sandbox {
     issuers: Issuers,
     proxy: Option<IssuerProxy>,
     registry: Registry,
     ca: Arc<TestCa>,
+    trust: TrustBundle,
     base_url: String,
     jobs: Vec<Job>,
     server: JoinHandle<()>,
@@ -89,6 +98,7 @@ impl Sandbox {
     pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         config.check()?;
         let ca = Arc::new(TestCa::generate_for(&custom_hosts([&config.fixture]))?);
+        let trust = TrustBundle::write(ca.ca_pem())?;
         let issuers = Issuers::start(true, Some(&ca), &config.fixture).await?;
         let proxy = match &config.issuer_proxy {
             Some(addr) => {
@@ -116,12 +126,19 @@ impl Sandbox {
             .jobs()
             .iter()
             .map(|spec| job(spec, &issuers, audience, ca.ca_path(), &upload_url))
+            .map(|job| {
+                job.map(|mut job| {
+                    job.env = job.env.trusting_bundle(trust.path());
+                    job
+                })
+            })
             .collect::<Result<_, _>>()?;
         Ok(Sandbox {
             issuers,
             proxy,
             registry,
             ca,
+            trust,
             base_url,
             jobs,
             server,
@@ -148,6 +165,12 @@ impl Sandbox {
     /// The CA every sandbox server's certificate chains to (PEM file).
     pub fn ca_path(&self) -> &Path {
         self.ca.ca_path()
+    }
+
+    /// The system's trust roots plus the CA: what the jobs' `SSL_CERT_FILE` and
+    /// `REQUESTS_CA_BUNDLE` name.
+    pub fn trust_bundle(&self) -> &TrustBundle {
+        &self.trust
     }
 
     pub fn ca_pem(&self) -> &str {
@@ -194,23 +217,36 @@ fn job(
             job: spec.name.clone(),
             message: e.to_string(),
         })?;
-    let mut env = match profile.provider() {
-        Provider::Github => {
-            let issuer = issuers.for_provider(Provider::Github);
-            issuer.github_env(&issuer.add_job(spec.token.clone()))
+    let issuer = issuers.for_provider(profile.provider());
+    let request_token = issuer.add_job(spec.token.clone());
+    let (mut env, refresh_token) = match profile.provider() {
+        Provider::Github => (issuer.github_env(&request_token), None),
+        Provider::Gitlab => {
+            let mut env = ClientEnv::gitlab(audience, token.as_str(), Some(ca));
+            env.set(
+                "MINTCHECK_ID_TOKEN_URL",
+                &issuer.gitlab_job_token_url(audience),
+            );
+            env.set("MINTCHECK_ID_TOKEN_REQUEST_TOKEN", &request_token);
+            let refresh = format!(
+                "export {}=\"$(curl -fsS --cacert \"$SSL_CERT_FILE\" -H \"Authorization: bearer \
+                 $MINTCHECK_ID_TOKEN_REQUEST_TOKEN\" \"$MINTCHECK_ID_TOKEN_URL\")\"",
+                mock_issuer::env::gitlab_token_variable(audience)
+            );
+            (env, Some(refresh))
         }
-        Provider::Gitlab => ClientEnv::gitlab(audience, token.as_str(), Some(ca)),
         Provider::Google | Provider::ActiveState => {
             unreachable!("SandboxConfig::check refuses jobs of other providers")
         }
     };
     for name in ["UV_PUBLISH_URL", "TWINE_REPOSITORY_URL"] {
-        env.vars.push((name.to_owned(), upload_url.to_owned()));
+        env.set(name, upload_url);
     }
     Ok(Job {
         name: spec.name.clone(),
         profile,
         env,
         claims: token.claims.as_object().cloned().unwrap_or_default(),
+        refresh_token,
     })
 }

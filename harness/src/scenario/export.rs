@@ -12,7 +12,8 @@ use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
 use super::generated;
-use crate::scenario::{LoadError, load_dir};
+use crate::scenario::LoadError;
+use crate::scenario::load::{SourceFile, load_sources, read_folder};
 
 /// Version of the export document's format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -70,13 +71,18 @@ pub struct ExportedScenario {
 /// Loads and checks every scenario under `root` (one bad file fails the export, as it fails
 /// a run) and returns the export document.
 pub fn export(root: &Path) -> Result<ExportDocument, ExportError> {
-    let mut scenarios = load_dir(root)?
-        .into_iter()
-        .map(|scenario| {
-            let path = root.join(format!("{}.toml", scenario.id));
+    export_sources(&read_folder(root)?)
+}
+
+/// The export document of these files (from a folder or built in), each checked first.
+pub fn export_sources(files: &[SourceFile]) -> Result<ExportDocument, ExportError> {
+    load_sources(files)?;
+    let mut scenarios = files
+        .iter()
+        .map(|source| {
             Ok(ExportedScenario {
-                content: file_content(&path)?,
-                id: scenario.id,
+                content: text_content(&source.path, &source.text)?,
+                id: source.id.clone(),
             })
         })
         .collect::<Result<Vec<_>, ExportError>>()?;
@@ -173,7 +179,12 @@ pub fn file_content(path: &Path) -> Result<Map<String, Value>, ExportError> {
         path: path.to_owned(),
         source,
     })?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| ExportError::Value {
+    text_content(path, &text)
+}
+
+/// [`file_content`] of a text already read; `path` is what errors name.
+fn text_content(path: &Path, text: &str) -> Result<Map<String, Value>, ExportError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| ExportError::Value {
         path: path.to_owned(),
         key: "(file)".into(),
         message: e.to_string().trim_end().to_owned(),

@@ -1,7 +1,11 @@
 //! Loading and checking scenario files. Every problem names the file and the key (and, for
 //! syntax errors, the line and column); one bad file fails the whole load, before anything
 //! is sent to a target.
+//!
+//! Files come from a folder ([`read_folder`]) or from the suite built into the binary
+//! (`super::embedded`); both are [`SourceFile`]s, loaded the same way.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
@@ -23,36 +27,50 @@ pub enum LoadError {
     Invalid { count: usize, details: String },
 }
 
-/// Folders under the scenarios root that hold no scenarios.
-const NOT_SCENARIOS: [&str; 2] = ["dist", "schema"];
+/// Folders under the scenarios root that hold no scenarios (`harness/build.rs` skips the
+/// same ones when it builds the suite in).
+pub const NOT_SCENARIOS: [&str; 2] = ["dist", "schema"];
+
+/// One scenario file before parsing.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The path under the scenarios root, without `.toml`: `github/expired`.
+    pub id: String,
+    /// What errors name: the file on disk, or where a built-in file came from.
+    pub path: PathBuf,
+    pub text: Cow<'static, str>,
+}
 
 pub fn load_dir(root: &Path) -> Result<Vec<Scenario>, LoadError> {
-    load_each(root, load_file)
+    load_sources(&read_folder(root)?)
+}
+
+/// Every file checked, in the order given; every bad file is reported, not only the first.
+pub fn load_sources(files: &[SourceFile]) -> Result<Vec<Scenario>, LoadError> {
+    load_each(files, |source| {
+        let file = parse(source)?;
+        checked(source, file)
+    })
 }
 
 /// Every scenario under `root`, checked, beside its file as written (for tools that look
 /// at how a scenario is written rather than at what it does).
 pub fn load_dir_as_written(root: &Path) -> Result<Vec<(Scenario, ScenarioFile)>, LoadError> {
-    load_each(root, |root, path| {
-        let (id, text, file) = read_file(root, path)?;
-        let scenario = checked(path, &text, id, file.clone())?;
+    load_each(&read_folder(root)?, |source| {
+        let file = parse(source)?;
+        let scenario = checked(source, file.clone())?;
         Ok((scenario, file))
     })
 }
 
-/// `load` applied to every scenario file under `root`, in path order; every bad file is
-/// reported, not only the first.
 fn load_each<T>(
-    root: &Path,
-    load: impl Fn(&Path, &Path) -> Result<T, LoadError>,
+    files: &[SourceFile],
+    load: impl Fn(&SourceFile) -> Result<T, LoadError>,
 ) -> Result<Vec<T>, LoadError> {
-    let mut files = Vec::new();
-    collect(root, root, &mut files)?;
-    files.sort();
     let mut scenarios = Vec::new();
     let mut problems = Vec::new();
-    for path in files {
-        match load(root, &path) {
+    for source in files {
+        match load(source) {
             Ok(scenario) => scenarios.push(scenario),
             Err(err) => problems.push(err.to_string()),
         }
@@ -73,6 +91,17 @@ fn problems_text(problems: &[String]) -> String {
         .map(|p| format!("  {p}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Every `.toml` file under `root`, in path order, read.
+pub fn read_folder(root: &Path) -> Result<Vec<SourceFile>, LoadError> {
+    let mut paths = Vec::new();
+    collect(root, root, &mut paths)?;
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| read_file(root, path))
+        .collect()
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), LoadError> {
@@ -100,8 +129,8 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), Load
 
 /// Loads one file; `root` decides its ID.
 pub fn load_file(root: &Path, path: &Path) -> Result<Scenario, LoadError> {
-    let (id, text, file) = read_file(root, path)?;
-    checked(path, &text, id, file)
+    let source = read_file(root, path.to_owned())?;
+    checked(&source, parse(&source)?)
 }
 
 fn file_error(path: &Path, message: String) -> LoadError {
@@ -111,30 +140,39 @@ fn file_error(path: &Path, message: String) -> LoadError {
     }
 }
 
-/// The file's ID, text and parsed content.
-fn read_file(root: &Path, path: &Path) -> Result<(String, String, ScenarioFile), LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| file_error(path, e.to_string()))?;
-    let file: ScenarioFile =
-        toml::from_str(&text).map_err(|e| file_error(path, with_suggestion(&e.to_string())))?;
+fn read_file(root: &Path, path: PathBuf) -> Result<SourceFile, LoadError> {
+    let text = std::fs::read_to_string(&path).map_err(|e| file_error(&path, e.to_string()))?;
     let id = path
         .strip_prefix(root)
-        .unwrap_or(path)
+        .unwrap_or(&path)
         .with_extension("")
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/");
-    Ok((id, text, file))
+    Ok(SourceFile {
+        id,
+        path,
+        text: Cow::Owned(text),
+    })
 }
 
-/// The file checked; a problem names the line and column of its key in `text`.
-fn checked(path: &Path, text: &str, id: String, file: ScenarioFile) -> Result<Scenario, LoadError> {
-    validate::scenario(id, file).map_err(|(key, message)| match position_of(text, &key) {
-        Some((line, column)) => file_error(
-            path,
-            format!("line {line}, column {column}, key `{key}`: {message}"),
-        ),
-        None => file_error(path, format!("key `{key}`: {message}")),
+fn parse(source: &SourceFile) -> Result<ScenarioFile, LoadError> {
+    toml::from_str(&source.text)
+        .map_err(|e| file_error(&source.path, with_suggestion(&e.to_string())))
+}
+
+/// The file checked; a problem names the line and column of its key in its text.
+fn checked(source: &SourceFile, file: ScenarioFile) -> Result<Scenario, LoadError> {
+    let path = &source.path;
+    validate::scenario(source.id.clone(), file).map_err(|(key, message)| {
+        match position_of(&source.text, &key) {
+            Some((line, column)) => file_error(
+                path,
+                format!("line {line}, column {column}, key `{key}`: {message}"),
+            ),
+            None => file_error(path, format!("key `{key}`: {message}")),
+        }
     })
 }
 

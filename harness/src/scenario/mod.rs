@@ -3,9 +3,10 @@
 //!
 //! Layers, lowest first (a module uses only modules of layers below its own):
 //! `expect`, `fixture`, `generated`, `publisher` < `file` < `model` < `validate` < `load`
-//! < `coverage`, `export`
+//! < `coverage`, `embedded`, `export`
 
 pub mod coverage;
+pub mod embedded;
 pub mod expect;
 pub mod export;
 pub mod file;

@@ -8,7 +8,7 @@ use regex::Regex;
 
 use crate::spec::grading::{Aspect, Level};
 
-pub const SPEC: &str = include_str!("../../../docs/spec/pypi-mint-token.md");
+pub const SPEC: &str = include_str!("../../embedded/spec/pypi-mint-token.md");
 
 /// An error code of spec §4.1, the `errors[0].code` of a refusal; a core harness rejects
 /// any other. The reference registry's type: one list of codes for the workspace.
@@ -78,6 +78,17 @@ fn parse_level(tag: &str) -> RuleLevel {
     RuleLevel { level, exact_parts }
 }
 
+/// The spec's revision as its opening line states it: `pypi-mint-token.md version 2
+/// (2026-12-04)`.
+pub fn revision() -> String {
+    let stated = Regex::new(r"Spec version ([0-9]+) \(([0-9-]+)")
+        .expect("valid regex")
+        .captures(SPEC)
+        .map(|c| format!("version {} ({})", &c[1], &c[2]))
+        .unwrap_or_else(|| "(no version line)".to_owned());
+    format!("pypi-mint-token.md {stated}")
+}
+
 /// Every rule ID the spec defines.
 pub fn rule_ids() -> impl Iterator<Item = &'static String> {
     RULES.keys()
@@ -95,6 +106,15 @@ pub fn level_of(id: &str) -> Option<&'static RuleLevel> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_revision_is_read_from_the_spec() {
+        assert!(
+            revision().starts_with("pypi-mint-token.md version 2 (20"),
+            "{}",
+            revision()
+        );
+    }
 
     #[test]
     fn the_spec_defines_the_rules_scenarios_cite() {

@@ -16,6 +16,8 @@ pub enum Endpoint {
     Token,
     /// GitHub Actions' token-request contract.
     GithubTokenRequest,
+    /// A fresh ID token for a GitLab job (not a GitLab API: the sandbox's way to a second).
+    GitlabJobToken,
     /// The attacker's JWKS that `jku` injection points at.
     AttackerJku,
     /// The attacker's certificate that `x5u` injection points at.
@@ -29,6 +31,7 @@ impl Endpoint {
         match path {
             "/token" => Endpoint::Token,
             "/github/idtoken" => Endpoint::GithubTokenRequest,
+            super::routes::GITLAB_JOB_TOKEN => Endpoint::GitlabJobToken,
             ATTACKER_JWKS => Endpoint::AttackerJku,
             ATTACKER_CERTIFICATE => Endpoint::AttackerX5u,
             p if p.starts_with("/admin/") => Endpoint::Admin,

@@ -474,6 +474,16 @@ impl MockIssuer {
         format!("{}/github/idtoken?api-version=2.0", self.shared.base_url)
     }
 
+    /// Where a GitLab job registered with [`Self::add_job`] gets a fresh ID token with
+    /// audience `audience`, as plain text: `GET` with `Authorization: bearer <request token>`.
+    pub fn gitlab_job_token_url(&self, audience: &str) -> String {
+        format!(
+            "{}{}?audience={audience}",
+            self.shared.base_url,
+            routes::GITLAB_JOB_TOKEN
+        )
+    }
+
     /// The request token of the default job (a plain `github` profile token).
     pub fn request_token(&self) -> &str {
         &self.default_job

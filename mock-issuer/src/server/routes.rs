@@ -26,6 +26,8 @@ type AppState = State<Arc<Shared>>;
 
 const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
 const JWKS_SUFFIX: &str = "/.well-known/jwks";
+/// Where a GitLab job gets a fresh ID token ([`gitlab_job_token`]).
+pub(super) const GITLAB_JOB_TOKEN: &str = "/gitlab/id_token";
 /// The query of the URL the `jwks-redirect` fault sends key fetches on to.
 const REDIRECTED: &str = "redirected";
 
@@ -33,6 +35,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/token", post(mint_token))
         .route("/github/idtoken", get(github_token_request))
+        .route(GITLAB_JOB_TOKEN, get(gitlab_job_token))
         .route(ATTACKER_JWKS, get(attacker_jwks))
         .route(ATTACKER_CERTIFICATE, get(attacker_certificate))
         .route("/admin/keys", post(admin_keys))
@@ -179,34 +182,46 @@ async fn mint_token(State(shared): AppState, body: Bytes) -> Response {
 
 /// GitHub Actions' contract: `GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=A` with
 /// `Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN` answers `{"value": "<jwt>"}`.
+/// The job whose request token the request carries (`Authorization: bearer T`), or why
+/// the request is refused (see [`unauthorized`]).
+fn requesting_job(
+    shared: &Shared,
+    headers: &HeaderMap,
+    variable: &str,
+) -> Result<TokenSpec, String> {
+    let Some(authorization) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return Err(format!("missing Authorization header (bearer {variable})"));
+    };
+    let Some((scheme, request_token)) = authorization.split_once(' ') else {
+        return Err("Authorization header is not `bearer <token>`".into());
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err("Authorization scheme must be bearer".into());
+    }
+    shared
+        .job(request_token.trim())
+        .ok_or_else(|| "unknown request token".into())
+}
+
+fn unauthorized(message: String) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(json!({ "message": message })),
+    )
+        .into_response()
+}
+
 async fn github_token_request(
     State(shared): AppState,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let unauthorized = |message: &str| {
-        (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(json!({ "message": message })),
-        )
-            .into_response()
-    };
-    let Some(authorization) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-    else {
-        return unauthorized(
-            "missing Authorization header (bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN)",
-        );
-    };
-    let Some((scheme, request_token)) = authorization.split_once(' ') else {
-        return unauthorized("Authorization header is not `bearer <token>`");
-    };
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return unauthorized("Authorization scheme must be bearer");
-    }
-    let Some(spec) = shared.job(request_token.trim()) else {
-        return unauthorized("unknown request token");
+    let spec = match requesting_job(&shared, &headers, "ACTIONS_ID_TOKEN_REQUEST_TOKEN") {
+        Ok(spec) => spec,
+        Err(message) => return unauthorized(message),
     };
     let audience = query.get("audience").cloned().unwrap_or_else(|| {
         // Without an audience GitHub defaults to the URL of the repository owner.
@@ -221,6 +236,29 @@ async fn github_token_request(
         .claim("aud", audience);
     match builder.sign() {
         Ok(token) => axum::Json(json!({ "value": token.compact })).into_response(),
+        Err(err) => forge_error(err),
+    }
+}
+
+/// A fresh ID token for a GitLab job, as plain text for `$(curl …)`: GitLab hands a job its
+/// token once, in `<AUD>_ID_TOKEN`, and each token mints once, so rehearsing a second upload
+/// needs a new one. Not a GitLab API (GitLab has none); the audience is the `audience`
+/// query parameter, else the job's own.
+async fn gitlab_job_token(
+    State(shared): AppState,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let spec = match requesting_job(&shared, &headers, "MINTCHECK_ID_TOKEN_REQUEST_TOKEN") {
+        Ok(spec) => spec,
+        Err(message) => return unauthorized(message),
+    };
+    let mut builder = spec.apply(shared.forger().token(spec.profile()));
+    if let Some(audience) = query.get("audience") {
+        builder = builder.claim("aud", audience.as_str());
+    }
+    match builder.sign() {
+        Ok(token) => ([(header::CONTENT_TYPE, "text/plain")], token.compact).into_response(),
         Err(err) => forge_error(err),
     }
 }

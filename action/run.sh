@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs `mintcheck run` or `mintcheck fuzz` from the action's inputs (INPUT_* variables);
+# mintcheck's exit code is the step's.
+set -euo pipefail
+args=()
+[ -n "${INPUT_TARGET_CMD:-}" ] && args+=(--target-cmd "$INPUT_TARGET_CMD")
+[ -n "${INPUT_TARGET_URL:-}" ] && args+=(--target-url "$INPUT_TARGET_URL")
+[ -n "${INPUT_CONTROL_TOKEN:-}" ] && args+=(--control-token "$INPUT_CONTROL_TOKEN")
+# Word-split on purpose: extra arguments as one would type them.
+# shellcheck disable=SC2206
+extra=(${INPUT_ARGS:-})
+
+case "${INPUT_MODE:-run}" in
+  run)
+    [ -n "${INPUT_LEVEL:-}" ] && args+=(--level "$INPUT_LEVEL")
+    [ -n "${INPUT_EXPECTATIONS:-}" ] && args+=(--expectations "$INPUT_EXPECTATIONS")
+    junit="${INPUT_JUNIT:-mintcheck-junit.xml}"
+    exec mintcheck run "${args[@]}" --format junit --output "$junit" "${extra[@]}"
+    ;;
+  fuzz)
+    findings="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/mintcheck-findings"
+    mkdir -p "$findings"
+    echo "findings=$findings" >> "${GITHUB_OUTPUT:-/dev/null}"
+    [ -n "${INPUT_SEED:-}" ] && args+=(--seed "$INPUT_SEED")
+    [ -n "${INPUT_DURATION:-}" ] && args+=(--duration "$INPUT_DURATION")
+    exec mintcheck fuzz "${args[@]}" --shard "${INPUT_SHARD:-1/1}" \
+      --save-failures "$findings" "${extra[@]}"
+    ;;
+  *)
+    echo "mintcheck action: mode is run or fuzz, not '${INPUT_MODE}'" >&2
+    exit 2
+    ;;
+esac
