@@ -12,9 +12,11 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use mintcheck::{Level, RunOptions, Target, Verdict, load_dir, run};
+//! use mintcheck::scenario::{embedded, load::load_sources};
+//! use mintcheck::{Level, RunOptions, Target, Verdict, run};
 //!
-//! let scenarios = load_dir("scenarios".as_ref())?;
+//! // The suite built into this crate (`load_dir` reads a folder of scenario files instead).
+//! let scenarios = load_sources(&embedded::sources())?;
 //! let target = Target::remote("http://127.0.0.1:8000", "control-token");
 //! let options = RunOptions { level: Level::Core, ..RunOptions::default() };
 //! let outcomes = run(scenarios, &target, &options, |o| println!("{} {}", o.id, o.verdict.label())).await;

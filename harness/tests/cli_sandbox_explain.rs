@@ -56,20 +56,17 @@ async fn json_of(request: reqwest::RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()
 }
 
+async fn text_of(request: reqwest::RequestBuilder) -> String {
+    request.send().await.unwrap().text().await.unwrap()
+}
+
 #[tokio::test]
 async fn registry_with_tls_names_its_ca_and_serves_https() {
     let (_registry, _, ready) = start(&["registry", "--tls"]);
     let base = ready["base_url"].as_str().unwrap();
     assert!(base.starts_with("https://127.0.0.1:"), "{ready}");
     let client = client_trusting(ready["ca_file"].as_str().unwrap());
-    let audience = client
-        .get(format!("{base}/_/oidc/audience"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let audience = text_of(client.get(format!("{base}/_/oidc/audience"))).await;
     assert_eq!(audience, r#"{"audience":"pypi"}"#);
     // A client without the CA refuses the certificate.
     let untrusted = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -381,15 +378,12 @@ async fn a_gitlab_job_gets_a_fresh_token_for_each_upload() {
     assert_eq!(mint(handed.clone()).await, 200);
     assert_ne!(mint(handed.clone()).await, 200, "a GitLab token mints once");
 
-    let fresh = client
-        .get(env["MINTCHECK_ID_TOKEN_URL"].as_str().unwrap())
-        .bearer_auth(env["MINTCHECK_ID_TOKEN_REQUEST_TOKEN"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let fresh = text_of(
+        client
+            .get(env["MINTCHECK_ID_TOKEN_URL"].as_str().unwrap())
+            .bearer_auth(env["MINTCHECK_ID_TOKEN_REQUEST_TOKEN"].as_str().unwrap()),
+    )
+    .await;
     assert_ne!(fresh, handed);
     assert_eq!(mint(fresh).await, 200);
 
