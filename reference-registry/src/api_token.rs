@@ -11,8 +11,15 @@ use crate::state::{State, TokenRecord, new_id};
 /// The token's lifetime (R-TOK-2).
 pub const LIFETIME_SECONDS: i64 = 900;
 
-/// Mints a token for the publisher at `publisher`; returns it and its `expires`.
-pub fn mint(state: &mut State, publisher: usize, host: &str, now: Now) -> (String, i64) {
+/// Mints a token for the publisher at `publisher`; returns it and its `expires`. A
+/// `single_use` token authorises one upload (PEP 807's `single-use-token`, R-807-FEAT-1).
+pub fn mint(
+    state: &mut State,
+    publisher: usize,
+    host: &str,
+    now: Now,
+    single_use: bool,
+) -> (String, i64) {
     let t = now.whole_seconds();
     let expires = t + LIFETIME_SECONDS;
     let publisher = &state.publishers[publisher];
@@ -29,9 +36,15 @@ pub fn mint(state: &mut State, publisher: usize, host: &str, now: Now) -> (Strin
     if state.tokens.len() >= 100_000 {
         state.tokens.retain(|_, record| record.expires > t);
     }
-    state
-        .tokens
-        .insert(identifier, TokenRecord { key, expires });
+    let uploads_left = single_use.then_some(1);
+    state.tokens.insert(
+        identifier,
+        TokenRecord {
+            key,
+            expires,
+            uploads_left,
+        },
+    );
     (token, expires)
 }
 
@@ -49,6 +62,9 @@ pub fn check(
         .ok_or_else(|| vec!["deleted or nonexistent macaroon".to_owned()])?;
     if !macaroon.is_signed_by(&record.key) {
         return Err(vec!["signatures do not match".to_owned()]);
+    }
+    if record.uploads_left == Some(0) {
+        return Err(vec!["single-use token already used".to_owned()]);
     }
     let project = &state.projects[project];
     let failures: Vec<String> = macaroon

@@ -1,8 +1,10 @@
-//! The mint-token error catalogue (spec §4.1).
+//! The mint-token error catalogue (spec §4.1), and the one code PEP 807 adds here.
 
 use serde_json::{Value, json};
 
-/// The six codes of spec §4.1; no others exist.
+/// The six codes of spec §4.1 ([`ErrorCode::ALL`]), and `unsupported-feature`, this
+/// registry's refusal of a PEP 807 feature it does not offer (R-807-MINT-6, our choice: the
+/// PEP names no code). Only a mint that asks for features can get it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidPayload,
@@ -11,9 +13,11 @@ pub enum ErrorCode {
     InvalidPendingPublisher,
     InvalidPublisher,
     InvalidReuseToken,
+    UnsupportedFeature,
 }
 
 impl ErrorCode {
+    /// The codes of spec §4.1: what any registry's refusal may carry.
     pub const ALL: [ErrorCode; 6] = [
         ErrorCode::InvalidPayload,
         ErrorCode::NotEnabled,
@@ -31,12 +35,24 @@ impl ErrorCode {
             ErrorCode::InvalidPendingPublisher => "invalid-pending-publisher",
             ErrorCode::InvalidPublisher => "invalid-publisher",
             ErrorCode::InvalidReuseToken => "invalid-reuse-token",
+            ErrorCode::UnsupportedFeature => "unsupported-feature",
         }
     }
 
-    /// The code spelled `name`, if the spec has it.
+    /// Every code a refusal may carry: §4.1's, and PEP 807's `unsupported-feature`.
+    pub const KNOWN: [ErrorCode; 7] = [
+        ErrorCode::InvalidPayload,
+        ErrorCode::NotEnabled,
+        ErrorCode::InvalidToken,
+        ErrorCode::InvalidPendingPublisher,
+        ErrorCode::InvalidPublisher,
+        ErrorCode::InvalidReuseToken,
+        ErrorCode::UnsupportedFeature,
+    ];
+
+    /// The code spelled `name`, if it is one of [`ErrorCode::KNOWN`].
     pub fn named(name: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL
+        ErrorCode::KNOWN
             .into_iter()
             .find(|code| code.as_str() == name)
     }

@@ -32,6 +32,7 @@ mod mint;
 mod names;
 mod payload;
 mod pending;
+pub mod pep807;
 mod repr;
 #[cfg(feature = "sabotage")]
 pub mod sabotage;

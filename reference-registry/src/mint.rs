@@ -140,13 +140,14 @@ pub(crate) async fn run(
     run: &mut Run,
 ) -> Result<Minted, MintError> {
     let token = payload::parse(body)?; // step 1
+    let single_use = crate::pep807::single_use_requested(body)?; // step 1: PEP 807's features
     run.at(Step::Parse);
     let jwt = jwt::parse(&token)?; // step 2
     // Steps 3 and 4 read the state; step 5 may wait on the network, so it runs unlocked.
     let trust = trusted_and_enabled(registry, &jwt, run)?; // steps 3 and 4
     let verified = verify_token(registry, jwt, &trust, run).await?; // step 5
     // Steps 6 to 9 under one lock: the jti checks and the claim are atomic (R-JTI-4).
-    publish(registry, &verified, trust.trusted, host, run)
+    publish(registry, &verified, trust.trusted, host, single_use, run)
 }
 
 /// What steps 3 and 4 found: the token's issuer is trusted and enabled; with the keys and
@@ -244,6 +245,7 @@ fn publish(
     verified: &VerifiedToken,
     trusted: TrustedIssuer,
     host: &str,
+    single_use: bool,
     run: &mut Run,
 ) -> Result<Minted, MintError> {
     let now = registry.now();
@@ -297,11 +299,18 @@ fn publish(
         None => "the token has no jti to record".to_owned(),
     });
     run.at(Step::Mint);
-    let (token, expires) = api_token::mint(&mut state, publisher, host, now); // step 9
+    #[cfg(feature = "sabotage")]
+    let single_use = single_use && !registry.sabotaged().single_use_reusable;
+    let (token, expires) = api_token::mint(&mut state, publisher, host, now, single_use); // step 9
     run.note(|| {
         format!(
-            "an upload token valid for {} s",
-            expires - now.whole_seconds()
+            "an upload token valid for {} s{}",
+            expires - now.whole_seconds(),
+            if single_use {
+                ", for one upload (PEP 807 single-use-token)"
+            } else {
+                ""
+            }
         )
     });
     Ok(Minted { token, expires })

@@ -29,6 +29,17 @@ pub struct Sabotage {
     pub invalid_payload_500: bool,
     /// Look a `kid` up in every issuer's cache, as one cache for all issuers would (R-JWKS-1).
     pub shared_key_cache: bool,
+    /// PEP 807 discovery names endpoints on another host, as a registry behind a proxy that
+    /// writes its internal host name would (R-807-URL-2).
+    pub discovery_other_host: bool,
+    /// Tell PEP 807 clients their credential expires 600 s after the request (R-807-MINT-4).
+    pub pep807_ten_minute_credentials: bool,
+    /// Accept `single-use-token` and mint an ordinary credential, which uploads again and
+    /// again (R-807-FEAT-1).
+    pub single_use_reusable: bool,
+    /// Refuse a bad discovery key with 422 and a bare JSON string, no problem details
+    /// (R-807-ERR-1).
+    pub discovery_error_not_an_object: bool,
 }
 
 impl Sabotage {

@@ -30,6 +30,9 @@ pub struct RegistryConfig {
     pub allow_remote_issuers: bool,
     /// Enables `PUT /__mintcheck/fixture` with this bearer token.
     pub control_token: Option<String>,
+    /// Clients reach it over https: the scheme of the URLs PEP 807 discovery answers with
+    /// (their host is the one the client asked).
+    pub https: bool,
 }
 
 impl Default for RegistryConfig {
@@ -39,6 +42,7 @@ impl Default for RegistryConfig {
             clock: Arc::new(SystemClock),
             allow_remote_issuers: false,
             control_token: None,
+            https: false,
         }
     }
 }
@@ -231,6 +235,9 @@ pub(crate) struct TokenRecord {
     pub key: [u8; 32],
     /// When it expires; kept to forget expired tokens.
     pub expires: i64,
+    /// Uploads it may still make: `None` until it expires, `Some(n)` for a PEP 807
+    /// single-use token (R-807-FEAT-1).
+    pub uploads_left: Option<u32>,
 }
 
 #[derive(Debug, Clone)]

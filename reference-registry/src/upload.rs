@@ -72,7 +72,28 @@ pub fn upload(
         )
     })?;
 
-    match state.files.get(filename.as_str()) {
+    store(state, project, name, filename, sha256)?;
+    // A single-use token is spent by the upload it authorised (R-807-FEAT-1); a refused
+    // upload leaves it for the retry.
+    if let Some(left) = state
+        .tokens
+        .get_mut(&macaroon.identifier)
+        .and_then(|record| record.uploads_left.as_mut())
+    {
+        *left = left.saturating_sub(1);
+    }
+    Ok(())
+}
+
+/// Keeps the file, unless another of that name is there.
+fn store(
+    state: &mut State,
+    project: usize,
+    name: &str,
+    filename: &str,
+    sha256: String,
+) -> Result<(), UploadError> {
+    match state.files.get(filename) {
         // PyPI accepts an identical re-upload and stops there.
         Some(existing) if existing.sha256 == sha256 => return Ok(()),
         Some(_) => {
@@ -87,7 +108,9 @@ pub fn upload(
         }
         None => {}
     }
-    state.files.insert(filename.clone(), FileRecord { sha256 });
+    state
+        .files
+        .insert(filename.to_owned(), FileRecord { sha256 });
     // R-UP-2: the metadata spelling becomes the display name.
     state.projects[project].name = name.to_owned();
     Ok(())

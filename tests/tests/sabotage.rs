@@ -20,17 +20,17 @@ fn scenarios_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
 }
 
-/// As `suite.rs`: `pypi-exact`, `info` judged.
-fn options() -> RunOptions {
+/// As `suite.rs`: `info` judged, at `level`.
+fn options(level: Level) -> RunOptions {
     RunOptions {
-        level: Level::PypiExact,
+        level,
         judge_info: true,
         ..RunOptions::default()
     }
 }
 
-/// The whole suite against a reference registry broken as `sabotage` says.
-async fn run_suite(sabotage: Sabotage) -> Vec<Outcome> {
+/// The whole suite at `level` against a reference registry broken as `sabotage` says.
+async fn run_suite(sabotage: Sabotage, level: Level) -> Vec<Outcome> {
     let registry = Registry::new(RegistryConfig {
         control_token: Some(CONTROL_TOKEN.to_owned()),
         ..RegistryConfig::default()
@@ -45,7 +45,7 @@ async fn run_suite(sabotage: Sabotage) -> Vec<Outcome> {
     });
     let scenarios = load_dir(&scenarios_dir()).expect("the suite loads");
     let target = Target::remote(format!("http://{addr}"), CONTROL_TOKEN);
-    let outcomes = runner::run(scenarios, &target, &options(), |_| {}).await;
+    let outcomes = runner::run(scenarios, &target, &options(level), |_| {}).await;
     server.abort();
     outcomes
 }
@@ -71,10 +71,16 @@ fn describe(outcome: &Outcome) -> String {
     )
 }
 
-/// Runs the suite against `sabotage` and asserts that exactly `caught` fail (each a plain
-/// `fail`) and every other scenario passes.
+/// Runs the suite at pypi-exact against `sabotage` and asserts that exactly `caught` fail
+/// (each a plain `fail`) and every other scenario passes.
 async fn assert_caught_by(sabotage: Sabotage, caught: &[&str]) {
-    let outcomes = run_suite(sabotage).await;
+    assert_caught_at(Level::PypiExact, sabotage, caught).await;
+}
+
+/// [`assert_caught_by`] in a run at `level`; scenarios the level does not judge are
+/// skipped, and only they.
+async fn assert_caught_at(level: Level, sabotage: Sabotage, caught: &[&str]) {
+    let outcomes = run_suite(sabotage, level).await;
     let expected: BTreeSet<&str> = caught.iter().copied().collect();
     assert_eq!(expected.len(), caught.len(), "a scenario is listed twice");
     let known: BTreeSet<&str> = outcomes.iter().map(|o| o.id.as_str()).collect();
@@ -86,6 +92,7 @@ async fn assert_caught_by(sabotage: Sabotage, caught: &[&str]) {
         let should_fail = expected.contains(outcome.id.as_str());
         match (&outcome.verdict, should_fail) {
             (Verdict::Pass, false) | (Verdict::Fail, true) => {}
+            (Verdict::Skip { .. }, false) if !level.judges(outcome.level) => {}
             (Verdict::Pass, true) => problems.push(format!("{}: passed, must fail", outcome.id)),
             (_, true) => problems.push(format!("must fail, not: {}", describe(outcome))),
             (_, false) => problems.push(format!("must pass, not: {}", describe(outcome))),
@@ -93,7 +100,7 @@ async fn assert_caught_by(sabotage: Sabotage, caught: &[&str]) {
     }
     let failed: Vec<&str> = outcomes
         .iter()
-        .filter(|o| o.verdict != Verdict::Pass)
+        .filter(|o| o.verdict == Verdict::Fail)
         .map(|o| o.id.as_str())
         .collect();
     assert!(
@@ -366,5 +373,56 @@ fn every_variant_has_a_test(sabotage: Sabotage) {
         skip_signature: _,
         invalid_payload_500: _,
         shared_key_cache: _,
+        discovery_other_host: _,
+        pep807_ten_minute_credentials: _,
+        single_use_reusable: _,
+        discovery_error_not_an_object: _,
     } = sabotage;
+}
+
+/// PEP 807's sabotages, each caught by the `pep807` scenario meant for it in a run at
+/// `--level pep807` (which judges core too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pep807_sabotages_are_caught_at_level_pep807() {
+    assert_caught_at(Level::Pep807, Sabotage::default(), &[]).await;
+    let cases: [(Sabotage, &[&str]); 4] = [
+        (
+            Sabotage {
+                discovery_other_host: true,
+                ..Sabotage::default()
+            },
+            &[
+                "pep807/discovery/accept-absent",
+                "pep807/discovery/upload-path",
+            ],
+        ),
+        (
+            Sabotage {
+                pep807_ten_minute_credentials: true,
+                ..Sabotage::default()
+            },
+            &[
+                "pep807/exchange/mint-default-features",
+                "pep807/features/multi-use",
+                "pep807/features/single-use",
+            ],
+        ),
+        (
+            Sabotage {
+                single_use_reusable: true,
+                ..Sabotage::default()
+            },
+            &["pep807/features/single-use"],
+        ),
+        (
+            Sabotage {
+                discovery_error_not_an_object: true,
+                ..Sabotage::default()
+            },
+            &["pep807/discovery/bad-key"],
+        ),
+    ];
+    for (sabotage, caught) in cases {
+        assert_caught_at(Level::Pep807, sabotage, caught).await;
+    }
 }

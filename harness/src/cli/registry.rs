@@ -69,6 +69,7 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
         clock: Arc::new(SystemClock),
         allow_remote_issuers: args.allow_remote_issuers,
         control_token: args.control_token,
+        https: args.tls,
     };
     let registry = Registry::new(config);
     apply_fixture(

@@ -141,6 +141,9 @@ fn step(
         count: None,
         issuer: None,
         advance_seconds: None,
+        upload_path: None,
+        accept: None,
+        features: None,
         expect: ExpectTable::default(),
     };
     // The reference's answer, unless it breaks the same invariant (the reference is the

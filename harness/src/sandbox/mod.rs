@@ -109,7 +109,10 @@ impl Sandbox {
             None => None,
         };
         let document = issuers.document(&config.fixture);
-        let registry = Registry::new(RegistryConfig::default());
+        let registry = Registry::new(RegistryConfig {
+            https: true,
+            ..RegistryConfig::default()
+        });
         registry.apply(&document)?;
         let addr = config.addr;
         let listener = tokio::net::TcpListener::bind(addr)

@@ -224,7 +224,7 @@ impl<T> Checked<T> {
     /// The value a run at `level` judges.
     pub fn at(&self, level: Level) -> &T {
         match (&self.core, level) {
-            (Some(core), Level::Core) => core,
+            (Some(core), Level::Core | Level::Pep807) => core,
             _ => &self.value,
         }
     }

@@ -51,6 +51,8 @@ pub enum Action {
     /// Moves the target's clock `advance_seconds` forward (a minted token ages); expects
     /// nothing. Targets without a clock control are unsupported.
     Clock,
+    /// PEP 807 discovery: `GET /.well-known/pytp?discover=<upload_path, percent-encoded>`.
+    Discover,
 }
 
 impl Action {
@@ -63,6 +65,7 @@ impl Action {
             Action::MintConcurrent => "mint-concurrent",
             Action::Issuer => "issuer",
             Action::Clock => "clock",
+            Action::Discover => "discover",
         }
     }
 }
@@ -112,6 +115,16 @@ pub struct StepTable {
     /// For `clock`: how many seconds the target's time moves on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advance_seconds: Option<f64>,
+    /// For `discover`: the upload URL's path whose discovery is asked (default `/legacy/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_path: Option<String>,
+    /// The `Accept` header sent (`""`: none). Default: PEP 807's media type for `discover`,
+    /// none for the other requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<String>,
+    /// For `mint` with a `token`: PEP 807 features asked for, sent as the body's `features`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
     #[serde(default)]
     pub expect: ExpectTable,
 }

@@ -48,7 +48,21 @@ pub enum StepKind {
 #[derive(Clone, Debug)]
 pub struct Exchange {
     pub request: Request,
+    /// The `Accept` header sent, if any.
+    pub accept: Option<String>,
     pub expect: Expect,
+}
+
+impl Exchange {
+    /// Whether the request is a PEP 807 client's: its `Accept` names the PEP's media type,
+    /// so every error must be problem details (R-807-ERR-1).
+    pub fn asks_pep807(&self) -> bool {
+        self.accept.as_deref().is_some_and(|accept| {
+            accept
+                .to_ascii_lowercase()
+                .contains(reference_registry::pep807::MEDIA_TYPE)
+        })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -66,6 +80,10 @@ pub enum Request {
     Http(HttpRequest),
     /// `POST /legacy/` with a generated distribution.
     Upload(UploadSpec),
+    /// PEP 807 discovery for an upload URL with this path.
+    Discover {
+        upload_path: String,
+    },
 }
 
 impl Request {
@@ -76,6 +94,7 @@ impl Request {
             Request::MintConcurrent { .. } => Action::MintConcurrent,
             Request::Http(_) => Action::Request,
             Request::Upload(_) => Action::Upload,
+            Request::Discover { .. } => Action::Discover,
         }
     }
 
@@ -108,6 +127,8 @@ pub struct MintSend {
     pub path: String,
     /// `application/json` unless the scenario says otherwise.
     pub content_type: Option<String>,
+    /// PEP 807 features, sent beside the token as `features`.
+    pub features: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug)]

@@ -10,13 +10,16 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Which rules are judged: `core` < `pypi-exact`; `info` is recorded, never judged against
-/// foreign targets.
+/// Which rules are judged: `core` (every registry), and beside it either `pypi-exact`
+/// (PyPI's exact choices) or `pep807` (PEP 807, which a registry opts in to); `info` is
+/// recorded, never judged against foreign targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
     Core,
     PypiExact,
+    #[serde(rename = "pep807")]
+    Pep807,
     Info,
 }
 
@@ -25,7 +28,19 @@ impl Level {
         match self {
             Level::Core => "core",
             Level::PypiExact => "pypi-exact",
+            Level::Pep807 => "pep807",
             Level::Info => "info",
+        }
+    }
+
+    /// Whether a run at this level judges what `demanded` demands: every run judges core,
+    /// and `pypi-exact` and `pep807` each their own rules (neither includes the other).
+    /// `info` is no run's level: it is judged only against the reference registry.
+    pub fn judges(self, demanded: Level) -> bool {
+        match demanded {
+            Level::Core => self != Level::Info,
+            Level::Info => false,
+            own => own == self,
         }
     }
 }
@@ -43,9 +58,10 @@ impl std::str::FromStr for Level {
         match text {
             "core" => Ok(Level::Core),
             "pypi-exact" => Ok(Level::PypiExact),
+            "pep807" => Ok(Level::Pep807),
             "info" => Ok(Level::Info),
             _ => Err(format!(
-                "unknown level {text:?}: expected core, pypi-exact or info"
+                "unknown level {text:?}: expected core, pypi-exact, pep807 or info"
             )),
         }
     }

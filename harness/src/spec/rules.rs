@@ -1,5 +1,6 @@
-//! The spec's rule IDs and levels, and its error codes, read from the project's copy of the
-//! spec (`docs/spec/`), which is compiled in so the binary works from any directory.
+//! The specs' rule IDs and levels, and the error codes, read from the project's copies of
+//! the specs (`docs/spec/`: PyPI's mint-token behaviour, and PEP 807's chapter), which are
+//! compiled in so the binary works from any directory.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -9,6 +10,9 @@ use regex::Regex;
 use crate::spec::grading::{Aspect, Level};
 
 pub const SPEC: &str = include_str!("../../embedded/spec/pypi-mint-token.md");
+/// PEP 807's chapter (a Draft: its rules are `R-807-…`, at level `pep807`).
+pub const PEP807_SPEC: &str =
+    include_str!("../../embedded/spec/pep-807-index-trusted-publishing.md");
 
 /// An error code of spec §4.1, the `errors[0].code` of a refusal; a core harness rejects
 /// any other. The reference registry's type: one list of codes for the workspace.
@@ -16,7 +20,7 @@ pub use reference_registry::ErrorCode;
 
 /// Every code's name, comma-separated: what an error message offers instead.
 pub fn error_codes() -> String {
-    ErrorCode::ALL.map(ErrorCode::as_str).join(", ")
+    ErrorCode::KNOWN.map(ErrorCode::as_str).join(", ")
 }
 
 /// What the spec says of one rule's level: `[core]`, `[pypi-exact]`, `[info]`, or
@@ -59,10 +63,12 @@ impl RuleLevel {
 
 static RULES: LazyLock<BTreeMap<String, RuleLevel>> = LazyLock::new(|| {
     // A rule is defined where its ID stands in bold, its level in brackets after it:
-    // **R-AREA-n** `[core; pypi-exact: text]`.
-    let definition = Regex::new(r"\*\*(R-[A-Z]+-[0-9]+)\*\* `\[([^\]]*)\]`").expect("valid regex");
-    definition
-        .captures_iter(SPEC)
+    // **R-AREA-n** `[core; pypi-exact: text]`, **R-807-AREA-n** `[pep807]`.
+    let definition =
+        Regex::new(r"\*\*(R-(?:807-)?[A-Z]+-[0-9]+)\*\* `\[([^\]]*)\]`").expect("valid regex");
+    [SPEC, PEP807_SPEC]
+        .iter()
+        .flat_map(|spec| definition.captures_iter(spec))
         .map(|c| (c[1].to_owned(), parse_level(&c[2])))
         .collect()
 });
@@ -78,15 +84,24 @@ fn parse_level(tag: &str) -> RuleLevel {
     RuleLevel { level, exact_parts }
 }
 
-/// The spec's revision as its opening line states it: `pypi-mint-token.md version 2
-/// (2026-12-04)`.
+/// The specs' revisions as their opening lines state them: `pypi-mint-token.md version 2
+/// (2026-12-04); pep-807-index-trusted-publishing.md version 1 (pep807-2026-01)`.
 pub fn revision() -> String {
-    let stated = Regex::new(r"Spec version ([0-9]+) \(([0-9-]+)")
-        .expect("valid regex")
-        .captures(SPEC)
-        .map(|c| format!("version {} ({})", &c[1], &c[2]))
-        .unwrap_or_else(|| "(no version line)".to_owned());
-    format!("pypi-mint-token.md {stated}")
+    let stated = |pattern: &str, spec: &str| {
+        Regex::new(pattern)
+            .expect("valid regex")
+            .captures(spec)
+            .map(|c| format!("version {} ({})", &c[1], &c[2]))
+            .unwrap_or_else(|| "(no version line)".to_owned())
+    };
+    format!(
+        "pypi-mint-token.md {}; pep-807-index-trusted-publishing.md {}",
+        stated(r"Spec version ([0-9]+) \(([0-9-]+)", SPEC),
+        stated(
+            r"(?s)Spec version ([0-9]+)\..*?`(pep807-[0-9-]+)`",
+            PEP807_SPEC
+        )
+    )
 }
 
 /// Every rule ID the spec defines.
@@ -148,8 +163,13 @@ mod tests {
         assert!(level_of("R-PUB-5").unwrap().free_at_core(Aspect::Wording));
         assert!(level_of("R-JTI-1").unwrap().free_at_core(Aspect::Envelope));
         assert!(level_of("R-GH-2").unwrap().free_at_core(Aspect::Decision));
-        // Every rule defined in bold has its level read.
-        let defined = Regex::new(r"\*\*R-[A-Z]+-[0-9]+\*\*").unwrap();
-        assert_eq!(RULES.len(), defined.find_iter(SPEC).count());
+        assert_eq!(level_of("R-807-URL-2").unwrap().level, Level::Pep807);
+        assert_eq!(level_of("R-807-DISC-6").unwrap().level, Level::Info);
+        assert_eq!(level_of("R-807-ACCEPT-2").unwrap().level, Level::Pep807);
+        // Every rule defined in bold, in either spec, has its level read.
+        let defined = Regex::new(r"\*\*R-(807-)?[A-Z]+-[0-9]+\*\*").unwrap();
+        let count = |spec| defined.find_iter(spec).count();
+        assert_eq!(RULES.len(), count(SPEC) + count(PEP807_SPEC));
+        assert!(count(PEP807_SPEC) >= 20);
     }
 }

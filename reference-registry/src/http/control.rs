@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::fixture::{Applied, FixtureDocument, FixtureTarget};
 use crate::json_out;
+use crate::pep807::Accepted;
 use crate::state::Registry;
 
 const FIXTURE_BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -79,7 +80,7 @@ fn refusal(
     allowed: &'static str,
 ) -> Option<Response> {
     if method.as_str() != allowed {
-        return Some(super::method_not_allowed(allowed));
+        return Some(super::method_not_allowed(Accepted::Json, allowed));
     }
     if authorized(registry, headers) {
         return None;

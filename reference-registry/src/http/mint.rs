@@ -2,12 +2,12 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Method, StatusCode};
 
 use crate::error::{ErrorCode, MintError};
 use crate::events::{Event, MintEvent};
-use crate::json_out;
+use crate::pep807::Accepted;
 use crate::state::Registry;
 
 use super::MINT_BODY_LIMIT;
@@ -18,8 +18,12 @@ pub async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let accepted = match super::negotiate(&headers) {
+        Ok(accepted) => accepted,
+        Err(refused) => return refused.into_response(),
+    };
     if method != Method::POST {
-        return super::method_not_allowed("POST");
+        return super::method_not_allowed(accepted, "POST");
     }
     // R-EP-3: no authentication, and the Content-Type is ignored.
     let bytes = to_bytes(body, MINT_BODY_LIMIT).await;
@@ -30,7 +34,7 @@ pub async fn handle(
             format!("request body unreadable or larger than {MINT_BODY_LIMIT} bytes"),
         )),
     };
-    let response = respond(&registry, &outcome);
+    let response = respond(&registry, accepted, &outcome);
     registry.emit(|| {
         let claims = bytes.ok().and_then(|bytes| {
             let token = crate::payload::parse(&bytes).ok()?;
@@ -49,20 +53,34 @@ pub async fn handle(
     response
 }
 
+/// PyPI's answer; the envelope is an object, so also problem details (R-807-MINT-5).
 fn respond(
     #[cfg_attr(not(feature = "sabotage"), allow(unused_variables))] registry: &Registry,
+    accepted: Accepted,
     outcome: &Result<crate::mint::Minted, MintError>,
 ) -> Response {
+    let json = |status, body: &serde_json::Value| super::pep807_json(accepted, status, body);
     match outcome {
-        Ok(minted) => json_out::response(StatusCode::OK, &minted.body()),
+        #[cfg(feature = "sabotage")]
+        Ok(minted)
+            if accepted == Accepted::Pep807
+                && registry.sabotaged().pep807_ten_minute_credentials =>
+        {
+            let ten_minutes = crate::mint::Minted {
+                token: minted.token.clone(),
+                expires: registry.now().whole_seconds() + 600,
+            };
+            json(StatusCode::OK, &ten_minutes.body())
+        }
+        Ok(minted) => json(StatusCode::OK, &minted.body()),
         #[cfg(feature = "sabotage")]
         Err(error)
             if error.code == ErrorCode::InvalidPayload
                 && registry.sabotaged().invalid_payload_500 =>
         {
-            json_out::response(StatusCode::INTERNAL_SERVER_ERROR, &error.envelope())
+            json(StatusCode::INTERNAL_SERVER_ERROR, &error.envelope())
         }
         // R-RESP-6: every failure is 422, whose standard reason phrase R-RESP-7 wants.
-        Err(error) => json_out::response(StatusCode::UNPROCESSABLE_ENTITY, &error.envelope()),
+        Err(error) => json(StatusCode::UNPROCESSABLE_ENTITY, &error.envelope()),
     }
 }

@@ -2,6 +2,7 @@
 
 mod audience;
 mod control;
+mod discovery;
 mod mint;
 mod upload;
 
@@ -11,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
+use crate::json_out;
+use crate::pep807::{self, Accepted};
 use crate::state::Registry;
 
 /// The mint body limit; larger bodies get `invalid-payload` (spec §17 item 5).
@@ -21,6 +24,7 @@ pub const UPLOAD_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// The reference registry's routes. The control endpoint exists only with a control token.
 pub fn app(registry: Registry) -> Router {
     let mut router = Router::new()
+        .route(pep807::DISCOVERY_PATH, any(discovery::handle))
         .route("/_/oidc/audience", any(audience::handle))
         .route("/_/oidc/mint-token", any(mint::handle))
         // R-EP-4: the legacy alias, for every issuer.
@@ -37,9 +41,70 @@ pub fn app(registry: Registry) -> Router {
     router.with_state(registry)
 }
 
-/// 405 with `Allow` (R-EP-5); the body is deliberately not the JSON envelope.
-fn method_not_allowed(allow: &'static str) -> Response {
-    let mut response = (StatusCode::METHOD_NOT_ALLOWED, "405 Method Not Allowed").into_response();
+/// The request's `Accept`, or [`NotAcceptable`].
+fn negotiate(headers: &HeaderMap) -> Result<Accepted, NotAcceptable> {
+    // A value that is not visible ASCII admits nothing.
+    let accept = headers
+        .get(header::ACCEPT)
+        .map(|value| value.to_str().unwrap_or_default());
+    match pep807::accepted(accept) {
+        Accepted::Neither => Err(NotAcceptable),
+        accepted => Ok(accepted),
+    }
+}
+
+/// An `Accept` that admits neither PEP 807's media type nor JSON: 406 (R-807-ACCEPT-2).
+struct NotAcceptable;
+
+impl IntoResponse for NotAcceptable {
+    fn into_response(self) -> Response {
+        let detail = format!(
+            "this endpoint answers {} or application/json",
+            pep807::MEDIA_TYPE
+        );
+        problem(Accepted::Json, StatusCode::NOT_ACCEPTABLE, &detail)
+    }
+}
+
+/// A JSON answer in PyPI's serialization. A PEP 807 request gets the PEP's media type, or
+/// RFC 9457's for an error (R-807-ERR-1); any other gets PyPI's `application/json`.
+fn pep807_json(accepted: Accepted, status: StatusCode, value: &serde_json::Value) -> Response {
+    let mut response = json_out::response(status, value);
+    if accepted == Accepted::Pep807 {
+        let media = if status.is_client_error() || status.is_server_error() {
+            pep807::PROBLEM_MEDIA_TYPE
+        } else {
+            pep807::MEDIA_TYPE
+        };
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    }
+    response
+}
+
+/// A problem-details answer (R-807-ERR-1) of the PEP's own endpoint.
+fn problem(accepted: Accepted, status: StatusCode, detail: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or_default();
+    pep807_json(
+        accepted,
+        status,
+        &pep807::problem(status.as_u16(), title, detail),
+    )
+}
+
+/// 405 with `Allow` (R-EP-5); the body is deliberately not the JSON envelope, except for a
+/// PEP 807 request to one of its endpoints (discovery, audience, mint), whose every error is
+/// problem details (R-807-ERR-1). The upload and control endpoints pass `Accepted::Json`.
+fn method_not_allowed(accepted: Accepted, allow: &'static str) -> Response {
+    let mut response = match accepted {
+        Accepted::Pep807 => problem(
+            accepted,
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("this endpoint takes {allow}"),
+        ),
+        _ => (StatusCode::METHOD_NOT_ALLOWED, "405 Method Not Allowed").into_response(),
+    };
     response
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));

@@ -10,12 +10,13 @@ use http::{HeaderMap, Method, StatusCode, header};
 use hyper::ext::ReasonPhrase;
 
 use crate::events::{Event, UploadEvent};
+use crate::pep807::Accepted;
 use crate::state::Registry;
 use crate::upload::{UploadError, UploadForm, upload};
 
 pub async fn handle(State(registry): State<Registry>, request: Request) -> Response {
     if request.method() != Method::POST {
-        return super::method_not_allowed("POST");
+        return super::method_not_allowed(Accepted::Json, "POST");
     }
     let password = token_password(request.headers());
     let form = match read_form(request).await {

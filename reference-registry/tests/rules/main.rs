@@ -12,6 +12,7 @@ mod jwks;
 mod matching;
 mod payload;
 mod pending;
+mod pep807;
 mod replay;
 mod upload;
 mod verification;

@@ -73,7 +73,10 @@ fn check_rules(file: &ScenarioFile) -> Result<(), Problem> {
         if !rules::is_rule(rule) {
             return Err(problem(
                 format!("rules[{i}]"),
-                format!("{rule:?} is not a rule of docs/spec/pypi-mint-token.md"),
+                format!(
+                    "{rule:?} is not a rule of docs/spec/pypi-mint-token.md or \
+                     docs/spec/pep-807-index-trusted-publishing.md"
+                ),
             ));
         }
     }
@@ -179,6 +182,7 @@ fn step(
         Action::MintConcurrent => exchange(raw, scope, mint_concurrent)?,
         Action::Request => exchange(raw, scope, http)?,
         Action::Upload => exchange(raw, scope, upload)?,
+        Action::Discover => exchange(raw, scope, discover)?,
     };
     Ok(Step { name, kind })
 }
@@ -226,10 +230,22 @@ fn check_keys_fit_action(step: &StepTable) -> Result<(), Problem> {
         ("twin", step.twin.is_some()),
         ("grade", step.grade.is_some()),
         ("advance_seconds", step.advance_seconds.is_some()),
+        ("upload_path", step.upload_path.is_some()),
+        ("accept", step.accept.is_some()),
+        ("features", step.features.is_some()),
     ];
     let allowed: &[&str] = match step.action {
-        Action::Audience => &[],
-        Action::Mint => &["token", "body", "content_type", "path", "twin", "grade"],
+        Action::Audience => &["accept"],
+        Action::Mint => &[
+            "token",
+            "body",
+            "content_type",
+            "path",
+            "twin",
+            "grade",
+            "accept",
+            "features",
+        ],
         Action::MintConcurrent => &[
             "token",
             "body",
@@ -237,11 +253,13 @@ fn check_keys_fit_action(step: &StepTable) -> Result<(), Problem> {
             "path",
             "count",
             "expect.successes",
+            "accept",
         ],
-        Action::Request => &["body", "content_type", "method", "path"],
+        Action::Request => &["body", "content_type", "method", "path", "accept"],
         Action::Upload => &["upload"],
         Action::Issuer => &["issuer"],
         Action::Clock => &["advance_seconds"],
+        Action::Discover => &["upload_path", "accept"],
     };
     match given
         .iter()
@@ -299,7 +317,35 @@ fn exchange(
 ) -> Result<StepKind, Problem> {
     let request = request(raw)?;
     let expect = expect(raw, scope).map_err(under("expect"))?;
-    Ok(StepKind::Exchange(Box::new(Exchange { request, expect })))
+    Ok(StepKind::Exchange(Box::new(Exchange {
+        accept: accept(raw),
+        request,
+        expect,
+    })))
+}
+
+/// The `Accept` header a step sends: as written (`""`: none); a PEP 807 client's for
+/// `discover` (R-807-ACCEPT-1), none for the others.
+fn accept(raw: &StepTable) -> Option<String> {
+    match (&raw.accept, raw.action) {
+        (Some(accept), _) => Some(accept.clone()).filter(|a| !a.is_empty()),
+        (None, Action::Discover) => Some(reference_registry::pep807::MEDIA_TYPE.to_owned()),
+        (None, _) => None,
+    }
+}
+
+fn discover(raw: &StepTable) -> Result<Request, Problem> {
+    let upload_path = raw
+        .upload_path
+        .clone()
+        .unwrap_or_else(|| "/legacy/".to_owned());
+    if !upload_path.is_empty() && !upload_path.starts_with('/') {
+        return Err(problem(
+            "upload_path",
+            format!("{upload_path:?}: an upload URL's path is empty or starts with /"),
+        ));
+    }
+    Ok(Request::Discover { upload_path })
 }
 
 fn mint_send(raw: &StepTable) -> Result<MintSend, Problem> {
@@ -320,10 +366,17 @@ fn mint_send(raw: &StepTable) -> Result<MintSend, Problem> {
             .clone()
             .unwrap_or_else(|| "/_/oidc/mint-token".to_owned()),
         content_type: raw.content_type.clone(),
+        features: raw.features.clone(),
     })
 }
 
 fn mint(raw: &StepTable) -> Result<Request, Problem> {
+    if raw.features.is_some() && raw.token.is_none() {
+        return Err(problem(
+            "features",
+            "features are sent beside a forged `token`; a raw `body` says them itself",
+        ));
+    }
     let twin = match (&raw.twin, &raw.no_twin) {
         (Some(twin), _) => Twin::Given(twin.clone()),
         (None, Some(_)) => Twin::Waived,
@@ -497,9 +550,11 @@ pub(crate) fn exchange_unchecked(raw: &StepTable) -> Exchange {
         Action::MintConcurrent => mint_concurrent(raw),
         Action::Request => http(raw),
         Action::Upload => upload(raw),
+        Action::Discover => discover(raw),
         Action::Issuer | Action::Clock => panic!("{} steps send no request", raw.action.name()),
     };
     Exchange {
+        accept: accept(raw),
         request: request.unwrap_or_else(|(key, message)| panic!("{key}: {message}")),
         expect: expect_unchecked(raw.expect.clone()),
     }

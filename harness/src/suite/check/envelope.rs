@@ -59,7 +59,7 @@ pub fn error_envelope_problem(json: Option<&Value>) -> Option<String> {
             Some(code) if ErrorCode::named(code).is_some() => {}
             Some(code) => {
                 return Some(format!(
-                    "errors[{i}].code {code:?} is not a code of the spec (§4.1)"
+                    "errors[{i}].code {code:?} is not a code of the spec (§4.1, or PEP 807's unsupported-feature)"
                 ));
             }
             None => return Some(format!("errors[{i}] has no string `code`")),
@@ -136,6 +136,19 @@ pub fn media_type_miss(response: &Response) -> Option<Miss> {
         Miss::new(
             "header content-type",
             "the media type application/json",
+            response.header("content-type").unwrap_or("(absent)"),
+        )
+    })
+}
+
+/// The media type of an answer to a PEP 807 client: JSON, the PEP's own, or RFC 9457's.
+pub fn pep807_media_type_miss(response: &Response) -> Option<Miss> {
+    use reference_registry::pep807::{MEDIA_TYPE, PROBLEM_MEDIA_TYPE};
+    let media = response.media_type().unwrap_or_default();
+    (![MEDIA_TYPE, PROBLEM_MEDIA_TYPE, "application/json"].contains(&media.as_str())).then(|| {
+        Miss::new(
+            "header content-type",
+            format!("{MEDIA_TYPE}, {PROBLEM_MEDIA_TYPE} or application/json"),
             response.header("content-type").unwrap_or("(absent)"),
         )
     })

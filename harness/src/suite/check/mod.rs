@@ -10,6 +10,7 @@
 
 mod envelope;
 mod matchers;
+mod pep807;
 
 use std::collections::BTreeSet;
 
@@ -40,7 +41,7 @@ pub struct Judge {
     pub scenario_level: Level,
     /// The scenario's rules: the default rules of its checks.
     pub scenario_rules: Vec<String>,
-    /// The level of the run: `core` or `pypi-exact`.
+    /// The level of the run: `core`, `pypi-exact` or `pep807`.
     pub run_level: Level,
     /// Whether `info` checks are judged (only against the reference registry).
     pub judge_info: bool,
@@ -63,7 +64,7 @@ impl Judge {
     pub fn judges(&self, level: Level) -> bool {
         match level {
             Level::Info => self.judge_info,
-            level => level <= self.run_level,
+            level => self.run_level.judges(level),
         }
     }
 
@@ -88,7 +89,7 @@ impl Judge {
         let in_force: Vec<String> = self
             .scenario_rules
             .iter()
-            .filter(|rule| rules::level_of(rule).is_some_and(|r| r.level <= level))
+            .filter(|rule| rules::level_of(rule).is_some_and(|r| level.judges(r.level)))
             .cloned()
             .collect();
         if in_force.is_empty() {
@@ -102,6 +103,7 @@ impl Judge {
     /// answer is put.
     pub fn step(&self, exchange: &Exchange, response: &Response, window: MintWindow) -> Judgement {
         let mut findings = Findings::new(self);
+        findings.pep807_client = exchange.asks_pep807();
         let graded = self.graded(&exchange.request);
         let expected = match graded {
             Some(Answer::Accept) => Expected::Accept,
@@ -161,8 +163,11 @@ impl Judge {
                 let default = accept.then(|| Demand::must(Aspect::Status, "R-EP-1", Level::Core));
                 findings.status(expect, response, default);
             }
-            Request::Http(_) => findings.status(expect, response, None),
+            Request::Http(_) | Request::Discover { .. } => {
+                findings.status(expect, response, None);
+            }
         }
+        findings.problem_details(exchange, response);
         if graded.is_none() {
             findings.matchers(expect, response);
         }
@@ -173,7 +178,8 @@ impl Judge {
     fn graded(&self, request: &Request) -> Option<Answer> {
         let grade = request.grade()?;
         match self.run_level {
-            Level::Core => Some(grade.core),
+            // A pep807 run judges what core judges, as core does.
+            Level::Core | Level::Pep807 => Some(grade.core),
             Level::PypiExact => grade.pypi_exact,
             Level::Info => None,
         }
@@ -243,7 +249,9 @@ fn decision_miss(request: &Request, want: bool, response: &Response) -> Miss {
             ("minted a token", "refused: no token minted")
         }
         Request::Upload(_) => ("uploaded (2xx)", "refused the upload"),
-        Request::Audience | Request::Http(_) => ("a 2xx", "refused (not a 2xx)"),
+        Request::Audience | Request::Http(_) | Request::Discover { .. } => {
+            ("a 2xx", "refused (not a 2xx)")
+        }
     };
     let (expected, actual) = if want { (yes, no) } else { (no, yes) };
     Miss::new(
@@ -261,6 +269,9 @@ fn decision_miss(request: &Request, want: bool, response: &Response) -> Miss {
 struct Findings<'j> {
     judge: &'j Judge,
     judgement: Judgement,
+    /// The request asked for PEP 807's media type: the answer may carry it (or, for an
+    /// error, RFC 9457's) where PyPI's clients get `application/json`.
+    pep807_client: bool,
 }
 
 impl<'j> Findings<'j> {
@@ -268,6 +279,7 @@ impl<'j> Findings<'j> {
         Findings {
             judge,
             judgement: Judgement::default(),
+            pep807_client: false,
         }
     }
 
@@ -299,7 +311,7 @@ impl<'j> Findings<'j> {
             return;
         }
         self.judgement.judged.insert(demand.aspect);
-        let strength = if self.judge.run_level >= Level::PypiExact {
+        let strength = if self.judge.run_level == Level::PypiExact {
             Strength::Must
         } else {
             demand.strength
@@ -338,6 +350,15 @@ impl<'j> Findings<'j> {
 
     /// JSON with the media type of R-RESP-1; exactly `application/json` at pypi-exact.
     fn media_type(&mut self, response: &Response) {
+        if self.pep807_client {
+            // PEP 807 answers its clients in its own media types (R-807-ACCEPT-1,
+            // R-807-ERR-1); PyPI's exact header is for PyPI's clients.
+            self.check(
+                Demand::must(Aspect::Envelope, "R-807-ACCEPT-1", Level::Pep807),
+                || envelope::pep807_media_type_miss(response),
+            );
+            return;
+        }
         self.check(
             Demand::must(Aspect::Envelope, "R-RESP-1", Level::Core),
             || envelope::media_type_miss(response),

@@ -110,7 +110,12 @@ fn push_note(outcome: &mut Outcome, aspect: Aspect, expected: String, actual: St
             actual,
             aspect,
             rules,
-            level: level.min(Level::PypiExact),
+            // An info scenario's note is judged as the reference registry is: exactly.
+            level: if level == Level::Info {
+                Level::PypiExact
+            } else {
+                level
+            },
             strength: Strength::Must,
         });
     }

@@ -108,16 +108,27 @@ pub(super) fn token_seed(run_seed: u64, scenario_id: &str, step: usize, twin: bo
     hash
 }
 
-/// The request to send for `request` and the record the report keeps of it (unnamed).
+/// The request to send for `request` (with `accept` as its `Accept` header) and the record
+/// the report keeps of it (unnamed).
 pub(super) fn build(
     request: &Request,
+    accept: Option<&str>,
     base_url: &str,
     issuers: &Issuers,
     results: &Results,
     forging: Forging,
 ) -> Result<(StepRecord, Outgoing), String> {
     let mut record = StepRecord::note(String::new(), "GET", String::new(), None);
-    let outgoing = match request {
+    let mut outgoing = match request {
+        Request::Discover { upload_path } => Outgoing {
+            method: "GET".into(),
+            url: format!(
+                "{base_url}/.well-known/pytp?discover={}",
+                discovery_key(upload_path)
+            ),
+            headers: Vec::new(),
+            body: None,
+        },
         Request::Audience => Outgoing {
             method: "GET".into(),
             url: format!("{base_url}/_/oidc/audience"),
@@ -141,6 +152,11 @@ pub(super) fn build(
             upload::request(base_url, spec, &token)
         }
     };
+    if let Some(accept) = accept {
+        outgoing
+            .headers
+            .push(("accept".to_owned(), accept.to_owned()));
+    }
     record.method = outgoing.method.clone();
     record.url = outgoing.url.clone();
     record.sent = Some(outgoing.clone());
@@ -151,6 +167,21 @@ pub(super) fn build(
             .map(|b| String::from_utf8_lossy(b).into_owned());
     }
     Ok((record, outgoing))
+}
+
+/// An upload URL's path as PEP 807's discovery key (R-807-DISC-1): Python's
+/// `urllib.parse.quote_plus(path)`, which keeps only `A-Z a-z 0-9 _ . - ~`, writes a space
+/// as `+` and every other byte as `%XX`.
+pub(crate) fn discovery_key(path: &str) -> String {
+    path.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                char::from(byte).to_string()
+            }
+            b' ' => "+".to_owned(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 fn json_type(content_type: Option<&String>) -> Vec<(String, String)> {
@@ -171,7 +202,11 @@ fn mint(
             let forged = forge(spec, issuers, forging)?;
             let parts =
                 json!({"jwt": forged.compact, "header": forged.header, "claims": forged.claims});
-            (Some(parts), json!({ "token": forged.compact }).to_string())
+            let body = match &send.features {
+                Some(features) => json!({ "token": forged.compact, "features": features }),
+                None => json!({ "token": forged.compact }),
+            };
+            (Some(parts), body.to_string())
         }
         Payload::Body(body) => (None, results.substitute(body)?),
     };
@@ -205,6 +240,15 @@ fn http_request(http: &HttpRequest, base_url: &str, results: &Results) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_discovery_key_is_quote_plus_of_the_path() {
+        assert_eq!(discovery_key("/legacy/"), "%2Flegacy%2F");
+        assert_eq!(discovery_key("/"), "%2F");
+        assert_eq!(discovery_key(""), "");
+        assert_eq!(discovery_key("/a b/"), "%2Fa+b%2F");
+        assert_eq!(discovery_key("/é~x_1.2-3"), "%2F%C3%A9~x_1.2-3");
+    }
 
     #[test]
     fn token_seeds_differ_per_scenario_step_and_twin() {

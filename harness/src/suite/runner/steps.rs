@@ -156,6 +156,7 @@ impl Walker<'_> {
         let run = self.run;
         let built = request::build(
             &exchange.request,
+            exchange.accept.as_deref(),
             &self.stage.prepared.base_url,
             &self.stage.issuers,
             &self.results,
@@ -191,8 +192,11 @@ impl Walker<'_> {
         self.results.record(&step.name, &record, &response);
         let judge = &run.judge;
         let fetched = judge.issuer_requests(&exchange.expect, |e| self.stage.issuers.hits(e));
-        judgement.judged.extend(fetched.judged);
-        judgement.mismatches.extend(fetched.mismatches);
+        let discovered = judge.discovery(exchange, &response, &outgoing.url);
+        for found in [fetched, discovered] {
+            judgement.judged.extend(found.judged);
+            judgement.mismatches.extend(found.mismatches);
+        }
         record.judged = judgement.judged;
         record.mismatches = judgement.mismatches;
         record.response = Some(response);

@@ -48,6 +48,7 @@ pub(super) async fn check(
     let forging = |twin| run.forging(index, twin);
     let built = request::build(
         &twin_request,
+        exchange.accept.as_deref(),
         &stage.prepared.base_url,
         &stage.issuers,
         &Results::default(),
