@@ -61,10 +61,12 @@
 //! - [`suite`]: running the suite: the runner, the judge of each answer, the expectations
 //!   file and the reports.
 //! - [`fuzz`], [`sandbox`], [`explain`]: the other jobs, each on top of the suite's parts.
+//! - [`client`]: PEP 807 client conformance: an index played for an uploading client.
 //!
 //! Layers, lowest first (a module uses only modules of layers below its own):
-//! `spec` < `scenario` < `rig` < `suite` < `fuzz`, `sandbox`, `explain`
+//! `spec` < `scenario` < `rig` < `suite` < `fuzz`, `sandbox`, `explain`, `client`
 
+pub mod client;
 pub mod explain;
 pub mod fuzz;
 pub mod rig;

@@ -395,3 +395,22 @@ async fn a_gitlab_job_gets_a_fresh_token_for_each_upload() {
     let shell = std::fs::read_to_string(env_dir.path().join("gitlab.env")).unwrap();
     assert!(shell.contains(&format!("\n# {refresh}\n")), "{shell}");
 }
+
+#[tokio::test]
+async fn the_sandbox_serves_pep807_discovery_for_its_upload_url() {
+    let (_sandbox, _events, ready) = start(&["sandbox", "--json"]);
+    let registry = ready["registry_url"].as_str().unwrap();
+    let client = client_trusting(ready["ca_file"].as_str().unwrap());
+    let document = json_of(
+        client
+            .get(format!("{registry}/.well-known/pytp?discover=%2Flegacy%2F"))
+            .header("accept", "application/vnd.pypi.pytp.v1+json"),
+    )
+    .await;
+    assert_eq!(
+        document["token-mint-endpoint"],
+        format!("{registry}/_/oidc/mint-token"),
+        "{document}"
+    );
+    assert!(registry.starts_with("https://"), "{registry}");
+}

@@ -415,3 +415,35 @@ async fn twine_uploads_with_a_sandbox_token_and_shows_the_reason_phrase_otherwis
         run.output
     );
 }
+
+/// uv at the pinned version has no PEP 807 support: `mintcheck client` must judge it
+/// unsupported, never failed. Two scenarios (uv takes about 8 s in each, retrying): the plain
+/// one, and the one whose discovery answers 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uv_is_judged_unsupported_by_the_pep807_client_scenarios() {
+    let Some(clients) = clients() else { return };
+    let command = format!(
+        "{} publish --trusted-publishing always",
+        clients.bin.join("uv").display()
+    );
+    let judged = ["client/discovery", "client/not-supported"];
+    for scenario in mintcheck::client::scenarios::SCENARIOS
+        .iter()
+        .filter(|s| judged.contains(&s.id))
+    {
+        let outcome = mintcheck::client::run(&command, scenario, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                outcome.verdict,
+                mintcheck::suite::outcome::Verdict::Unsupported { .. }
+            ),
+            "{}: {:?} {:?}\n{}",
+            scenario.id,
+            outcome.verdict,
+            outcome.reasons,
+            outcome.output
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! The command line. Each subcommand lives in its own module; only this layer prints.
 
+mod client;
 mod coverage;
 mod explain;
 mod export;
@@ -58,6 +59,9 @@ enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// Explain why a registry following PyPI's rules mints for a token or refuses it.
     Explain(explain::ExplainArgs),
+    /// Judge an uploading client's PEP 807 support: play an index, run the client command
+    /// once per client scenario, judge what it sent.
+    Client(client::ClientArgs),
 }
 
 impl Cli {
@@ -73,6 +77,7 @@ impl Cli {
             Command::Registry(args) => registry::run(args).await?,
             Command::Sandbox(args) => sandbox::run(args).await?,
             Command::Explain(args) => return explain::run(args).await,
+            Command::Client(args) => return client::run(args).await,
         }
         Ok(ExitCode::SUCCESS)
     }

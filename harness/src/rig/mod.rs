@@ -3,8 +3,9 @@
 //! upload requests the suite and the fuzzer send.
 //!
 //! Layers, lowest first (a module uses only modules of layers below its own):
-//! `transport`, `proxy` < `upload`, `targets` < `issuers`
+//! `discovery`, `transport`, `proxy` < `upload`, `targets` < `issuers`
 
+pub mod discovery;
 pub mod issuers;
 pub mod proxy;
 pub mod targets;

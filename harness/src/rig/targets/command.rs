@@ -393,7 +393,7 @@ impl Drop for CaFile {
     }
 }
 
-fn shell(command_line: &str) -> Command {
+pub(crate) fn shell(command_line: &str) -> Command {
     let mut command = Command::new("sh");
     command
         .arg("-c")
@@ -435,7 +435,7 @@ async fn stop_child(child: &mut Child, grace: Duration) {
 }
 
 /// Sends `signal` to the process group `pid` leads (the shell's `kill`: no libc needed).
-fn signal_group(pid: u32, signal: &str) {
+pub(crate) fn signal_group(pid: u32, signal: &str) {
     #[cfg(unix)]
     {
         let _ = std::process::Command::new("sh")

@@ -15,6 +15,7 @@ pub use command::{
     CA_FILE_VARIABLES, FIXTURE_TIMEOUT, FixtureCommand, READY_TIMEOUT, TargetCommand,
     TargetProcess, UNSUPPORTED_EXIT,
 };
+pub(crate) use command::{shell, signal_group};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {

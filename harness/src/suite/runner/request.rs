@@ -124,7 +124,7 @@ pub(super) fn build(
             method: "GET".into(),
             url: format!(
                 "{base_url}/.well-known/pytp?discover={}",
-                discovery_key(upload_path)
+                crate::rig::discovery::key(upload_path)
             ),
             headers: Vec::new(),
             body: None,
@@ -167,21 +167,6 @@ pub(super) fn build(
             .map(|b| String::from_utf8_lossy(b).into_owned());
     }
     Ok((record, outgoing))
-}
-
-/// An upload URL's path as PEP 807's discovery key (R-807-DISC-1): Python's
-/// `urllib.parse.quote_plus(path)`, which keeps only `A-Z a-z 0-9 _ . - ~`, writes a space
-/// as `+` and every other byte as `%XX`.
-pub(crate) fn discovery_key(path: &str) -> String {
-    path.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
-                char::from(byte).to_string()
-            }
-            b' ' => "+".to_owned(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 fn json_type(content_type: Option<&String>) -> Vec<(String, String)> {
@@ -240,15 +225,6 @@ fn http_request(http: &HttpRequest, base_url: &str, results: &Results) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_discovery_key_is_quote_plus_of_the_path() {
-        assert_eq!(discovery_key("/legacy/"), "%2Flegacy%2F");
-        assert_eq!(discovery_key("/"), "%2F");
-        assert_eq!(discovery_key(""), "");
-        assert_eq!(discovery_key("/a b/"), "%2Fa+b%2F");
-        assert_eq!(discovery_key("/é~x_1.2-3"), "%2F%C3%A9~x_1.2-3");
-    }
 
     #[test]
     fn token_seeds_differ_per_scenario_step_and_twin() {
