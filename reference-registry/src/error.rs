@@ -40,21 +40,15 @@ impl ErrorCode {
     }
 
     /// Every code a refusal may carry: §4.1's, and PEP 807's `unsupported-feature`.
-    pub const KNOWN: [ErrorCode; 7] = [
-        ErrorCode::InvalidPayload,
-        ErrorCode::NotEnabled,
-        ErrorCode::InvalidToken,
-        ErrorCode::InvalidPendingPublisher,
-        ErrorCode::InvalidPublisher,
-        ErrorCode::InvalidReuseToken,
-        ErrorCode::UnsupportedFeature,
-    ];
-
-    /// The code spelled `name`, if it is one of [`ErrorCode::KNOWN`].
-    pub fn named(name: &str) -> Option<ErrorCode> {
-        ErrorCode::KNOWN
+    pub fn known() -> impl Iterator<Item = ErrorCode> {
+        ErrorCode::ALL
             .into_iter()
-            .find(|code| code.as_str() == name)
+            .chain([ErrorCode::UnsupportedFeature])
+    }
+
+    /// The code spelled `name`, if it is one of [`ErrorCode::known`].
+    pub fn named(name: &str) -> Option<ErrorCode> {
+        ErrorCode::known().find(|code| code.as_str() == name)
     }
 }
 

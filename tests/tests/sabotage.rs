@@ -29,8 +29,9 @@ fn options(level: Level) -> RunOptions {
     }
 }
 
-/// The whole suite at `level` against a reference registry broken as `sabotage` says.
-async fn run_suite(sabotage: Sabotage, level: Level) -> Vec<Outcome> {
+/// A reference registry broken as `sabotage` says, on a loopback port: the target, and
+/// its server (abort to stop).
+async fn sabotaged(sabotage: Sabotage) -> (Target, tokio::task::JoinHandle<()>) {
     let registry = Registry::new(RegistryConfig {
         control_token: Some(CONTROL_TOKEN.to_owned()),
         ..RegistryConfig::default()
@@ -43,8 +44,16 @@ async fn run_suite(sabotage: Sabotage, level: Level) -> Vec<Outcome> {
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, reference_registry::app(registry)).await;
     });
+    (
+        Target::remote(format!("http://{addr}"), CONTROL_TOKEN),
+        server,
+    )
+}
+
+/// The whole suite at `level` against a reference registry broken as `sabotage` says.
+async fn run_suite(sabotage: Sabotage, level: Level) -> Vec<Outcome> {
+    let (target, server) = sabotaged(sabotage).await;
     let scenarios = load_dir(&scenarios_dir()).expect("the suite loads");
-    let target = Target::remote(format!("http://{addr}"), CONTROL_TOKEN);
     let outcomes = runner::run(scenarios, &target, &options(level), |_| {}).await;
     server.abort();
     outcomes
@@ -424,5 +433,58 @@ async fn pep807_sabotages_are_caught_at_level_pep807() {
     ];
     for (sabotage, caught) in cases {
         assert_caught_at(Level::Pep807, sabotage, caught).await;
+    }
+}
+
+/// `fuzz --pep807` finds the same two PEP 807 bugs by its invariants alone, and writes each
+/// as a scenario file the loader takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pep807_fuzzing_finds_a_foreign_host_and_a_reusable_single_use_credential() {
+    use mintcheck::fuzz::{self, FuzzOptions, Invariant};
+    for (sabotage, invariant) in [
+        (
+            Sabotage {
+                discovery_other_host: true,
+                ..Sabotage::default()
+            },
+            Invariant::DiscoverySameHost,
+        ),
+        (
+            Sabotage {
+                single_use_reusable: true,
+                ..Sabotage::default()
+            },
+            Invariant::SingleUseCredential,
+        ),
+    ] {
+        let (target, server) = sabotaged(sabotage).await;
+        let options = FuzzOptions {
+            seed: 807,
+            cases: Some(1500),
+            pep807: true,
+            shrink_iterations: 64,
+            ..FuzzOptions::default()
+        };
+        let report = fuzz::run(&target, &options, |_| {}).await.unwrap();
+        server.abort();
+        let found: Vec<_> = report
+            .failures
+            .iter()
+            .filter(|f| f.violation.invariant == invariant)
+            .collect();
+        assert!(
+            !found.is_empty(),
+            "{invariant} not found: {:?}",
+            report
+                .failures
+                .iter()
+                .map(|f| &f.violation)
+                .collect::<Vec<_>>()
+        );
+        let text = fuzz::save::toml_text(found[0], options.seed).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("found.toml"), &text).unwrap();
+        let loaded = load_dir(dir.path()).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(loaded[0].level, Level::Pep807, "{text}");
     }
 }

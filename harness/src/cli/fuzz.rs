@@ -72,6 +72,11 @@ pub struct FuzzArgs {
     /// Judge the invariants only, without the reference registry.
     #[arg(long)]
     invariants_only: bool,
+    /// Add PEP 807 to the cases: a discovery request before the mint (mostly for the upload
+    /// path), `features` in the mint body, and two invariants: discovery names only
+    /// same-host endpoints, and a single-use credential never uploads twice.
+    #[arg(long)]
+    pep807: bool,
     /// Write each fault's minimal case as a scenario file into this folder.
     #[arg(long, value_name = "DIR")]
     save_failures: Option<PathBuf>,
@@ -142,6 +147,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         against_reference,
         shrink_iterations: args.shrink_iterations,
         issuers: started.issuers.clone(),
+        pep807: args.pep807,
         stop: stop.clone(),
         ..FuzzOptions::default()
     };
@@ -206,10 +212,10 @@ fn print_failures(
         let path = saved.get(index)?;
         let id = path.file_stem()?.to_string_lossy().into_owned();
         let folder = path.parent()?.display().to_string();
-        let level = if failure.violation.invariant == Invariant::SameAsReference {
-            " --level pypi-exact"
-        } else {
-            ""
+        let level = match failure.violation.invariant {
+            Invariant::SameAsReference => " --level pypi-exact",
+            Invariant::DiscoverySameHost | Invariant::SingleUseCredential => " --level pep807",
+            _ => "",
         };
         Some(format!(
             "mintcheck run --scenarios {} {}{level}{}",
@@ -227,6 +233,9 @@ fn print_failures(
         let mut tuning = String::new();
         if args.timeout != DEFAULT_TIMEOUT.as_secs_f64() {
             tuning.push_str(&format!(" --timeout {}", args.timeout));
+        }
+        if args.pep807 {
+            tuning.push_str(" --pep807");
         }
         if args.shrink_iterations != DEFAULT_SHRINK_ITERATIONS {
             tuning.push_str(&format!(" --shrink-iterations {}", args.shrink_iterations));

@@ -64,15 +64,7 @@ pub async fn run(
 ) -> Result<ClientOutcome, ClientError> {
     let issuer = MockIssuer::start().await?;
     let index = PlayedIndex::start((scenario.behaviour)()).await?;
-    let folder = tempfile::tempdir()?;
-    std::fs::create_dir(folder.path().join("dist"))?;
-    for (name, version) in DISTRIBUTIONS {
-        let file = folder
-            .path()
-            .join("dist")
-            .join(sdist_filename(name, version));
-        std::fs::write(file, sdist(name, version))?;
-    }
+    let folder = folder_with_distributions()?;
     let upload_url = index.upload_url();
     let mut child = shell(command);
     for name in OTHER_CREDENTIALS {
@@ -90,77 +82,90 @@ pub async fn run(
             ]
             .map(|name| (name, upload_url.as_str())),
         );
-    let outcome = |verdict, reasons, output| ClientOutcome {
+    let (verdict, reasons, output) = match finish(child, command, timeout).await {
+        Err(message) => (Verdict::Error { message }, Vec::new(), String::new()),
+        Ok((output, exit_code)) => {
+            let seen = Observed {
+                log: index.log(),
+                output,
+                exit_code,
+                files: DISTRIBUTIONS.len(),
+            };
+            let (verdict, reasons) = judge(scenario, &seen);
+            (verdict, reasons, seen.output)
+        }
+    };
+    Ok(ClientOutcome {
         id: scenario.id,
         title: scenario.title,
         rules: scenario.rules,
         verdict,
         reasons,
         output,
-    };
-    let child = match child.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            let message = format!("starting `{command}`: {e}");
-            return Ok(outcome(
-                Verdict::Error { message },
-                Vec::new(),
-                String::new(),
-            ));
-        }
-    };
+    })
+}
+
+/// A fresh folder whose `dist/` holds the distributions to upload.
+fn folder_with_distributions() -> std::io::Result<tempfile::TempDir> {
+    let folder = tempfile::tempdir()?;
+    std::fs::create_dir(folder.path().join("dist"))?;
+    for (name, version) in DISTRIBUTIONS {
+        let file = folder
+            .path()
+            .join("dist")
+            .join(sdist_filename(name, version));
+        std::fs::write(file, sdist(name, version))?;
+    }
+    Ok(folder)
+}
+
+/// Runs the client to its end: what it printed (stdout, then stderr) and its exit code
+/// (`None` when a signal ended it); an error when it could not start or did not end in time
+/// (its whole process group is killed then).
+async fn finish(
+    mut child: tokio::process::Command,
+    command: &str,
+    timeout: Duration,
+) -> Result<(String, Option<i32>), String> {
+    let child = child
+        .spawn()
+        .map_err(|e| format!("starting `{command}`: {e}"))?;
     let group = child.id();
-    let finished = match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Ok(Ok(finished)) => finished,
-        Ok(Err(e)) => {
-            let message = format!("waiting for `{command}`: {e}");
-            return Ok(outcome(
-                Verdict::Error { message },
-                Vec::new(),
-                String::new(),
-            ));
-        }
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(Ok(finished)) => Ok((
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&finished.stdout),
+                String::from_utf8_lossy(&finished.stderr)
+            ),
+            finished.status.code(),
+        )),
+        Ok(Err(e)) => Err(format!("waiting for `{command}`: {e}")),
         Err(_) => {
             if let Some(pid) = group {
                 signal_group(pid, "KILL");
             }
-            let message = format!(
+            Err(format!(
                 "`{command}` did not end within {} s (--timeout)",
                 timeout.as_secs_f64()
-            );
-            return Ok(outcome(
-                Verdict::Error { message },
-                Vec::new(),
-                String::new(),
-            ));
+            ))
         }
-    };
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&finished.stdout),
-        String::from_utf8_lossy(&finished.stderr)
-    );
-    let seen = Observed {
-        log: index.log(),
-        output,
-        exit_code: finished.status.code(),
-        files: DISTRIBUTIONS.len(),
-    };
-    if !scenarios::discovered(&seen) {
+    }
+}
+
+/// The verdict on what the client did, and why it failed.
+fn judge(scenario: &ClientScenario, seen: &Observed) -> (Verdict, Vec<String>) {
+    if !scenarios::discovered(seen) {
         let reason = "the client never asked for discovery (GET /.well-known/pytp): it does not \
                       implement PEP 807"
             .to_owned();
-        return Ok(outcome(
-            Verdict::Unsupported { reason },
-            Vec::new(),
-            seen.output,
-        ));
+        return (Verdict::Unsupported { reason }, Vec::new());
     }
-    let reasons = (scenario.judge)(&seen);
+    let reasons = (scenario.judge)(seen);
     let verdict = if reasons.is_empty() {
         Verdict::Pass
     } else {
         Verdict::Fail
     };
-    Ok(outcome(verdict, reasons, seen.output))
+    (verdict, reasons)
 }

@@ -45,6 +45,9 @@ pub struct FuzzOptions {
     /// How the campaign's mock issuers start (https with the run's CA, the issuer proxy
     /// routed to them).
     pub issuers: IssuerSetup,
+    /// Add PEP 807 to the cases: discovery before the mint, `features` in its body, and
+    /// their invariants. Off, the cases of a seed are those of earlier versions.
+    pub pep807: bool,
     pub stop: Stop,
 }
 
@@ -68,6 +71,7 @@ impl Default for FuzzOptions {
             shrink_iterations: DEFAULT_SHRINK_ITERATIONS,
             shrink_time: Duration::from_secs(60),
             issuers: IssuerSetup::default(),
+            pep807: false,
             stop: Stop::default(),
         }
     }
@@ -191,7 +195,11 @@ pub async fn run(
     mut on_progress: impl FnMut(&Progress),
 ) -> Result<FuzzReport, FuzzError> {
     let mut campaign = Campaign::start(target, options).await?;
-    let strategy = generate::case();
+    let strategy = if options.pep807 {
+        generate::pep807::case()
+    } else {
+        generate::case()
+    };
     let started = Instant::now();
     let mut report = FuzzReport {
         seed: options.seed,
@@ -227,7 +235,11 @@ pub async fn run(
             Judged::Skipped(reason) => *report.skipped.entry(reason).or_default() += 1,
             Judged::Done(evaluation) => {
                 report.forged += u64::from(evaluation.token.is_some());
-                if let Some(mint) = evaluation.target.first() {
+                let mint = evaluation
+                    .target
+                    .iter()
+                    .find(|e| e.kind == exchange::StepKind::Mint);
+                if let Some(mint) = mint {
                     *report.mint_answers.entry(mint.summary()).or_default() += 1;
                 }
                 campaign
@@ -371,7 +383,8 @@ impl<'a> Campaign<'a> {
         let doom = token
             .as_ref()
             .and_then(|t| invariant::doom(case, t, &self.trust, now));
-        let mut violations = invariant::check(case, token.as_ref(), doom.as_ref(), &target);
+        let host = self.target.host();
+        let mut violations = invariant::check(case, token.as_ref(), doom.as_ref(), &target, &host);
         let reference = if self.options.against_reference {
             let reference = self.run_reference(case, token.as_ref()).await?;
             violations.extend(invariant::compare(case, &target, &reference));

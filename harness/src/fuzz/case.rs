@@ -8,6 +8,7 @@ use crate::scenario::model::Fixture;
 /// The step names a case's requests get, in its report and its scenario file.
 pub const MINT_STEP: &str = "mint";
 pub const REPLAY_STEP: &str = "replay";
+pub const DISCOVER_STEP: &str = "discover";
 
 #[derive(Clone, Debug)]
 pub struct Case {
@@ -15,6 +16,8 @@ pub struct Case {
     pub mint: MintRequest,
     /// Tried in order after a successful mint, each with its own credential.
     pub uploads: Vec<UploadTry>,
+    /// PEP 807 (`fuzz --pep807`): the upload path whose discovery is asked before the mint.
+    pub discover: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -22,6 +25,9 @@ pub struct MintRequest {
     pub body: MintBody,
     /// The request's `Content-Type`; `None` sends `application/json`. R-EP-3: it is ignored.
     pub content_type: Option<String>,
+    /// PEP 807 features sent beside the token (`fuzz --pep807`); the request then asks for
+    /// the PEP's media type, as a PEP 807 client does.
+    pub features: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -76,6 +82,11 @@ impl Case {
             MintBody::Token(spec) => Some(spec),
             MintBody::Raw(_) => None,
         }
+    }
+
+    /// Whether the mint asks for a single-use credential, and only that.
+    pub fn asks_single_use(&self) -> bool {
+        self.mint.features.as_deref() == Some(&["single-use-token".to_owned()][..])
     }
 
     /// The name of the `index`th upload step.

@@ -84,6 +84,19 @@ impl Endpoint {
         matches!(self, Endpoint::InProcess(_))
     }
 
+    /// The host its requests name: what a PEP 807 discovery answer must name too.
+    pub fn host(&self) -> String {
+        match self {
+            Endpoint::InProcess(_) => IN_PROCESS_HOST.to_owned(),
+            Endpoint::Http { target, .. } => match target {
+                Target::Remote { base_url, .. } => {
+                    crate::rig::discovery::host_of(base_url).unwrap_or_default()
+                }
+                _ => IN_PROCESS_HOST.to_owned(),
+            },
+        }
+    }
+
     /// Replaces the endpoint's state with `document`'s.
     pub async fn reset(&mut self, document: &FixtureDocument) -> Result<(), TargetError> {
         match self {
@@ -149,6 +162,9 @@ pub fn inline_keys(mut document: FixtureDocument) -> FixtureDocument {
     document
 }
 
+/// The `Host` of requests to the in-process registry, as a client on loopback sends it.
+const IN_PROCESS_HOST: &str = "127.0.0.1";
+
 /// The rule ID a reference registry reason names, as in `... (R-TIME-2)`.
 static RULE_IN_REASON: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\((R-[A-Z]+-[0-9]+)").expect("the pattern compiles"));
@@ -159,7 +175,7 @@ impl InProcess {
         let mut builder = http::Request::builder()
             .method(request.method.as_str())
             .uri(request.url.as_str())
-            .header(http::header::HOST, "127.0.0.1");
+            .header(http::header::HOST, IN_PROCESS_HOST);
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }

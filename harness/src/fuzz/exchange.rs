@@ -7,7 +7,7 @@ use mock_issuer::ForgedToken;
 use reference_registry::FixtureDocument;
 use serde_json::{Value, json};
 
-use super::case::{Case, MINT_STEP, MintBody, REPLAY_STEP};
+use super::case::{Case, DISCOVER_STEP, MINT_STEP, MintBody, REPLAY_STEP};
 use super::endpoint::{Answer, Endpoint, NoAnswer};
 use crate::rig::targets::TargetError;
 use crate::rig::transport::Outgoing;
@@ -16,6 +16,8 @@ use crate::scenario::model::UploadSpec;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepKind {
+    /// PEP 807 discovery, before the mint.
+    Discover,
     Mint,
     /// The mint request again, after it minted.
     Replay,
@@ -34,6 +36,7 @@ pub struct Exchange {
 impl Exchange {
     pub fn step_name(&self) -> String {
         match self.kind {
+            StepKind::Discover => DISCOVER_STEP.to_owned(),
             StepKind::Mint => MINT_STEP.to_owned(),
             StepKind::Replay => REPLAY_STEP.to_owned(),
             StepKind::Upload(index) => Case::upload_step(index),
@@ -75,22 +78,51 @@ impl Exchange {
 
 /// The mint request of a case (a forged token goes in as `{"token": ...}`).
 pub fn mint_request(case: &Case, forged: Option<&ForgedToken>) -> Outgoing {
-    let body = match (&case.mint.body, forged) {
-        (MintBody::Raw(body), _) => body.clone(),
-        (MintBody::Token(_), Some(token)) => json!({ "token": token.compact }).to_string(),
-        (MintBody::Token(_), None) => unreachable!("a token case is run with its forged token"),
+    let body = match (&case.mint.body, forged, &case.mint.features) {
+        (MintBody::Raw(body), ..) => body.clone(),
+        (MintBody::Token(_), Some(token), None) => json!({ "token": token.compact }).to_string(),
+        (MintBody::Token(_), Some(token), Some(features)) => {
+            json!({ "token": token.compact, "features": features }).to_string()
+        }
+        (MintBody::Token(_), None, _) => {
+            unreachable!("a token case is run with its forged token")
+        }
     };
+    let mut headers = vec![(
+        "content-type".into(),
+        case.mint
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/json".into()),
+    )];
+    if case.mint.features.is_some() {
+        headers.push(pep807_accept());
+    }
     Outgoing {
         method: "POST".into(),
         url: "/_/oidc/mint-token".into(),
-        headers: vec![(
-            "content-type".into(),
-            case.mint
-                .content_type
-                .clone()
-                .unwrap_or_else(|| "application/json".into()),
-        )],
+        headers,
         body: Some(body.into_bytes()),
+    }
+}
+
+/// A PEP 807 client's `Accept`.
+fn pep807_accept() -> (String, String) {
+    let media = reference_registry::pep807::MEDIA_TYPE;
+    ("accept".to_owned(), media.to_owned())
+}
+
+/// The discovery request for `upload_path` (R-807-DISC-1, R-807-DISC-2).
+pub fn discovery_request(upload_path: &str) -> Outgoing {
+    Outgoing {
+        method: "GET".into(),
+        url: format!(
+            "{}?discover={}",
+            reference_registry::pep807::DISCOVERY_PATH,
+            crate::rig::discovery::key(upload_path)
+        ),
+        headers: vec![pep807_accept()],
+        body: None,
     }
 }
 
@@ -105,6 +137,10 @@ pub async fn run(
 ) -> Result<Vec<Exchange>, TargetError> {
     endpoint.reset(document).await?;
     let mut exchanges = Vec::new();
+    if let Some(path) = &case.discover {
+        let request = discovery_request(path);
+        exchanges.push(send(endpoint, StepKind::Discover, request, timeout).await);
+    }
     let mint = mint_request(case, forged);
     let first = send(endpoint, StepKind::Mint, mint.clone(), timeout).await;
     let api_token = first.minted_token();

@@ -94,7 +94,16 @@ pub fn scenario(failure: &Failure) -> ScenarioFile {
             .map(|v| v.invariant)
             .collect()
     };
-    let level = if kept.iter().any(|e| !broken_at(e).is_empty()) {
+    let pep807_broken = kept.iter().flat_map(broken_at).any(|i| {
+        matches!(
+            i,
+            Invariant::DiscoverySameHost | Invariant::SingleUseCredential
+        )
+    });
+    let level = if pep807_broken {
+        // Only a pep807 run judges discovery and features.
+        Level::Pep807
+    } else if kept.iter().any(|e| !broken_at(e).is_empty()) {
         Level::Core
     } else {
         Level::PypiExact
@@ -149,18 +158,41 @@ fn step(
     // The reference's answer, unless it breaks the same invariant (the reference is the
     // target that was fuzzed).
     let expected = reference.filter(|r| !broken.iter().any(|i| breaks(*i, r)));
+    let pep807_client = case.mint.features.is_some();
     match exchange.kind {
+        StepKind::Discover => {
+            step.action = Action::Discover;
+            step.content_type = None;
+            step.upload_path = case.discover.clone();
+            step.expect.status = expected.and_then(Exchange::status).map(Checked::from);
+            return step;
+        }
         StepKind::Upload(index) => {
             upload_step(&mut step, case, index, expected);
             return step;
         }
         StepKind::Mint => match &case.mint.body {
-            MintBody::Token(spec) => step.token = Some(spec.clone()),
+            MintBody::Token(spec) => {
+                step.token = Some(spec.clone());
+                step.features = case.mint.features.clone();
+            }
             MintBody::Raw(body) => step.body = Some(body.clone()),
         },
         StepKind::Replay => {
-            step.body = Some(format!(r#"{{"token":"${{steps.{MINT_STEP}.jwt}}"}}"#));
+            let features = match &case.mint.features {
+                Some(features) => format!(
+                    r#","features":{}"#,
+                    serde_json::to_string(features).unwrap_or_default()
+                ),
+                None => String::new(),
+            };
+            step.body = Some(format!(
+                r#"{{"token":"${{steps.{MINT_STEP}.jwt}}"{features}}}"#
+            ));
         }
+    }
+    if pep807_client {
+        step.accept = Some(reference_registry::pep807::MEDIA_TYPE.to_owned());
     }
     expect_mint(&mut step, expected, broken, level);
     step
@@ -244,10 +276,11 @@ fn breaks(invariant: Invariant, reference: &Exchange) -> bool {
         Invariant::Answered => status.is_none(),
         Invariant::NoServerError => status.is_none_or(|s| s >= 500),
         Invariant::MintEnvelope => !matches!(status, Some(200 | 422)),
-        Invariant::RefusesInvalidTokens | Invariant::SingleUse | Invariant::UploadScope => {
-            status == Some(200)
-        }
-        Invariant::SameAsReference => false,
+        Invariant::RefusesInvalidTokens
+        | Invariant::SingleUse
+        | Invariant::UploadScope
+        | Invariant::SingleUseCredential => status == Some(200),
+        Invariant::SameAsReference | Invariant::DiscoverySameHost => false,
     }
 }
 

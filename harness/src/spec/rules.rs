@@ -20,7 +20,8 @@ pub use reference_registry::ErrorCode;
 
 /// Every code's name, comma-separated: what an error message offers instead.
 pub fn error_codes() -> String {
-    ErrorCode::KNOWN.map(ErrorCode::as_str).join(", ")
+    let names: Vec<&str> = ErrorCode::known().map(ErrorCode::as_str).collect();
+    names.join(", ")
 }
 
 /// What the spec says of one rule's level: `[core]`, `[pypi-exact]`, `[info]`, or

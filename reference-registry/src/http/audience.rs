@@ -12,14 +12,11 @@ pub async fn handle(
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let accepted = match super::negotiate(&headers) {
-        Ok(accepted) => accepted,
-        Err(refused) => return refused.into_response(),
-    };
     // HEAD too: R-EP-5 wants 405 for every method but GET.
-    if method != Method::GET {
-        return super::method_not_allowed(accepted, "GET");
-    }
+    let accepted = match super::admit(&headers, &method, "GET") {
+        Ok(accepted) => accepted,
+        Err(refusal) => return refusal.into_response(),
+    };
     let state = registry.lock();
     if state.flags.disallow_oidc {
         // An object: problem details with an extension member (R-807-ERR-1).

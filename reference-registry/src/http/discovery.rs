@@ -14,13 +14,10 @@ pub async fn handle(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let accepted = match super::negotiate(&headers) {
+    let accepted = match super::admit(&headers, &method, "GET") {
         Ok(accepted) => accepted,
-        Err(refused) => return refused.into_response(),
+        Err(refusal) => return refusal.into_response(),
     };
-    if method != Method::GET {
-        return super::method_not_allowed(accepted, "GET");
-    }
     let (status, detail) = match pep807::discovered_path(uri.query()) {
         Ok(()) => {
             let Some(authority) = headers

@@ -18,13 +18,10 @@ pub async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let accepted = match super::negotiate(&headers) {
+    let accepted = match super::admit(&headers, &method, "POST") {
         Ok(accepted) => accepted,
-        Err(refused) => return refused.into_response(),
+        Err(refusal) => return refusal.into_response(),
     };
-    if method != Method::POST {
-        return super::method_not_allowed(accepted, "POST");
-    }
     // R-EP-3: no authentication, and the Content-Type is ignored.
     let bytes = to_bytes(body, MINT_BODY_LIMIT).await;
     let outcome = match &bytes {

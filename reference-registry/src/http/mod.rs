@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use crate::json_out;
 use crate::pep807::{self, Accepted};
@@ -41,28 +41,40 @@ pub fn app(registry: Registry) -> Router {
     router.with_state(registry)
 }
 
-/// The request's `Accept`, or [`NotAcceptable`].
-fn negotiate(headers: &HeaderMap) -> Result<Accepted, NotAcceptable> {
+/// A request to one of PEP 807's endpoints (discovery, audience, mint), checked: its
+/// `Accept` (what it asks for), then its method.
+fn admit(headers: &HeaderMap, method: &Method, allow: &'static str) -> Result<Accepted, Refusal> {
     // A value that is not visible ASCII admits nothing.
     let accept = headers
         .get(header::ACCEPT)
         .map(|value| value.to_str().unwrap_or_default());
     match pep807::accepted(accept) {
-        Accepted::Neither => Err(NotAcceptable),
+        Accepted::Neither => Err(Refusal::NotAcceptable),
+        accepted if method.as_str() != allow => Err(Refusal::MethodNotAllowed(accepted, allow)),
         accepted => Ok(accepted),
     }
 }
 
-/// An `Accept` that admits neither PEP 807's media type nor JSON: 406 (R-807-ACCEPT-2).
-struct NotAcceptable;
+/// Why [`admit`] turned a request away.
+enum Refusal {
+    /// An `Accept` that admits neither PEP 807's media type nor JSON: 406 (R-807-ACCEPT-2).
+    NotAcceptable,
+    /// 405, allowing the method named (R-EP-5).
+    MethodNotAllowed(Accepted, &'static str),
+}
 
-impl IntoResponse for NotAcceptable {
+impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let detail = format!(
-            "this endpoint answers {} or application/json",
-            pep807::MEDIA_TYPE
-        );
-        problem(Accepted::Json, StatusCode::NOT_ACCEPTABLE, &detail)
+        match self {
+            Refusal::NotAcceptable => {
+                let detail = format!(
+                    "this endpoint answers {} or application/json",
+                    pep807::MEDIA_TYPE
+                );
+                problem(Accepted::Json, StatusCode::NOT_ACCEPTABLE, &detail)
+            }
+            Refusal::MethodNotAllowed(accepted, allow) => method_not_allowed(accepted, allow),
+        }
     }
 }
 

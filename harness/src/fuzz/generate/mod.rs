@@ -19,6 +19,7 @@ use proptest::strategy::BoxedStrategy;
 use serde_json::{Value, json};
 
 mod fixture;
+pub mod pep807;
 
 use super::case::{Case, MintBody, MintRequest};
 use fixture::{fixture, uploads};
@@ -45,6 +46,7 @@ fn for_profile(profile: Profile) -> BoxedStrategy<Case> {
             fixture,
             mint,
             uploads,
+            discover: None,
         })
         .boxed()
 }
@@ -68,6 +70,7 @@ fn mint_request(profile: Profile) -> impl Strategy<Value = MintRequest> {
     (body, content_type).prop_map(|(body, content_type)| MintRequest {
         body,
         content_type: content_type.map(str::to_owned),
+        features: None,
     })
 }
 

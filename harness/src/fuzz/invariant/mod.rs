@@ -3,6 +3,7 @@
 //! (`reference`).
 
 mod doom;
+mod pep807;
 mod reference;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -39,10 +40,14 @@ pub enum Invariant {
     UploadScope,
     /// Status and code equal the reference registry's (the differential oracle).
     SameAsReference,
+    /// PEP 807: a discovery answer of 200 names endpoints on the upload URL's host.
+    DiscoverySameHost,
+    /// PEP 807: a single-use credential authorises one upload.
+    SingleUseCredential,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 7] = [
+    pub const ALL: [Invariant; 9] = [
         Invariant::Answered,
         Invariant::NoServerError,
         Invariant::MintEnvelope,
@@ -50,6 +55,8 @@ impl Invariant {
         Invariant::SingleUse,
         Invariant::UploadScope,
         Invariant::SameAsReference,
+        Invariant::DiscoverySameHost,
+        Invariant::SingleUseCredential,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +68,8 @@ impl Invariant {
             Invariant::SingleUse => "single-use",
             Invariant::UploadScope => "upload-scope",
             Invariant::SameAsReference => "same-as-reference",
+            Invariant::DiscoverySameHost => "discovery-same-host",
+            Invariant::SingleUseCredential => "single-use-credential",
         }
     }
 
@@ -83,6 +92,12 @@ impl Invariant {
             }
             Invariant::SameAsReference => {
                 "The registry MUST answer with the status and code PyPI's rules give (the reference registry's)."
+            }
+            Invariant::DiscoverySameHost => {
+                "A PEP 807 discovery answer MUST name its endpoints as absolute URLs on the upload URL's host, https or loopback."
+            }
+            Invariant::SingleUseCredential => {
+                "A credential minted with single-use-token MUST NOT authorise a second upload."
             }
         }
     }
@@ -135,17 +150,18 @@ impl Trust {
 pub const SIZE_LIMIT_FLOOR: usize = 8 * 1024;
 
 /// The invariants over what the target answered; the first violation of each step, in
-/// step order.
+/// step order. `host` is the host the requests went to (what discovery must answer with).
 pub fn check(
     case: &Case,
     token: Option<&ForgedToken>,
     doomed: Option<&Doom>,
     exchanges: &[Exchange],
+    host: &str,
 ) -> Vec<Violation> {
-    exchanges
+    let mut violations: Vec<Violation> = exchanges
         .iter()
         .filter_map(|exchange| {
-            let (invariant, rule, message) = violation(case, token, doomed, exchange)?;
+            let (invariant, rule, message) = violation(case, token, doomed, exchange, host)?;
             Some(Violation {
                 invariant,
                 rule: rule.to_owned(),
@@ -153,7 +169,18 @@ pub fn check(
                 message,
             })
         })
-        .collect()
+        .collect();
+    let reused = pep807::single_use(case, exchanges);
+    let already = |step: &str| violations.iter().any(|v| v.step == step);
+    if let Some((step, message)) = reused.filter(|(step, _)| !already(step)) {
+        violations.push(Violation {
+            invariant: Invariant::SingleUseCredential,
+            rule: "R-807-FEAT-1".to_owned(),
+            step,
+            message,
+        });
+    }
+    violations
 }
 
 /// The invariant one exchange breaks first, the rule, and what happened.
@@ -162,6 +189,7 @@ fn violation(
     token: Option<&ForgedToken>,
     doomed: Option<&Doom>,
     exchange: &Exchange,
+    host: &str,
 ) -> Option<(Invariant, &'static str, String)> {
     let answer = match &exchange.result {
         Ok(answer) => &answer.response,
@@ -176,6 +204,7 @@ fn violation(
     };
     if answer.status >= 500 {
         let rule = match exchange.kind {
+            StepKind::Discover => "R-807-ERR-1",
             StepKind::Mint | StepKind::Replay => "R-RESP-6",
             StepKind::Upload(_) => "R-UP-1",
         };
@@ -184,6 +213,9 @@ fn violation(
         return Some((Invariant::NoServerError, rule, message));
     }
     match exchange.kind {
+        StepKind::Discover => (answer.status == 200)
+            .then(|| pep807::discovery(answer, host))
+            .flatten(),
         StepKind::Mint | StepKind::Replay => {
             let size = exchange.request.body.as_ref().map_or(0, Vec::len);
             if let Some((rule, message)) = envelope_problem(answer, size) {

@@ -50,6 +50,14 @@ pub fn decided_by(exchange: &Exchange) -> String {
         return rule.clone();
     }
     let response = &answer.response;
+    if exchange.kind == StepKind::Discover {
+        return match response.status {
+            200 => "R-807-DISC-3",
+            404 => "R-807-DISC-4",
+            _ => "R-807-DISC-6",
+        }
+        .into();
+    }
     if let StepKind::Upload(_) = exchange.kind {
         let reason = response.reason.as_deref().unwrap_or_default();
         return match response.status {
@@ -132,6 +140,7 @@ fn suspect_rule(case: &Case, ours: &Exchange) -> String {
         }
     }
     match ours.kind {
+        StepKind::Discover => "R-807-DISC-3".into(),
         StepKind::Upload(_) => "R-UP-2".into(),
         StepKind::Replay => "R-JTI-1".into(),
         StepKind::Mint => match ours.code().as_deref() {

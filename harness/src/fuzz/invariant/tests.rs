@@ -21,8 +21,10 @@ pub fn case(spec: serde_json::Value, fixture: Fixture) -> Case {
         mint: MintRequest {
             body: MintBody::Token(spec),
             content_type: None,
+            features: None,
         },
         uploads: Vec::new(),
+        discover: None,
     }
 }
 
@@ -174,7 +176,7 @@ fn invariants(case: &Case, doomed: bool, exchanges: &[Exchange]) -> Vec<(Invaria
         why: "test".into(),
         rule: "R-TIME-1",
     });
-    check(case, Some(&token), doom.as_ref(), exchanges)
+    check(case, Some(&token), doom.as_ref(), exchanges, "127.0.0.1")
         .into_iter()
         .map(|v| (v.invariant, v.rule))
         .collect()
@@ -253,7 +255,7 @@ fn uploads_succeed_only_with_the_minted_token_for_the_fixtures_projects() {
     let exchanges: Vec<Exchange> = std::iter::once(exchange(StepKind::Mint, 200, minted()))
         .chain((0..4).map(|i| exchange(StepKind::Upload(i), 200, json!("OK"))))
         .collect();
-    let steps: Vec<String> = check(&case, Some(&forged(&case)), None, &exchanges)
+    let steps: Vec<String> = check(&case, Some(&forged(&case)), None, &exchanges, "127.0.0.1")
         .into_iter()
         .map(|v| {
             assert_eq!(v.invariant, Invariant::UploadScope);

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::{Findings, Judge, Judgement, Miss};
+use crate::rig::discovery::{host_of, trustworthy};
 use crate::rig::transport::{Response, shorten};
 use crate::scenario::model::{Exchange, Request};
 use crate::spec::grading::{Aspect, Demand, Level};
@@ -150,59 +151,4 @@ fn shape_misses(members: Option<&serde_json::Map<String, Value>>, body: &str) ->
         }
     }
     misses
-}
-
-/// The host of an absolute `http`/`https` URL, lower case, without port or user info.
-fn host_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    if !["http", "https"].contains(&scheme.to_ascii_lowercase().as_str()) {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit('@').next()?;
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => format!("[{}]", v6.split(']').next()?),
-        None => host_port.split(':').next()?.to_owned(),
-    };
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
-}
-
-/// A potentially trustworthy origin (R-807-URL-1): https, or a loopback host.
-fn trustworthy(url: &str) -> bool {
-    let https = url
-        .get(..8)
-        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-    let loopback = host_of(url).is_some_and(|host| {
-        host == "localhost"
-            || host == "[::1]"
-            || host
-                .parse::<std::net::Ipv4Addr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    });
-    https || loopback
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_and_trust_are_read_from_urls() {
-        assert_eq!(
-            host_of("https://Upload.Example.com:8443/x").as_deref(),
-            Some("upload.example.com")
-        );
-        assert_eq!(host_of("http://[::1]:80/").as_deref(), Some("[::1]"));
-        assert_eq!(
-            host_of("http://u:p@127.0.0.2/").as_deref(),
-            Some("127.0.0.2")
-        );
-        assert_eq!(host_of("/relative"), None);
-        assert_eq!(host_of("ftp://example.com/"), None);
-        assert!(trustworthy("https://example.com/"));
-        assert!(trustworthy("http://127.0.0.1:9/"));
-        assert!(trustworthy("http://localhost/"));
-        assert!(!trustworthy("http://example.com/"));
-        assert!(!trustworthy("http://10.0.0.1/"));
-    }
 }
