@@ -11,6 +11,7 @@ MINTCHECK_CLIENT_FLAW breaks one behaviour, so the tests can show each client sc
 catches the bug it is meant for:
   wrong-key             the discovery key is quote_plus of the whole URL, not its path
   any-host              endpoints on another host are used anyway
+  http-ok               URLs over plain http on a non-loopback host are used anyway
   mint-after-404        after discovery's 404, the token goes to a guessed endpoint
   unadvertised-feature  asks for single-use-token whether or not it is advertised
   reuse-single-use      one single-use credential for every upload
@@ -113,6 +114,8 @@ def upload(upload_url, credential, path):
 
 def main():
     upload_url = os.environ["MINTCHECK_UPLOAD_URL"]
+    if not trustworthy(upload_url) and FLAW != "http-ok":
+        sys.exit(f"refusing {upload_url}: not a trustworthy origin")
     parts = urllib.parse.urlsplit(upload_url)
     origin = f"{parts.scheme}://{parts.netloc}"
     key_of = upload_url if FLAW == "wrong-key" else parts.path
@@ -134,7 +137,7 @@ def main():
         other_host = urllib.parse.urlsplit(endpoint).hostname != parts.hostname
         if other_host and FLAW != "any-host":
             sys.exit(f"refusing {endpoint}: not on the upload URL's host {parts.hostname}")
-        if not trustworthy(endpoint):
+        if not trustworthy(endpoint) and FLAW != "http-ok":
             sys.exit(f"refusing {endpoint}: not a trustworthy origin")
     offered = document.get("features", [])
     defaults = document.get("default-features", ["multi-use-token"])

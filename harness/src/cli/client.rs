@@ -17,7 +17,9 @@ For each client scenario the harness plays a PEP 807 index on 127.0.0.1 (and a f
 folder whose dist/ holds two source distributions, with the job's environment:
 GITHUB_ACTIONS, ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, and the upload URL in
 MINTCHECK_UPLOAD_URL, UV_PUBLISH_URL and TWINE_REPOSITORY_URL (plain http on loopback, a
-trustworthy origin for PEP 807). The client is judged by what the index received and what it
+trustworthy origin for PEP 807; in client/plain-http-upload-url it is
+http://pep807-index.test/legacy/ instead, an origin a client must refuse, reachable only
+through HTTP_PROXY, the index itself). The client is judged by what the index received and what it
 printed: the discovery URL, no identity token to a foreign host or after a 404, only advertised
 features, a fresh mint per upload under single-use-token, and the refusal's text shown without
 a crash. A client that never asks for discovery does not implement PEP 807: unsupported.

@@ -35,6 +35,10 @@ pub struct Behaviour {
     pub default_features: Option<Vec<&'static str>>,
     /// Every mint is refused with this status and body (and its media type).
     pub mint_refusal: Option<(u16, Value, &'static str)>,
+    /// The origin the client is given instead of the loopback one, a plain-http name that is
+    /// no trustworthy origin (R-807-URL-1). The client reaches it only through the index
+    /// itself acting as its HTTP proxy: nothing leaves the machine.
+    pub public_origin: Option<&'static str>,
 }
 
 /// Which server a request reached.
@@ -161,7 +165,15 @@ impl PlayedIndex {
 
     /// The upload URL the client is given.
     pub fn upload_url(&self) -> String {
-        format!("{}{}", self.shared.index_url, pep807::UPLOAD_PATH)
+        format!("{}{}", self.shared.origin(), pep807::UPLOAD_PATH)
+    }
+
+    /// With a public origin, the HTTP proxy the client must be told of: the index itself.
+    pub fn proxy(&self) -> Option<&str> {
+        self.shared
+            .behaviour
+            .public_origin
+            .map(|_| self.shared.index_url.as_str())
     }
 
     pub fn foreign_url(&self) -> &str {
@@ -181,6 +193,13 @@ async fn bind(addr: &str) -> Result<tokio::net::TcpListener, BindError> {
             addr: addr.to_owned(),
             source,
         })
+}
+
+impl Shared {
+    /// Where the client is told the index is.
+    fn origin(&self) -> &str {
+        self.behaviour.public_origin.unwrap_or(&self.index_url)
+    }
 }
 
 fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Ledger> {
@@ -230,7 +249,7 @@ fn discovery(shared: &Shared, logged: &Logged) -> Response {
     let origin = if behaviour.endpoints_on_foreign_host {
         &shared.foreign_url
     } else {
-        &shared.index_url
+        shared.origin()
     };
     let mut document = json!({
         "audience-endpoint": format!("{origin}{AUDIENCE_PATH}"),

@@ -70,6 +70,17 @@ pub async fn run(
     for name in OTHER_CREDENTIALS {
         child.env_remove(name);
     }
+    if let Some(proxy) = index.proxy() {
+        // Loopback (the token endpoint) stays direct.
+        for (name, value) in [
+            ("HTTP_PROXY", proxy),
+            ("http_proxy", proxy),
+            ("NO_PROXY", "127.0.0.1,localhost"),
+            ("no_proxy", "127.0.0.1,localhost"),
+        ] {
+            child.env(name, value);
+        }
+    }
     child
         .current_dir(folder.path())
         .stdin(Stdio::null())
@@ -156,8 +167,12 @@ async fn finish(
 /// The verdict on what the client did, and why it failed.
 fn judge(scenario: &ClientScenario, seen: &Observed) -> (Verdict, Vec<String>) {
     if !scenarios::discovered(seen) {
-        let reason = "the client never asked for discovery (GET /.well-known/pytp): it does not \
-                      implement PEP 807"
+        let reason = scenario
+            .without_discovery
+            .unwrap_or(
+                "the client never asked for discovery (GET /.well-known/pytp): it does not \
+                 implement PEP 807",
+            )
             .to_owned();
         return (Verdict::Unsupported { reason }, Vec::new());
     }

@@ -24,8 +24,12 @@ pub struct ClientScenario {
     pub title: &'static str,
     pub rules: &'static [&'static str],
     pub behaviour: fn() -> Behaviour,
-    /// Why the client failed the scenario; empty when it passed.
+    /// Why the client failed the scenario; empty when it passed. Judged only when the
+    /// client asked for discovery.
     pub judge: fn(&Observed) -> Vec<String>,
+    /// What a client that asks for no discovery here is told, where the default ("does
+    /// not implement PEP 807") would not be the whole truth.
+    pub without_discovery: Option<&'static str>,
 }
 
 /// A marker the refused mints carry, which the client must show its user.
@@ -33,7 +37,10 @@ pub const PROBLEM_DETAIL: &str = "mintcheck problem detail 5f1e: the publisher d
 pub const ENVELOPE_DESCRIPTION: &str =
     "mintcheck envelope description 9c2d: valid token, but no corresponding publisher";
 
-pub const SCENARIOS: [ClientScenario; 7] = [
+/// The plain-http name the index is given as in `client/plain-http-upload-url`.
+pub const PLAIN_HTTP_ORIGIN: &str = "http://pep807-index.test";
+
+pub const SCENARIOS: [ClientScenario; 8] = [
     ClientScenario {
         id: "client/discovery",
         title: "the client discovers the endpoints of its upload URL, mints there and uploads",
@@ -57,6 +64,7 @@ pub const SCENARIOS: [ClientScenario; 7] = [
             }
             why
         },
+        without_discovery: None,
     },
     ClientScenario {
         id: "client/foreign-host",
@@ -84,6 +92,30 @@ pub const SCENARIOS: [ClientScenario; 7] = [
                 })
                 .collect()
         },
+        without_discovery: None,
+    },
+    ClientScenario {
+        id: "client/plain-http-upload-url",
+        title: "an upload URL over plain http on a non-loopback host gets no discovery and no identity token",
+        rules: &["R-807-URL-1"],
+        behaviour: || Behaviour {
+            public_origin: Some(PLAIN_HTTP_ORIGIN),
+            ..Behaviour::default()
+        },
+        judge: |seen| {
+            let mut why = vec![format!(
+                "it asked {PLAIN_HTTP_ORIGIN} for discovery: plain http on a non-loopback host \
+                 is no trustworthy origin, every URL of which a client must refuse"
+            )];
+            if seen.log.iter().any(Logged::is_mint) {
+                why.push("and it sent its identity token there".to_owned());
+            }
+            why
+        },
+        without_discovery: Some(
+            "the client asked nothing of the index at a plain-http upload URL: as R-807-URL-1 \
+             requires, or for want of PEP 807 (the other client scenarios tell which)",
+        ),
     },
     ClientScenario {
         id: "client/not-supported",
@@ -100,6 +132,7 @@ pub const SCENARIOS: [ClientScenario; 7] = [
                 .map(|r| format!("discovery said 404, yet it sent {} {}", r.method, r.path))
                 .collect()
         },
+        without_discovery: None,
     },
     ClientScenario {
         id: "client/advertised-features-only",
@@ -118,6 +151,7 @@ pub const SCENARIOS: [ClientScenario; 7] = [
                 .map(|f| format!("it asked for {f:?}, which the index does not advertise"))
                 .collect()
         },
+        without_discovery: None,
     },
     ClientScenario {
         id: "client/single-use",
@@ -153,6 +187,7 @@ pub const SCENARIOS: [ClientScenario; 7] = [
             }
             why
         },
+        without_discovery: None,
     },
     ClientScenario {
         id: "client/problem-details",
@@ -167,6 +202,7 @@ pub const SCENARIOS: [ClientScenario; 7] = [
             ..Behaviour::default()
         },
         judge: |seen| shows(seen, PROBLEM_DETAIL),
+        without_discovery: None,
     },
     ClientScenario {
         id: "client/pypi-envelope",
@@ -181,6 +217,7 @@ pub const SCENARIOS: [ClientScenario; 7] = [
             ..Behaviour::default()
         },
         judge: |seen| shows(seen, ENVELOPE_DESCRIPTION),
+        without_discovery: None,
     },
 ];
 
