@@ -138,6 +138,14 @@ fn the_fuzz_step_runs_its_shard_of_the_seed_and_names_the_findings_folder() {
 
     let wrong = job.run_step(&[("INPUT_MODE", "fuzzz")]);
     assert_eq!(wrong.status.code(), Some(2), "{}", show(&wrong));
+    // Shards of a matrix share one seed, or they would not cover it between them.
+    let unseeded = job.run_step(&[("INPUT_MODE", "fuzz"), ("INPUT_SHARD", "2/3")]);
+    assert_eq!(unseeded.status.code(), Some(2), "{}", show(&unseeded));
+    assert!(
+        text(&unseeded.stderr).contains("needs a seed"),
+        "{}",
+        show(&unseeded)
+    );
 }
 
 /// Every input of `action.yml` reaches the steps as its `INPUT_*` variable, and the steps

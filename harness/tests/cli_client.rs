@@ -41,6 +41,7 @@ async fn the_test_client_passes_every_client_scenario() {
 async fn each_broken_client_fails_the_scenario_meant_for_it() {
     for (flaw, scenario) in [
         ("wrong-key", "client/discovery"),
+        ("guess-audience", "client/discovery"),
         ("any-host", "client/foreign-host"),
         ("http-ok", "client/plain-http-upload-url"),
         ("mint-after-404", "client/not-supported"),

@@ -69,6 +69,7 @@ pub fn accepted(accept: Option<&str>) -> Accepted {
             // A quality of 0 means "not acceptable" (RFC 9110 §12.4.2).
             let refused = parts.any(|p| {
                 p.trim()
+                    .to_ascii_lowercase()
                     .strip_prefix("q=")
                     .and_then(|q| q.trim().parse::<f64>().ok())
                     .is_some_and(|q| q == 0.0)
@@ -147,7 +148,10 @@ fn percent_decode(text: &str) -> Option<String> {
         match byte {
             b'+' => bytes.push(b' '),
             b'%' => {
-                let hex = rest.get(..2)?;
+                // Two hex digits exactly: `from_str_radix` alone would take `%+F`.
+                let hex = rest
+                    .get(..2)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
                 bytes.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
                 rest = &rest[2..];
             }
@@ -259,6 +263,7 @@ mod tests {
             Some("discover=%zz"),
             Some("discover=a&discover=b"),
             Some("discover=%FF"),
+            Some("discover=%+F"),
         ] {
             assert!(
                 matches!(discovered_path(bad), Err(DiscoveryRefusal::BadKey(_))),

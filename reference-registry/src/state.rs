@@ -235,8 +235,8 @@ pub(crate) struct TokenRecord {
     pub key: [u8; 32],
     /// When it expires; kept to forget expired tokens.
     pub expires: i64,
-    /// Uploads it may still make: `None` until it expires, `Some(n)` for a PEP 807
-    /// single-use token (R-807-FEAT-1).
+    /// Uploads it may still make: `None`, any number until it expires; `Some(n)`, `n` more
+    /// (a PEP 807 single-use token starts at 1, R-807-FEAT-1).
     pub uploads_left: Option<u32>,
 }
 

@@ -13,6 +13,7 @@ catches the bug it is meant for:
   any-host              endpoints on another host are used anyway
   http-ok               URLs over plain http on a non-loopback host are used anyway
   mint-after-404        after discovery's 404, the token goes to a guessed endpoint
+  guess-audience        assumes PyPI's audience instead of asking the discovered endpoint
   unadvertised-feature  asks for single-use-token whether or not it is advertised
   reuse-single-use      one single-use credential for every upload
   hide-errors           a refused mint says only "mint failed"
@@ -146,7 +147,7 @@ def main():
         wanted = ["single-use-token"]
     single_use = "single-use-token" in (wanted or defaults)
     status, body = call(endpoints[0], headers={"Accept": PEP_MEDIA_TYPE})
-    audience = json.loads(body)["audience"]
+    audience = "pypi" if FLAW == "guess-audience" else json.loads(body)["audience"]
     credential = None
     for path in sorted(glob.glob("dist/*")):
         fresh = credential is None or (single_use and FLAW != "reuse-single-use")

@@ -9,7 +9,7 @@ use mintcheck::scenario::embedded;
 use mintcheck::scenario::export::{self, ExportError, Freshness};
 
 use super::UsageError;
-use super::output::outln;
+use super::output::{outln, unread_is_fine};
 use super::suite::SuiteArgs;
 
 /// The files `--out` writes.
@@ -70,7 +70,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     for output in &outputs {
         let problem = match export::freshness(&output.path, &output.text)? {
             Freshness::Fresh => {
-                outln!("{} is fresh", output.path.display())?;
+                unread_is_fine(outln!("{} is fresh", output.path.display()))?;
                 continue;
             }
             Freshness::Missing => "is missing".to_owned(),

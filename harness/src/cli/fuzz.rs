@@ -9,9 +9,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mintcheck::fuzz::report::{Rerun, failure_text, summary};
 use mintcheck::fuzz::{
     self, DEFAULT_SHRINK_ITERATIONS, DEFAULT_TIMEOUT, Failure, FuzzError, FuzzOptions, FuzzReport,
-    Invariant, Shard, Stop, save,
+    Shard, Stop, save,
 };
 use mintcheck::rig::targets::Target;
+use mintcheck::scenario::Level;
 use mintcheck::suite::report::shell_quote;
 
 use super::UsageError;
@@ -212,10 +213,10 @@ fn print_failures(
         let path = saved.get(index)?;
         let id = path.file_stem()?.to_string_lossy().into_owned();
         let folder = path.parent()?.display().to_string();
-        let level = match failure.violation.invariant {
-            Invariant::SameAsReference => " --level pypi-exact",
-            Invariant::DiscoverySameHost | Invariant::SingleUseCredential => " --level pep807",
-            _ => "",
+        // The level the saved file has: a rerun at another would skip it.
+        let level = match save::scenario(failure).level {
+            Level::Core => String::new(),
+            level => format!(" --level {level}"),
         };
         Some(format!(
             "mintcheck run --scenarios {} {}{level}{}",

@@ -2,8 +2,8 @@
 //! normal end. `println!` panics when the pipe closes; these return the error, which
 //! unwinds the command normally (a started target is stopped, temporary files are removed)
 //! and which `main` turns into a quiet exit 0. Commands whose exit code is a verdict (`run`,
-//! `fuzz`, `coverage`, `explain`) pass their writes through [`unread_is_fine`] instead: a
-//! closed pipe ends their output, never changes their verdict.
+//! `fuzz`, `coverage`, `explain`, `client`, `export --check`) pass their writes through
+//! [`unread_is_fine`] instead: a closed pipe ends their output, never changes their verdict.
 //!
 //! `SIGPIPE` is not restored to its default instead: the servers this binary runs write to
 //! sockets, and a client that hangs up must not kill the process.

@@ -22,6 +22,9 @@ use tokio::task::JoinHandle;
 /// Where the played index advertises its token exchange.
 pub const AUDIENCE_PATH: &str = "/pep807/audience";
 pub const MINT_PATH: &str = "/pep807/mint-token";
+/// The audience it answers: not PyPI's, so a client that assumes `pypi` instead of asking
+/// the discovered endpoint shows it in its identity token.
+pub const AUDIENCE: &str = "mintcheck-pep807";
 
 /// How the index answers, per scenario.
 #[derive(Clone, Debug, Default)]
@@ -59,6 +62,8 @@ pub struct Logged {
     pub query: Option<String>,
     pub body: String,
     pub authorization: Option<String>,
+    /// The status the index answered.
+    pub status: u16,
 }
 
 impl Logged {
@@ -66,12 +71,27 @@ impl Logged {
         self.method == "GET" && self.path == pep807::DISCOVERY_PATH
     }
 
+    /// A mint request, at the advertised endpoint or a guessed one (PyPI's).
     pub fn is_mint(&self) -> bool {
         self.method == "POST" && self.path.ends_with("mint-token")
     }
 
+    /// A mint at the endpoint the index advertised.
+    pub fn is_advertised_mint(&self) -> bool {
+        self.method == "POST" && self.path == MINT_PATH
+    }
+
     pub fn is_upload(&self) -> bool {
         self.method == "POST" && self.path == pep807::UPLOAD_PATH
+    }
+
+    /// The `aud` of the identity token a mint request carried.
+    pub fn token_audience(&self) -> Option<String> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let body: Value = serde_json::from_str(&self.body).ok()?;
+        let payload = body["token"].as_str()?.split('.').nth(1)?;
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        claims["aud"].as_str().map(str::to_owned)
     }
 
     /// The mint body's `features`, if it names any.
@@ -176,10 +196,6 @@ impl PlayedIndex {
             .map(|_| self.shared.index_url.as_str())
     }
 
-    pub fn foreign_url(&self) -> &str {
-        &self.shared.foreign_url
-    }
-
     /// Every request so far, in arrival order.
     pub fn log(&self) -> Vec<Logged> {
         lock(&self.shared).log.clone()
@@ -222,16 +238,21 @@ async fn answer(State((shared, host)): State<(Arc<Shared>, Host)>, request: Requ
         query: parts.uri.query().map(str::to_owned),
         body: String::from_utf8_lossy(&body).chars().take(4096).collect(),
         authorization: header_text(&parts.headers, header::AUTHORIZATION),
+        status: 0,
     };
-    lock(&shared).log.push(logged.clone());
     let path = logged.path.as_str();
-    match (logged.method.as_str(), path) {
+    let response = match (logged.method.as_str(), path) {
         ("GET", pep807::DISCOVERY_PATH) if host == Host::Index => discovery(&shared, &logged),
-        ("GET", AUDIENCE_PATH) => typed(StatusCode::OK, &json!({"audience": "pypi"}), MEDIA_TYPE),
+        ("GET", AUDIENCE_PATH) => typed(StatusCode::OK, &json!({"audience": AUDIENCE}), MEDIA_TYPE),
         ("POST", MINT_PATH) => mint(&shared, &body),
         ("POST", pep807::UPLOAD_PATH) if host == Host::Index => upload(&shared, &logged),
         _ => problem(StatusCode::NOT_FOUND, "nothing here"),
-    }
+    };
+    lock(&shared).log.push(Logged {
+        status: response.status().as_u16(),
+        ..logged
+    });
+    response
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {

@@ -30,6 +30,16 @@ const OTHER_CREDENTIALS: [&str; 7] = [
     "PYPI_ID_TOKEN",
 ];
 
+/// Proxy settings of the user's shell, never passed on.
+const PROXIES: [&str; 6] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
 /// The distributions the client is given to upload, in `dist/` of its working directory.
 const DISTRIBUTIONS: [(&str, &str); 2] = [("widgetry", "1.0.0"), ("widgetry", "1.0.1")];
 
@@ -67,18 +77,16 @@ pub async fn run(
     let folder = folder_with_distributions()?;
     let upload_url = index.upload_url();
     let mut child = shell(command);
-    for name in OTHER_CREDENTIALS {
+    // The user's proxies would carry the identity token off the machine.
+    for name in OTHER_CREDENTIALS.iter().chain(&PROXIES) {
         child.env_remove(name);
     }
+    for name in ["NO_PROXY", "no_proxy"] {
+        child.env(name, "127.0.0.1,127.0.0.2,localhost");
+    }
     if let Some(proxy) = index.proxy() {
-        // Loopback (the token endpoint) stays direct.
-        for (name, value) in [
-            ("HTTP_PROXY", proxy),
-            ("http_proxy", proxy),
-            ("NO_PROXY", "127.0.0.1,localhost"),
-            ("no_proxy", "127.0.0.1,localhost"),
-        ] {
-            child.env(name, value);
+        for name in ["HTTP_PROXY", "http_proxy"] {
+            child.env(name, proxy);
         }
     }
     child

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::index::{Behaviour, Host, Logged};
+use super::index::{AUDIENCE, Behaviour, Host, Logged, MINT_PATH};
 use reference_registry::pep807::{PROBLEM_MEDIA_TYPE, UPLOAD_PATH};
 
 /// What the client did in one scenario: the index's request log and its own output.
@@ -56,11 +56,29 @@ pub const SCENARIOS: [ClientScenario; 8] = [
         },
         judge: |seen| {
             let mut why = key_misses(seen);
-            if !seen.log.iter().any(Logged::is_mint) {
-                why.push("it discovered the endpoints but never minted there".to_owned());
+            let mints: Vec<&Logged> = seen.log.iter().filter(|r| r.is_mint()).collect();
+            if !mints.iter().any(|r| r.is_advertised_mint()) {
+                why.push(format!(
+                    "it never minted at the discovered endpoint {MINT_PATH}"
+                ));
             }
-            if !seen.log.iter().any(Logged::is_upload) {
-                why.push("it never uploaded".to_owned());
+            for mint in mints.iter().filter(|r| !r.is_advertised_mint()) {
+                why.push(format!(
+                    "it minted at {}, which discovery did not name",
+                    mint.path
+                ));
+            }
+            for mint in mints.iter().filter(|r| r.is_advertised_mint()) {
+                let audience = mint.token_audience();
+                if audience.as_deref() != Some(AUDIENCE) {
+                    why.push(format!(
+                        "its identity token's aud is {audience:?}, not {AUDIENCE:?}, which the \
+                         discovered audience endpoint answers"
+                    ));
+                }
+            }
+            if !seen.log.iter().any(|r| r.is_upload() && r.status == 200) {
+                why.push("no upload of it succeeded".to_owned());
             }
             why
         },

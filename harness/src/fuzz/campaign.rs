@@ -383,8 +383,9 @@ impl<'a> Campaign<'a> {
         let doom = token
             .as_ref()
             .and_then(|t| invariant::doom(case, t, &self.trust, now));
-        let host = self.target.host();
-        let mut violations = invariant::check(case, token.as_ref(), doom.as_ref(), &target, &host);
+        let origin = self.target.origin();
+        let mut violations =
+            invariant::check(case, token.as_ref(), doom.as_ref(), &target, &origin);
         let reference = if self.options.against_reference {
             let reference = self.run_reference(case, token.as_ref()).await?;
             violations.extend(invariant::compare(case, &target, &reference));

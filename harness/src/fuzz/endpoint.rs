@@ -84,16 +84,15 @@ impl Endpoint {
         matches!(self, Endpoint::InProcess(_))
     }
 
-    /// The host its requests name: what a PEP 807 discovery answer must name too.
-    pub fn host(&self) -> String {
+    /// Where its requests go (`http://127.0.0.1:8000`): the origin a PEP 807 discovery
+    /// answer must name too.
+    pub fn origin(&self) -> String {
         match self {
-            Endpoint::InProcess(_) => IN_PROCESS_HOST.to_owned(),
-            Endpoint::Http { target, .. } => match target {
-                Target::Remote { base_url, .. } => {
-                    crate::rig::discovery::host_of(base_url).unwrap_or_default()
-                }
-                _ => IN_PROCESS_HOST.to_owned(),
-            },
+            Endpoint::Http {
+                target: Target::Remote { base_url, .. },
+                ..
+            } => base_url.clone(),
+            _ => format!("http://{IN_PROCESS_HOST}"),
         }
     }
 

@@ -17,34 +17,44 @@ pub fn key(path: &str) -> String {
         .collect()
 }
 
-/// The host of an absolute `http`/`https` URL, lower case, without port or user info.
+/// An absolute `http`/`https` URL as clients parse it (the WHATWG rules, so `\` and `@`
+/// tricks resolve to the host a client would really contact); `None` for anything else,
+/// and for a URL with user info, which no discovery answer has a reason to carry.
+fn parsed(url: &str) -> Option<reqwest::Url> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let plain = parsed.username().is_empty() && parsed.password().is_none();
+    (["http", "https"].contains(&parsed.scheme()) && plain && parsed.host().is_some())
+        .then_some(parsed)
+}
+
+/// The host of an absolute `http`/`https` URL, lower case, without port: `127.0.0.1`,
+/// `[::1]`, `upload.example.com`.
 pub fn host_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    if !["http", "https"].contains(&scheme.to_ascii_lowercase().as_str()) {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit('@').next()?;
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => format!("[{}]", v6.split(']').next()?),
-        None => host_port.split(':').next()?.to_owned(),
-    };
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+    let host = parsed(url)?.host()?.to_string();
+    Some(host.to_ascii_lowercase())
 }
 
 /// A potentially trustworthy origin (R-807-URL-1): https, or a loopback host.
 pub fn trustworthy(url: &str) -> bool {
-    let https = url
-        .get(..8)
-        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-    let loopback = host_of(url).is_some_and(|host| {
-        host == "localhost"
-            || host == "[::1]"
-            || host
-                .parse::<std::net::Ipv4Addr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    });
-    https || loopback
+    let Some(parsed) = parsed(url) else {
+        return false;
+    };
+    let host = parsed.host_str().unwrap_or_default();
+    let ip = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>();
+    let loopback = host.eq_ignore_ascii_case("localhost") || ip.is_ok_and(|ip| ip.is_loopback());
+    parsed.scheme() == "https" || loopback
+}
+
+/// Whether an endpoint a discovery answer names may get an identity token, given the
+/// upload URL's origin `given` (R-807-URL-1): a trustworthy origin, or the given origin's
+/// own scheme, which the user trusted a priori by pointing the harness at it (an index on
+/// an internal network over plain http). A downgrade from https to http never is.
+pub fn may_receive_token(endpoint: &str, given: &str) -> bool {
+    let scheme = |url: &str| parsed(url).map(|u| u.scheme().to_owned());
+    trustworthy(endpoint) || (scheme(endpoint).is_some() && scheme(endpoint) == scheme(given))
 }
 
 #[cfg(test)]
@@ -68,10 +78,25 @@ mod tests {
         );
         assert_eq!(host_of("http://[::1]:80/").as_deref(), Some("[::1]"));
         assert_eq!(
-            host_of("http://u:p@127.0.0.2/").as_deref(),
-            Some("127.0.0.2")
+            host_of("http://u:p@127.0.0.2/"),
+            None,
+            "user info is refused"
         );
         assert_eq!(host_of("/relative"), None);
+        // As clients parse it: the backslash ends the authority, so the host is evil.example.
+        assert_eq!(
+            host_of(r"http://evil.example\@127.0.0.1/mint").as_deref(),
+            Some("evil.example")
+        );
+        assert!(may_receive_token(
+            "http://registry:8000/x",
+            "http://registry:8000/"
+        ));
+        assert!(!may_receive_token("http://registry/x", "https://registry/"));
+        assert!(may_receive_token(
+            "https://registry/x",
+            "http://registry:8000/"
+        ));
         assert_eq!(host_of("ftp://example.com/"), None);
         assert!(trustworthy("https://example.com/"));
         assert!(trustworthy("http://127.0.0.1:9/"));

@@ -29,7 +29,7 @@ pub enum LoadError {
 
 /// Folders under the scenarios root that hold no scenarios (`harness/build.rs` skips the
 /// same ones when it builds the suite in).
-pub const NOT_SCENARIOS: [&str; 2] = ["dist", "schema"];
+const NOT_SCENARIOS: [&str; 2] = ["dist", "schema"];
 
 /// One scenario file before parsing.
 #[derive(Clone, Debug)]

@@ -57,11 +57,8 @@ impl Exchange {
     /// Whether the request is a PEP 807 client's: its `Accept` names the PEP's media type,
     /// so every error must be problem details (R-807-ERR-1).
     pub fn asks_pep807(&self) -> bool {
-        self.accept.as_deref().is_some_and(|accept| {
-            accept
-                .to_ascii_lowercase()
-                .contains(reference_registry::pep807::MEDIA_TYPE)
-        })
+        use reference_registry::pep807::{Accepted, accepted};
+        accepted(self.accept.as_deref()) == Accepted::Pep807
     }
 }
 

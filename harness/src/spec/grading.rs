@@ -3,7 +3,7 @@
 //!
 //! A verdict is only worth its agreement with the spec, so each check the harness makes
 //! carries the rule that demands it, the level at which that rule demands it and how
-//! strongly ([`Demand`]). A check whose level is above the run's is not made; a SHOULD that
+//! strongly ([`Demand`]). A check at a level the run does not judge is not made; a SHOULD that
 //! fails below `pypi-exact` is an advisory, never a failure (unless `--strict`).
 
 use std::fmt;

@@ -13,7 +13,7 @@ pub async fn handle(
     headers: HeaderMap,
 ) -> Response {
     // HEAD too: R-EP-5 wants 405 for every method but GET.
-    let accepted = match super::admit(&headers, &method, "GET") {
+    let accepted = match super::admit(&headers, &method, "GET", super::Endpoint::Pypi) {
         Ok(accepted) => accepted,
         Err(refusal) => return refusal.into_response(),
     };

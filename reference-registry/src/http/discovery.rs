@@ -14,7 +14,7 @@ pub async fn handle(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let accepted = match super::admit(&headers, &method, "GET") {
+    let accepted = match super::admit(&headers, &method, "GET", super::Endpoint::Discovery) {
         Ok(accepted) => accepted,
         Err(refusal) => return refusal.into_response(),
     };

@@ -18,7 +18,7 @@ pub async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let accepted = match super::admit(&headers, &method, "POST") {
+    let accepted = match super::admit(&headers, &method, "POST", super::Endpoint::Pypi) {
         Ok(accepted) => accepted,
         Err(refusal) => return refusal.into_response(),
     };

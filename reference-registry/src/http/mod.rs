@@ -41,18 +41,47 @@ pub fn app(registry: Registry) -> Router {
     router.with_state(registry)
 }
 
-/// A request to one of PEP 807's endpoints (discovery, audience, mint), checked: its
-/// `Accept` (what it asks for), then its method.
-fn admit(headers: &HeaderMap, method: &Method, allow: &'static str) -> Result<Accepted, Refusal> {
-    // A value that is not visible ASCII admits nothing.
-    let accept = headers
-        .get(header::ACCEPT)
-        .map(|value| value.to_str().unwrap_or_default());
-    match pep807::accepted(accept) {
-        Accepted::Neither => Err(Refusal::NotAcceptable),
-        accepted if method.as_str() != allow => Err(Refusal::MethodNotAllowed(accepted, allow)),
-        accepted => Ok(accepted),
+/// A request to one of PEP 807's endpoints, checked: its `Accept` (what it asks for), then
+/// its method. Only discovery, PEP 807's own endpoint, refuses an `Accept` it cannot serve
+/// (406, R-807-ACCEPT-2: a SHOULD); PyPI's audience and mint endpoints never did, so they
+/// serve it PyPI's answers, as PyPI would.
+fn admit(
+    headers: &HeaderMap,
+    method: &Method,
+    allow: &'static str,
+    endpoint: Endpoint,
+) -> Result<Accepted, Refusal> {
+    // All `Accept` lines are one list (RFC 9110 §5.3); an empty one is as good as none.
+    let lines: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .map(|value| value.to_str().unwrap_or("(not visible ASCII)"))
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    let accept = (!lines.is_empty()).then(|| lines.join(","));
+    let accepted = match (pep807::accepted(accept.as_deref()), endpoint) {
+        (Accepted::Neither, Endpoint::Discovery) => return Err(Refusal::NotAcceptable),
+        (Accepted::Neither, Endpoint::Pypi) => Accepted::Json,
+        (accepted, _) => accepted,
+    };
+    if method.as_str() != allow {
+        // Discovery is PEP 807's alone: its every error is problem details (R-807-ERR-1).
+        let typed = match endpoint {
+            Endpoint::Discovery => Accepted::Pep807,
+            Endpoint::Pypi => accepted,
+        };
+        return Err(Refusal::MethodNotAllowed(typed, allow));
     }
+    Ok(accepted)
+}
+
+/// Which endpoint [`admit`] checks a request for.
+#[derive(Clone, Copy)]
+enum Endpoint {
+    /// PEP 807's discovery.
+    Discovery,
+    /// PyPI's audience and mint endpoints, which PEP 807 clients use too.
+    Pypi,
 }
 
 /// Why [`admit`] turned a request away.

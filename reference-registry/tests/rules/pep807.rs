@@ -134,10 +134,35 @@ async fn r_807_accept_1_and_2_absent_and_json_are_served_others_get_406() {
         assert_eq!(absent.header("content-type"), Some("application/json"));
         let json = get(&setup.target, path, &[("Accept", "application/json")]).await;
         assert_eq!(json.status, 200, "{path}");
-        let html = get(&setup.target, path, &[("Accept", "text/html")]).await;
-        assert_eq!(html.status, 406, "{path}: {}", html.body);
-        assert_problem(&html);
     }
+    // Only PEP 807's own endpoint refuses what it cannot serve; PyPI's audience endpoint
+    // answers as PyPI does, whatever the Accept.
+    let html = get(
+        &setup.target,
+        "/.well-known/pytp?discover=%2Flegacy%2F",
+        &[("Accept", "text/html")],
+    )
+    .await;
+    assert_eq!(html.status, 406, "{}", html.body);
+    assert_problem(&html);
+    let audience = get(
+        &setup.target,
+        "/_/oidc/audience",
+        &[("Accept", "text/html")],
+    )
+    .await;
+    assert_eq!(audience.body, r#"{"audience":"pypi"}"#);
+    // Discovery's 405 is problem details for every client.
+    let put = request(
+        &setup.target,
+        reqwest::Method::PUT,
+        "/.well-known/pytp",
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(put.status, 405);
+    assert_problem(&put);
 }
 
 #[tokio::test]

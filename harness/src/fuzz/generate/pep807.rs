@@ -23,11 +23,12 @@ pub fn case() -> BoxedStrategy<Case> {
         .boxed()
 }
 
-/// With features asked for, a second file of the first project uploaded with the minted
+/// With features asked for, or discovery asked (whose `default-features` may make the
+/// credential single-use), a second file of the first project uploaded with the minted
 /// credential, as a client uploading two files does: what a single-use credential must not
 /// authorise (R-807-FEAT-1).
 fn second_file(case: &mut Case) {
-    if case.mint.features.is_none() {
+    if case.mint.features.is_none() && case.discover.is_none() {
         return;
     }
     let first = case

@@ -6,13 +6,16 @@ use serde_json::Value;
 use super::Invariant;
 use crate::fuzz::case::{Case, Credential};
 use crate::fuzz::exchange::{Exchange, StepKind};
-use crate::rig::discovery::{host_of, trustworthy};
+use crate::rig::discovery::{host_of, may_receive_token};
 use crate::rig::transport::{Response, shorten};
 use reference_registry::pep807::UPLOAD_PATH;
 
-/// A discovery answer of 200: both endpoints absolute URLs (R-807-DISC-3) on `host`, the
-/// host the request went to (R-807-URL-2), https or loopback (R-807-URL-1).
-pub fn discovery(answer: &Response, host: &str) -> Option<(Invariant, &'static str, String)> {
+/// A discovery answer of 200: both endpoints absolute URLs (R-807-DISC-3) on the host of
+/// `origin`, where the request went (R-807-URL-2), trustworthy or of `origin`'s scheme
+/// (R-807-URL-1).
+pub fn discovery(answer: &Response, origin: &str) -> Option<(Invariant, &'static str, String)> {
+    let host = host_of(origin).unwrap_or_default();
+    let host = host.as_str();
     let json = answer.json();
     for endpoint in ["audience-endpoint", "token-mint-endpoint"] {
         let url = json
@@ -28,9 +31,9 @@ pub fn discovery(answer: &Response, host: &str) -> Option<(Invariant, &'static s
                 "R-807-URL-2",
                 format!("{endpoint} {url:?} is not on the upload URL's host {host}"),
             )),
-            Some(url) if !trustworthy(url) => Some((
+            Some(url) if !may_receive_token(url, origin) => Some((
                 "R-807-URL-1",
-                format!("{endpoint} {url:?} is neither https nor loopback"),
+                format!("{endpoint} {url:?} is neither https, loopback nor {origin}'s scheme"),
             )),
             Some(_) => None,
         };
@@ -41,10 +44,18 @@ pub fn discovery(answer: &Response, host: &str) -> Option<(Invariant, &'static s
     None
 }
 
-/// The second upload a single-use credential authorised, if one did: the mint asked for
-/// `single-use-token` alone, and the target's discovery of its upload path offered it.
+/// The second upload a single-use credential authorised, if one did: the target's
+/// discovery of its upload path offered `single-use-token`, and the mint asked for it alone,
+/// or asked for nothing where discovery's `default-features` names it (R-807-MINT-2).
 pub fn single_use(case: &Case, exchanges: &[Exchange]) -> Option<(String, String)> {
-    if !case.asks_single_use() || !offers_single_use(exchanges) {
+    let document = upload_path_discovery(exchanges)?;
+    let names = |member: &str| {
+        document[member]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f == "single-use-token"))
+    };
+    let by_default = case.mint.features.is_none() && names("default-features");
+    if !names("features") || !(case.asks_single_use() || by_default) {
         return None;
     }
     let mut uploads = exchanges.iter().filter(|e| {
@@ -59,21 +70,14 @@ pub fn single_use(case: &Case, exchanges: &[Exchange]) -> Option<(String, String
     ))
 }
 
-fn offers_single_use(exchanges: &[Exchange]) -> bool {
+/// The target's discovery answer for its upload path, if the case asked and it answered.
+fn upload_path_discovery(exchanges: &[Exchange]) -> Option<Value> {
+    let key = crate::rig::discovery::key(UPLOAD_PATH);
     exchanges
         .iter()
         .filter(|e| e.kind == StepKind::Discover && e.status() == Some(200))
-        .filter(|e| {
-            e.request
-                .url
-                .ends_with(&crate::rig::discovery::key(UPLOAD_PATH))
-        })
-        .filter_map(|e| e.result.as_ref().ok()?.response.json())
-        .any(|document| {
-            document["features"]
-                .as_array()
-                .is_some_and(|f| f.iter().any(|f| f == "single-use-token"))
-        })
+        .filter(|e| e.request.url.ends_with(&key))
+        .find_map(|e| e.result.as_ref().ok()?.response.json())
 }
 
 #[cfg(test)]
@@ -99,7 +103,7 @@ mod tests {
             let document = json!({"audience-endpoint": audience, "token-mint-endpoint": mint});
             let exchange = discovered(UPLOAD_PATH, document);
             let response = &exchange.result.as_ref().unwrap().response;
-            discovery(response, "127.0.0.1").map(|(_, rule, _)| rule)
+            discovery(response, "http://127.0.0.1").map(|(_, rule, _)| rule)
         };
         let here = "http://127.0.0.1:80/_/oidc/mint-token";
         assert_eq!(answer("http://127.0.0.1/_/oidc/audience", here), None);
@@ -114,7 +118,7 @@ mod tests {
         let response = exchange(StepKind::Discover, 200, json!({"audience-endpoint": 1}));
         let response = &response.result.as_ref().unwrap().response;
         assert_eq!(
-            discovery(response, "127.0.0.1").map(|(_, rule, _)| rule),
+            discovery(response, "http://127.0.0.1").map(|(_, rule, _)| rule),
             Some("R-807-DISC-3")
         );
     }
@@ -148,6 +152,22 @@ mod tests {
         );
         // Not offered: a registry without the feature may ignore the request.
         assert_eq!(run(offered(json!(["multi-use-token"]))), None);
+        // Asked for nothing, where single-use is the default (R-807-MINT-2).
+        let mut defaulted = asked.clone();
+        defaulted.mint.features = None;
+        let mut exchanges = vec![
+            discovered(
+                UPLOAD_PATH,
+                json!({"audience-endpoint": "x", "token-mint-endpoint": "y",
+                       "features": ["single-use-token"], "default-features": ["single-use-token"]}),
+            ),
+            exchange(StepKind::Mint, 200, json!({})),
+        ];
+        exchanges.extend(uploads.iter().cloned());
+        assert_eq!(
+            single_use(&defaulted, &exchanges).map(|(step, _)| step),
+            Some("upload-2".to_owned())
+        );
         let mut multi = asked.clone();
         multi.mint.features = Some(vec!["multi-use-token".into()]);
         let exchanges = [offered(json!(["single-use-token"]))];

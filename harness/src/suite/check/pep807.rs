@@ -5,19 +5,24 @@
 use serde_json::Value;
 
 use super::{Findings, Judge, Judgement, Miss};
-use crate::rig::discovery::{host_of, trustworthy};
+use crate::rig::discovery::{host_of, may_receive_token};
 use crate::rig::transport::{Response, shorten};
 use crate::scenario::model::{Exchange, Request};
 use crate::spec::grading::{Aspect, Demand, Level};
 
-const PROBLEM_MEDIA_TYPE: &str = reference_registry::pep807::PROBLEM_MEDIA_TYPE;
+use reference_registry::pep807::{DISCOVERY_PATH, PROBLEM_MEDIA_TYPE};
 
 impl Findings<'_> {
     /// An error answer to a PEP 807 client: an RFC 9457 problem-details object (a MUST),
-    /// typed `application/problem+json` (a SHOULD). Discovery's 404 is exempt: the PEP
-    /// demands nothing of its body (R-807-DISC-4).
+    /// typed `application/problem+json` (a SHOULD). A 404 of the discovery endpoint is
+    /// exempt, whatever the request: the PEP demands nothing of its body (R-807-DISC-4), and
+    /// an index that reads a malformed key leniently answers "not here".
     pub(super) fn problem_details(&mut self, exchange: &Exchange, response: &Response) {
-        let discovery = matches!(exchange.request, Request::Discover { .. });
+        let discovery = match &exchange.request {
+            Request::Discover { .. } => true,
+            Request::Http(http) => http.path.starts_with(DISCOVERY_PATH),
+            _ => false,
+        };
         let is_error = response.status >= 400;
         if !exchange.asks_pep807() || !is_error || (discovery && response.status == 404) {
             return;
@@ -72,7 +77,8 @@ fn problem_miss(response: &Response) -> Option<Miss> {
 impl Judge {
     /// A discovery answer of 200 (R-807-DISC-3): a JSON object whose `audience-endpoint` and
     /// `token-mint-endpoint` are absolute URLs on the host the discovery request went to
-    /// (`sent_to`; R-807-URL-2) with a trustworthy origin (R-807-URL-1), and whose
+    /// (`sent_to`; R-807-URL-2) with a trustworthy origin or `sent_to`'s own scheme, trusted
+    /// a priori by whoever pointed the harness there (R-807-URL-1), and whose
     /// `features` and `default-features`, if present, are arrays of strings. An endpoint on
     /// another host or over plain http elsewhere than loopback is a wrong decision: a client
     /// would send its identity token there.
@@ -106,10 +112,11 @@ impl Judge {
             findings.check(
                 Demand::must(Aspect::Decision, "R-807-URL-1", Level::Pep807),
                 || {
-                    (!trustworthy(url)).then(|| {
+                    (!may_receive_token(url, sent_to)).then(|| {
                         Miss::new(
                             format!("/{endpoint}"),
-                            "an https URL, or http on a loopback host",
+                            "an https URL, http on a loopback host, or the scheme of the URL \
+                             given (no downgrade to http)",
                             url,
                         )
                     })
