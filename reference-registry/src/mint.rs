@@ -139,8 +139,9 @@ pub(crate) async fn run(
     host: &str,
     run: &mut Run,
 ) -> Result<Minted, MintError> {
-    let token = payload::parse(body)?; // step 1
-    let single_use = crate::pep807::single_use_requested(body)?; // step 1: PEP 807's features
+    let payload = payload::read(body)?; // step 1
+    let single_use = crate::pep807::single_use_requested(payload.features.as_ref())?;
+    let token = payload.token;
     run.at(Step::Parse);
     let jwt = jwt::parse(&token)?; // step 2
     // Steps 3 and 4 read the state; step 5 may wait on the network, so it runs unlocked.

@@ -8,8 +8,20 @@ use crate::repr::{python_type, repr_bytes, repr_json, truncate_repr};
 
 const PYDANTIC_VERSION: &str = "2.13";
 
+/// A body step 1 accepts: its `token`, and the `features` member PEP 807 adds (read by
+/// `pep807`, which PyPI ignores like any other extra member).
+pub struct Payload {
+    pub token: String,
+    pub features: Option<Value>,
+}
+
 /// Returns the `token` member of a JSON object body.
 pub fn parse(body: &[u8]) -> Result<String, MintError> {
+    read(body).map(|payload| payload.token)
+}
+
+/// The body's `token` and `features`, parsed once.
+pub fn read(body: &[u8]) -> Result<Payload, MintError> {
     // serde_json's messages share their wording with pydantic's parser (jiter), e.g.
     // "EOF while parsing a value at line 1 column 0"; it also rejects bad UTF-8 and trailing
     // bytes, and keeps the last of duplicated members (R-PAYLOAD-2).
@@ -27,7 +39,10 @@ pub fn parse(body: &[u8]) -> Result<String, MintError> {
         ));
     };
     match members.get("token") {
-        Some(Value::String(token)) => Ok(token.clone()),
+        Some(Value::String(token)) => Ok(Payload {
+            token: token.clone(),
+            features: members.get("features").cloned(),
+        }),
         Some(other) => Err(invalid(
             Some("token"),
             "Input should be a valid string",

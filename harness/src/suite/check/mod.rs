@@ -27,6 +27,13 @@ use crate::spec::grading::{Aspect, Demand, Level, Strength};
 use crate::spec::rules::{self, ErrorCode};
 use crate::suite::outcome::Mismatch;
 
+/// The media types a PEP 807 client may be answered in: JSON, the PEP's own, RFC 9457's.
+const PEP807_MEDIA_TYPES: [&str; 3] = [
+    "application/json",
+    reference_registry::pep807::MEDIA_TYPE,
+    reference_registry::pep807::PROBLEM_MEDIA_TYPE,
+];
+
 /// What one answer was judged on, and where it fell short.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Judgement {
@@ -355,13 +362,13 @@ impl<'j> Findings<'j> {
             // R-807-ERR-1); PyPI's exact header is for PyPI's clients.
             self.check(
                 Demand::must(Aspect::Envelope, "R-807-ACCEPT-1", Level::Pep807),
-                || envelope::pep807_media_type_miss(response),
+                || envelope::media_type_miss(response, &PEP807_MEDIA_TYPES),
             );
             return;
         }
         self.check(
             Demand::must(Aspect::Envelope, "R-RESP-1", Level::Core),
-            || envelope::media_type_miss(response),
+            || envelope::media_type_miss(response, &["application/json"]),
         );
         self.check(
             Demand::must(Aspect::Envelope, "R-RESP-2", Level::PypiExact),
