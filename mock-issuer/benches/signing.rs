@@ -89,7 +89,7 @@ async fn main() {
     let library = rate(|| {
         forger.token(Profile::Github).sign().unwrap();
     });
-    let http = post_token_rate(issuer.address());
+    let http = post_token_rate(issuer.address().expect("bound"));
     // Throughput with every core busy: as many client connections as cores, against raw
     // signing on as many threads.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
@@ -97,7 +97,7 @@ async fn main() {
         let (keys, input) = (keys.clone(), signing_input.clone());
         move || rate(|| drop(keys.primary.sign_rs256(&input).unwrap()))
     });
-    let addr = issuer.address();
+    let addr = issuer.address().expect("bound");
     let http_parallel = in_parallel(cores, || move || post_token_rate(addr));
     // Raw again at the end, so drift in machine load shows up as a spread.
     let raw_after = rate(|| {

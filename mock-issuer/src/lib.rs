@@ -38,6 +38,6 @@ pub use forge::{ForgeError, ForgedToken, Forger, TokenBuilder};
 pub use keys::{KeySet, RsaAlgorithm, SigningKey, fresh_keys, signatures_made};
 pub use profile::{Profile, Provider};
 pub use server::log::{Endpoint, LoggedRequest};
-pub use server::{IssuerError, IssuerMode, JwkEdit, MockIssuer, MockIssuerBuilder};
+pub use server::{IssuerError, IssuerMode, JwkEdit, MockIssuer, MockIssuerBuilder, MockService};
 pub use spec::TokenSpec;
 pub use time::RelativeTime;

@@ -242,7 +242,7 @@ async fn tls_with_the_generated_ca_and_virtual_issuers_by_host() {
         "the CA is required"
     );
 
-    let addr = issuer.address();
+    let addr = issuer.address().expect("a started mock is bound");
     let client = tls_client(
         issuer.ca_pem().unwrap(),
         &[
@@ -393,4 +393,35 @@ async fn fresh_keys_are_served_and_verify() {
         reasons([Reason::BadSignature]),
         "the embedded public key does not verify a fresh key's signature"
     );
+}
+
+#[tokio::test]
+async fn an_in_process_mock_binds_nothing_and_answers_through_its_service() {
+    let issuer = MockIssuer::builder()
+        .issuer_mode(IssuerMode::Own)
+        .in_process("own.mock.invalid")
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(issuer.address(), None);
+    assert_eq!(issuer.issuer(), "http://own.mock.invalid");
+    let request = axum::http::Request::get("/.well-known/openid-configuration")
+        .header("host", "own.mock.invalid")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let answer = issuer.service().call(request).await;
+    assert_eq!(answer.status(), 200);
+    let body = axum::body::to_bytes(answer.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let discovery: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(discovery["issuer"], "http://own.mock.invalid");
+    assert_eq!(discovery["jwks_uri"], issuer.jwks_url());
+    assert_eq!(issuer.hits(Endpoint::Discovery), 1, "logged as over HTTP");
+    let tls = MockIssuer::builder()
+        .tls(true)
+        .in_process("tls.mock.invalid")
+        .start()
+        .await;
+    assert!(matches!(tls, Err(mock_issuer::IssuerError::InProcessTls)));
 }

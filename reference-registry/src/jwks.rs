@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::{Clock, Now};
 use crate::jwt::LENIENT_BASE64URL;
+use crate::key_fetch::{FetchError, KeyFetcher};
 
 const COOLDOWN: Duration = Duration::from_secs(60);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -39,11 +40,13 @@ pub enum RefreshError {
     #[error("{0}: not loopback, and remote issuers are not allowed")]
     Remote(String),
     #[error("{url}: {source}")]
-    Http { url: String, source: reqwest::Error },
+    Fetch { url: String, source: FetchError },
     #[error("{url}: HTTP status {status}")]
     Status { url: String, status: u16 },
-    #[error("{url}: larger than {MAX_DOCUMENT_BYTES} bytes")]
-    TooLarge { url: String },
+    #[error("{url}: more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects { url: String },
+    #[error("{url}: redirected to {location:?}, not a URL")]
+    BadRedirect { url: String, location: String },
     #[error("{url}: {problem}")]
     Document { url: String, problem: &'static str },
 }
@@ -69,16 +72,16 @@ struct IssuerKeys {
 /// The key caches of every trusted issuer. A fixture builds a new one (`docs/target-contract.md`: applying a
 /// fixture drops the key caches).
 pub struct KeyStore {
-    http: reqwest::Client,
+    fetcher: KeyFetcher,
     clock: Arc<dyn Clock>,
     allow_remote: bool,
     issuers: HashMap<String, IssuerKeys>,
 }
 
 impl KeyStore {
-    pub fn new(http: reqwest::Client, clock: Arc<dyn Clock>, allow_remote: bool) -> Self {
+    pub(crate) fn new(fetcher: KeyFetcher, clock: Arc<dyn Clock>, allow_remote: bool) -> Self {
         Self {
-            http,
+            fetcher,
             clock,
             allow_remote,
             issuers: HashMap::new(),
@@ -151,46 +154,52 @@ impl KeyStore {
         })
     }
 
-    /// GET with a 5 s timeout; status < 400 and a JSON object body (R-JWKS-3, R-DEF-1).
+    /// GET with a 5 s timeout, following up to [`MAX_REDIRECTS`] redirects (never off
+    /// loopback unless remote issuers are allowed); status < 400 and a JSON object body
+    /// (R-JWKS-3, R-DEF-1).
     async fn get_json(&self, url: &str) -> Result<Map<String, Value>, RefreshError> {
-        let parsed = Url::parse(url).map_err(|_| RefreshError::BadUrl(url.to_owned()))?;
-        if !self.allow_remote && !is_loopback(&parsed) {
-            return Err(RefreshError::Remote(url.to_owned()));
-        }
-        let http_error = |source| RefreshError::Http {
-            url: url.to_owned(),
-            source,
-        };
-        let mut response = self
-            .http
-            .get(parsed)
-            .timeout(FETCH_TIMEOUT)
-            .send()
-            .await
-            .map_err(http_error)?;
-        let status = response.status().as_u16();
-        if status >= 400 {
-            return Err(RefreshError::Status {
-                url: url.to_owned(),
-                status,
-            });
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(http_error)? {
-            body.extend_from_slice(&chunk);
-            if body.len() > MAX_DOCUMENT_BYTES {
-                return Err(RefreshError::TooLarge {
-                    url: url.to_owned(),
+        let mut at = Url::parse(url).map_err(|_| RefreshError::BadUrl(url.to_owned()))?;
+        for redirects in 0..=MAX_REDIRECTS {
+            // An issuer network is no network: only a real fetch can leave the machine.
+            let networked = matches!(self.fetcher, KeyFetcher::Http(_));
+            if networked && !self.allow_remote && !is_loopback(&at) {
+                return Err(RefreshError::Remote(at.to_string()));
+            }
+            let fetched = self
+                .fetcher
+                .get(&at, MAX_DOCUMENT_BYTES, FETCH_TIMEOUT)
+                .await
+                .map_err(|source| RefreshError::Fetch {
+                    url: at.to_string(),
+                    source,
+                })?;
+            if let Some(location) = fetched.location {
+                if redirects == MAX_REDIRECTS {
+                    break;
+                }
+                at = at.join(&location).map_err(|_| RefreshError::BadRedirect {
+                    url: at.to_string(),
+                    location,
+                })?;
+                continue;
+            }
+            if fetched.status >= 400 {
+                return Err(RefreshError::Status {
+                    url: at.to_string(),
+                    status: fetched.status,
                 });
             }
+            return match serde_json::from_slice(&fetched.body) {
+                Ok(Value::Object(map)) => Ok(map),
+                _ => Err(RefreshError::Document {
+                    url: at.to_string(),
+                    problem: "not a JSON object",
+                }),
+            };
         }
-        match serde_json::from_slice(&body) {
-            Ok(Value::Object(map)) => Ok(map),
-            _ => Err(RefreshError::Document {
-                url: url.to_owned(),
-                problem: "not a JSON object",
-            }),
-        }
+        Err(RefreshError::TooManyRedirects {
+            url: url.to_owned(),
+        })
     }
 }
 
@@ -250,20 +259,6 @@ fn parse_jwk(jwk: &Map<String, Value>) -> CachedKey {
         })
         .flatten();
     parsed.map_or(CachedKey::Unusable, |key| CachedKey::Rs256(Arc::new(key)))
-}
-
-/// The redirect policy of the key-fetching client: follow (R-JWKS-3), but never off loopback
-/// unless remote issuers are allowed.
-pub fn redirect_policy(allow_remote: bool) -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() >= MAX_REDIRECTS {
-            attempt.error("too many redirects")
-        } else if !allow_remote && !is_loopback(attempt.url()) {
-            attempt.error("redirect off loopback")
-        } else {
-            attempt.follow()
-        }
-    })
 }
 
 fn is_loopback(url: &Url) -> bool {

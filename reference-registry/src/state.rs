@@ -15,6 +15,7 @@ use crate::fixture::{
     Provider,
 };
 use crate::jwks::{self, KeySource, KeyStore};
+use crate::key_fetch::{IssuerNetwork, KeyFetcher};
 use crate::names::normalize;
 
 /// Pending publishers older than this many days are gone (R-PEND-5).
@@ -33,6 +34,8 @@ pub struct RegistryConfig {
     /// Clients reach it over https: the scheme of the URLs PEP 807 discovery answers with
     /// (their host is the one the client asked).
     pub https: bool,
+    /// Where key fetches go instead of the network (a fixture's `ca_pem` is then unused).
+    pub issuer_network: Option<Arc<dyn IssuerNetwork>>,
 }
 
 impl Default for RegistryConfig {
@@ -43,6 +46,7 @@ impl Default for RegistryConfig {
             allow_remote_issuers: false,
             control_token: None,
             https: false,
+            issuer_network: None,
         }
     }
 }
@@ -71,10 +75,8 @@ impl Registry {
     pub fn new(mut config: RegistryConfig) -> Self {
         let clock = Arc::new(ShiftedClock::new(config.clock.clone()));
         config.clock = clock.clone();
-        let http = key_client(None, config.allow_remote_issuers)
-            .expect("a client without extra roots always builds");
-        let state = State::build(&FixtureDocument::new(), &config, http)
-            .expect("the empty fixture is valid");
+        let state =
+            State::build(&FixtureDocument::new(), &config).expect("the empty fixture is valid");
         let inner = Inner {
             config,
             state: Mutex::new(state),
@@ -91,11 +93,7 @@ impl Registry {
     /// Replaces the whole state with `document`'s, drops the key caches and undoes any
     /// [`Self::advance_clock`].
     pub fn apply(&self, document: &FixtureDocument) -> Result<(), FixtureError> {
-        let http = key_client(
-            document.ca_pem.as_deref(),
-            self.inner.config.allow_remote_issuers,
-        )?;
-        let state = State::build(document, &self.inner.config, http)?;
+        let state = State::build(document, &self.inner.config)?;
         *self.lock() = state;
         self.inner.clock.reset();
         Ok(())
@@ -165,21 +163,30 @@ impl FixtureTarget for Registry {
     }
 }
 
+/// How key refreshes reach the issuers: the configured issuer network, else HTTP with
+/// `ca_pem` trusted besides the system's roots.
+fn key_fetcher(config: &RegistryConfig, ca_pem: Option<&str>) -> Result<KeyFetcher, FixtureError> {
+    match &config.issuer_network {
+        Some(network) => Ok(KeyFetcher::Network(network.clone())),
+        None => key_client(ca_pem).map(KeyFetcher::Http),
+    }
+}
+
 /// The client that fetches issuer keys for `ca_pem` (extra trusted CAs). Building one loads
 /// and parses the system's root certificates, which was a third of a whole suite run's CPU
 /// when each scenario's registry built its own, so registries in one process share one per
 /// CA bundle. Sharing its connection pool changes nothing a scenario can see: the
 /// harness's mock issuers close every connection, and a registry's key cache is its own.
-fn key_client(ca_pem: Option<&str>, allow_remote: bool) -> Result<reqwest::Client, FixtureError> {
-    type Clients = HashMap<(Option<String>, bool), reqwest::Client>;
+fn key_client(ca_pem: Option<&str>) -> Result<reqwest::Client, FixtureError> {
+    type Clients = HashMap<Option<String>, reqwest::Client>;
     // A registry that serves many runs sees a new CA per run: past this many, start afresh.
     const KEPT: usize = 8;
     static CLIENTS: std::sync::LazyLock<Mutex<Clients>> = std::sync::LazyLock::new(Mutex::default);
-    let key = (ca_pem.map(str::to_owned), allow_remote);
+    let key = ca_pem.map(str::to_owned);
     if let Some(client) = CLIENTS.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(client.clone());
     }
-    let client = new_key_client(ca_pem, allow_remote)?;
+    let client = new_key_client(ca_pem)?;
     let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
     if clients.len() >= KEPT {
         clients.clear();
@@ -188,13 +195,11 @@ fn key_client(ca_pem: Option<&str>, allow_remote: bool) -> Result<reqwest::Clien
     Ok(client)
 }
 
-fn new_key_client(
-    ca_pem: Option<&str>,
-    allow_remote: bool,
-) -> Result<reqwest::Client, FixtureError> {
+fn new_key_client(ca_pem: Option<&str>) -> Result<reqwest::Client, FixtureError> {
     let mut builder = reqwest::Client::builder()
         .no_proxy()
-        .redirect(jwks::redirect_policy(allow_remote))
+        // Followed by the key store, with its loopback rule at every hop.
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5));
     if let Some(pem) = ca_pem {
         let certificates = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
@@ -263,16 +268,13 @@ pub(crate) struct State {
 }
 
 impl State {
-    fn build(
-        document: &FixtureDocument,
-        config: &RegistryConfig,
-        http: reqwest::Client,
-    ) -> Result<Self, FixtureError> {
+    fn build(document: &FixtureDocument, config: &RegistryConfig) -> Result<Self, FixtureError> {
+        let fetcher = key_fetcher(config, document.ca_pem.as_deref())?;
         let TrustedIssuers {
             issuers,
             canonical,
             keys,
-        } = trusted_issuers(document, config, http)?;
+        } = trusted_issuers(document, config, fetcher)?;
         let projects = project_records(document)?;
         let publishers = publisher_records(document, &projects)?;
         let pending = document
@@ -369,9 +371,9 @@ pub(crate) fn new_id() -> String {
 fn trusted_issuers(
     document: &FixtureDocument,
     config: &RegistryConfig,
-    http: reqwest::Client,
+    fetcher: KeyFetcher,
 ) -> Result<TrustedIssuers, FixtureError> {
-    let mut keys = KeyStore::new(http, config.clock.clone(), config.allow_remote_issuers);
+    let mut keys = KeyStore::new(fetcher, config.clock.clone(), config.allow_remote_issuers);
     let mut issuers = HashMap::new();
     let mut canonical = HashMap::new();
     for (i, issuer) in document.issuers.iter().enumerate() {

@@ -70,6 +70,7 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
         allow_remote_issuers: args.allow_remote_issuers,
         control_token: args.control_token,
         https: args.tls,
+        issuer_network: None,
     };
     let registry = Registry::new(config);
     apply_fixture(

@@ -315,7 +315,8 @@ impl<'a> Campaign<'a> {
     async fn start(target: &Target, options: &'a FuzzOptions) -> Result<Campaign<'a>, FuzzError> {
         let issuers = options
             .issuers
-            .start(&Fixture::default())
+            // Shared by both endpoints: an in-process oracle is given the keys inline.
+            .start(&Fixture::default(), false)
             .await
             .map_err(|e| FuzzError::Issuers(e.to_string()))?;
         let trusting = issuers.trusting();

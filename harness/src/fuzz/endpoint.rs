@@ -4,14 +4,12 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use axum::body::Body;
-use http_body_util::BodyExt;
 use reference_registry::events::Event;
 use reference_registry::{FixtureDocument, Registry, RegistryConfig};
 use regex::Regex;
 use tokio::sync::broadcast;
-use tower::ServiceExt as _;
 
+use crate::rig::in_process;
 use crate::rig::targets::{Target, TargetError};
 use crate::rig::transport::Response;
 use crate::rig::transport::{self, Outgoing};
@@ -102,7 +100,7 @@ impl Endpoint {
             Endpoint::InProcess(local) => local.registry.apply(document).map_err(|e| {
                 TargetError::Fault(format!("the reference registry refused the fixture: {e}"))
             }),
-            Endpoint::Http { target, http } => target.prepare(document, http).await.map(drop),
+            Endpoint::Http { target, http } => target.prepare(document, http, None).await.map(drop),
         }
     }
 
@@ -170,34 +168,16 @@ static RULE_IN_REASON: LazyLock<Regex> =
 
 impl InProcess {
     async fn send(&mut self, request: &Outgoing) -> Result<Answer, NoAnswer> {
-        let failed = |e: &dyn std::fmt::Display| NoAnswer::Failed(format!("{}: {e}", request.url));
-        let mut builder = http::Request::builder()
-            .method(request.method.as_str())
-            .uri(request.url.as_str())
-            .header(http::header::HOST, IN_PROCESS_HOST);
-        for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let body = Body::from(request.body.clone().unwrap_or_default());
-        let outgoing = builder.body(body).map_err(|e| failed(&e))?;
+        let absolute = Outgoing {
+            url: format!("http://{IN_PROCESS_HOST}{}", request.url),
+            ..request.clone()
+        };
         if let Some(events) = &mut self.events {
             while events.try_recv().is_ok() {}
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(outgoing)
+        let response = in_process::deliver(&self.router, &absolute)
             .await
-            .map_err(|e| failed(&e))?;
-        let status = response.status();
-        let reason = transport::reason_phrase(status, response.extensions());
-        let headers = transport::header_pairs(response.headers());
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| failed(&e))?
-            .to_bytes();
+            .map_err(|e| NoAnswer::Failed(format!("{}: {e}", request.url)))?;
         let undisclosed_rule = match self.events.as_mut().map(|e| e.try_recv()) {
             Some(Ok(Event::Mint(event))) => event
                 .undisclosed
@@ -207,12 +187,7 @@ impl InProcess {
             _ => None,
         };
         Ok(Answer {
-            response: Response {
-                status: status.as_u16(),
-                reason,
-                headers,
-                body: String::from_utf8_lossy(&bytes).into_owned(),
-            },
+            response,
             undisclosed_rule,
         })
     }

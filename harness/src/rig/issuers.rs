@@ -11,6 +11,7 @@ use mock_issuer::{
 };
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
+use super::in_process::MockNetwork;
 use super::proxy::IssuerProxy;
 use crate::scenario::model::{FaultChange, Fixture, Flag, IssuerChange};
 
@@ -48,14 +49,32 @@ pub(crate) fn scenario_issuer(
 }
 
 impl IssuerSetup {
-    /// The mocks `fixture` asks for, started, with the proxy routed to them.
-    pub async fn start(&self, fixture: &Fixture) -> Result<Issuers, IssuerError> {
+    /// Whether the mocks can serve in process ([`Issuers::in_process`]): for plain http and
+    /// no issuer proxy, whose routes need addresses.
+    pub fn can_serve_in_process(&self) -> bool {
+        !self.tls && self.proxy.is_none()
+    }
+
+    /// The mocks `fixture` asks for, started (in process if asked and they can), with the
+    /// proxy routed to them.
+    pub async fn start(&self, fixture: &Fixture, in_process: bool) -> Result<Issuers, IssuerError> {
+        if in_process && self.can_serve_in_process() {
+            return Issuers::in_process(fixture).await;
+        }
         let issuers = Issuers::start(self.tls, self.ca.as_ref(), fixture).await?;
         if let Some(proxy) = &self.proxy {
             proxy.route(issuers.routes());
         }
         Ok(issuers)
     }
+}
+
+/// Where a scenario's mocks serve.
+enum Serving {
+    /// Loopback ports, over https with certificates from the CA, if any.
+    Sockets(Option<Arc<TestCa>>),
+    /// No socket ([`MockIssuerBuilder::in_process`]).
+    InProcess,
 }
 
 pub struct Issuers {
@@ -82,10 +101,28 @@ impl Issuers {
             (true, Some(ca)) => Some(ca.clone()),
             (true, None) => Some(Arc::new(TestCa::generate_for(&custom_hosts([fixture]))?)),
         };
-        let start = |mode: IssuerMode, provider: Provider| {
+        Self::launch(Serving::Sockets(ca), fixture).await
+    }
+
+    /// The mocks of [`Self::start`] over plain http without sockets, each at
+    /// `http://<name>.mock.invalid`: for a target that reaches them through
+    /// [`Self::network`] (the embedded reference registry).
+    pub async fn in_process(fixture: &Fixture) -> Result<Issuers, IssuerError> {
+        Self::launch(Serving::InProcess, fixture).await
+    }
+
+    async fn launch(serving: Serving, fixture: &Fixture) -> Result<Issuers, IssuerError> {
+        let start = |mode: IssuerMode, provider: Provider, name: String| {
             // A custom issuer's tokens are forged by its provider's mock with `iss` set to
             // the custom URL, so it publishes the same keys.
-            scenario_issuer(mode, KeySet::embedded_for(provider), ca.as_ref()).start()
+            let keys = KeySet::embedded_for(provider);
+            match &serving {
+                Serving::Sockets(ca) => scenario_issuer(mode, keys, ca.as_ref()),
+                Serving::InProcess => {
+                    scenario_issuer(mode, keys, None).in_process(format!("{name}.mock.invalid"))
+                }
+            }
+            .start()
         };
         let mut by_provider = Vec::new();
         for provider in Provider::ALL {
@@ -94,12 +131,14 @@ impl Issuers {
             } else {
                 IssuerMode::Canonical(provider)
             };
-            by_provider.push((provider, start(mode, provider).await?));
+            let name = provider.name().to_owned();
+            by_provider.push((provider, start(mode, provider, name).await?));
         }
         let mut customs = Vec::new();
-        for custom in &fixture.custom_issuers {
-            let mock = start(IssuerMode::Custom(custom.issuer.clone()), custom.provider).await?;
-            customs.push((custom.provider, mock));
+        for (i, custom) in fixture.custom_issuers.iter().enumerate() {
+            let mode = IssuerMode::Custom(custom.issuer.clone());
+            let name = format!("custom-{i}");
+            customs.push((custom.provider, start(mode, custom.provider, name).await?));
         }
         Ok(Issuers {
             by_provider,
@@ -163,6 +202,19 @@ impl Issuers {
             .forger()
             .with_audience(audience.to_owned())
             .token(profile)
+    }
+
+    /// The mocks as a network that reaches them without sockets, if they were started
+    /// [`Self::in_process`] (else they are reached over HTTP).
+    pub fn network(&self) -> Option<Arc<MockNetwork>> {
+        let mut mocks = self.by_provider.iter().chain(&self.custom);
+        if mocks.clone().any(|(_, mock)| mock.address().is_some()) {
+            return None;
+        }
+        let network = mocks.try_fold(MockNetwork::default(), |network, (_, mock)| {
+            Some(network.with(mock.base_url(), mock.service()))
+        })?;
+        Some(Arc::new(network))
     }
 
     /// Each issuer host to the mock serving it, for the issuer proxy: a registry that reaches

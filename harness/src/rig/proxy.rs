@@ -281,7 +281,7 @@ mod tests {
             let mock = start(keys.clone()).await.unwrap();
             proxy.route([(
                 "token.actions.githubusercontent.com".to_owned(),
-                mock.address(),
+                mock.address().expect("bound"),
             )]);
             assert_eq!(
                 fetch_modulus().await,

@@ -73,7 +73,6 @@ pub async fn send(
     request: &Outgoing,
     timeout: Duration,
 ) -> Result<Response, String> {
-    let what = format!("{} {}", request.method, request.url);
     let sent = async {
         if request.url.starts_with("http://") {
             send_http1(request).await
@@ -81,10 +80,22 @@ pub async fn send(
             send_reqwest(http, request).await
         }
     };
+    within(timeout, request, sent).await
+}
+
+/// `sent`'s answer to `request`, or an error naming the request if it fails or takes longer
+/// than `timeout`.
+pub(crate) async fn within(
+    timeout: Duration,
+    request: &Outgoing,
+    sent: impl std::future::Future<Output = Result<Response, String>>,
+) -> Result<Response, String> {
+    let what = || format!("{} {}", request.method, request.url);
     match tokio::time::timeout(timeout, sent).await {
-        Ok(result) => result.map_err(|e| format!("{what}: {e}")),
+        Ok(result) => result.map_err(|e| format!("{}: {e}", what())),
         Err(_) => Err(format!(
-            "{what}: no answer within {} s",
+            "{}: no answer within {} s",
+            what(),
             timeout.as_secs_f64()
         )),
     }

@@ -3,19 +3,38 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use axum::Router;
+use axum::middleware::AddExtension;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+/// What a connection serves: any router, such as the mock's routes with its state added.
+pub(crate) trait App:
+    tower::Service<
+        axum::http::Request<hyper::body::Incoming>,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future: Send,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl App for Router {}
+impl App for AddExtension<Router, Arc<super::Shared>> {}
+
 /// Serves `app` on every connection `listener` accepts; with `close_each`, every response
 /// closes its connection (`connection: close`).
 pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
-    app: Router,
+    app: impl App,
     close_each: bool,
 ) {
     let mut connections = JoinSet::new();
@@ -36,7 +55,7 @@ pub(crate) async fn serve(
 async fn serve_connection(
     stream: TcpStream,
     tls: Option<TlsAcceptor>,
-    app: Router,
+    app: impl App,
     close_each: bool,
 ) {
     let _ = stream.set_nodelay(true);

@@ -4,22 +4,27 @@
 pub(crate) mod listen;
 pub mod log;
 mod routes;
+mod shared;
+
+pub use shared::JwkEdit;
+use shared::{KeyState, Shared, lock};
 
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tower::Layer as _;
 
 use crate::env::ClientEnv;
 use crate::fault::JwksFault;
 use crate::forge::{Forger, TokenBuilder};
-use crate::keys::{KeySet, SigningKey};
+use crate::keys::KeySet;
 use crate::profile::{Profile, Provider};
 use crate::spec::TokenSpec;
 use crate::tls::{TestCa, TlsError};
@@ -75,6 +80,8 @@ pub enum IssuerError {
     },
     #[error("refusing to bind non-loopback address {0} without allow_remote (--allow-remote)")]
     NotLoopback(SocketAddr),
+    #[error("an in-process mock issuer has no socket to serve https on")]
+    InProcessTls,
     #[error(transparent)]
     Tls(#[from] TlsError),
     #[error(
@@ -83,29 +90,6 @@ pub enum IssuerError {
     UnknownKey(String),
     #[error("the rogue key is never published or used to sign valid tokens")]
     RogueKey,
-}
-
-/// A change to a published JWK: members set (any JSON), then members removed.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JwkEdit {
-    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
-    pub set: serde_json::Map<String, Value>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<String>,
-}
-
-impl JwkEdit {
-    fn applied_to(&self, jwk: &Value) -> Value {
-        let mut jwk = jwk.clone();
-        if let Some(members) = jwk.as_object_mut() {
-            members.extend(self.set.clone());
-            for name in &self.remove {
-                members.remove(name);
-            }
-        }
-        jwk
-    }
 }
 
 /// Builds a [`MockIssuer`]; every setting has a default.
@@ -121,6 +105,7 @@ pub struct MockIssuerBuilder {
     fault: Option<JwksFault>,
     audience: String,
     close_connections: bool,
+    in_process: Option<String>,
 }
 
 impl Default for MockIssuerBuilder {
@@ -135,6 +120,7 @@ impl Default for MockIssuerBuilder {
             fault: None,
             audience: "pypi".to_owned(),
             close_connections: false,
+            in_process: None,
         }
     }
 }
@@ -197,27 +183,24 @@ impl MockIssuerBuilder {
         self
     }
 
+    /// Serve no socket: the base URL is `http://{host}`, and requests reach the mock only
+    /// through [`MockIssuer::service`]. For a program that delivers them itself (the
+    /// harness, to its embedded registry): nothing is bound, so nothing waits in the
+    /// kernel's tables after the mock is gone. Name a host no resolver answers (`.invalid`).
+    pub fn in_process(mut self, host: impl Into<String>) -> Self {
+        self.in_process = Some(host.into());
+        self
+    }
+
     pub async fn start(self) -> Result<MockIssuer, IssuerError> {
-        if !self.addr.ip().is_loopback() && !self.allow_remote {
-            return Err(IssuerError::NotLoopback(self.addr));
-        }
-        let listener = TcpListener::bind(self.addr)
-            .await
-            .map_err(|source| IssuerError::Bind {
-                addr: self.addr,
-                source,
-            })?;
-        let local = listener.local_addr().map_err(|source| IssuerError::Bind {
-            addr: self.addr,
-            source,
-        })?;
-        let ca = match self.ca {
-            Some(ca) => Some(ca),
-            None if self.tls => Some(Arc::new(TestCa::generate()?)),
-            None => None,
+        let (listener, base_url, ca) = match &self.in_process {
+            Some(_) if self.tls => return Err(IssuerError::InProcessTls),
+            Some(host) => (None, format!("http://{host}"), None),
+            None => {
+                let (listener, base_url, ca) = self.listen().await?;
+                (Some(listener), base_url, ca)
+            }
         };
-        let scheme = if ca.is_some() { "https" } else { "http" };
-        let base_url = format!("{scheme}://{local}");
         let issuer = match &self.mode {
             IssuerMode::Own => base_url.clone(),
             IssuerMode::Canonical(provider) => provider.canonical_issuer().to_owned(),
@@ -245,181 +228,96 @@ impl MockIssuerBuilder {
             log: Mutex::new(Vec::new()),
             ca_pem: ca.as_ref().map(|ca| ca.ca_pem().to_owned()),
         });
-        let acceptor = ca
-            .as_ref()
-            .map(|ca| tokio_rustls::TlsAcceptor::from(ca.server_config()));
-        let task = tokio::spawn(listen::serve(
-            listener,
-            acceptor,
-            routes::router(shared.clone()),
-            self.close_connections,
-        ));
+        let service = MockService {
+            shared: shared.clone(),
+        };
+        let (addr, task) = match listener {
+            Some(listener) => {
+                let addr = listener.local_addr().ok();
+                let acceptor = ca
+                    .as_ref()
+                    .map(|ca| tokio_rustls::TlsAcceptor::from(ca.server_config()));
+                let app = axum::Extension(shared.clone()).layer(routes::router());
+                let serving = listen::serve(listener, acceptor, app, self.close_connections);
+                (addr, Some(tokio::spawn(serving)))
+            }
+            None => (None, None),
+        };
         Ok(MockIssuer {
             shared,
-            addr: local,
+            addr,
             ca,
             default_job,
             task,
+            service,
         })
     }
-}
 
-/// State shared between the handle and the request handlers.
-pub(crate) struct Shared {
-    base_url: String,
-    issuer: String,
-    audience: String,
-    keys: KeySet,
-    state: Mutex<KeyState>,
-    log: Mutex<Vec<LoggedRequest>>,
-    ca_pem: Option<String>,
-}
-
-struct KeyState {
-    published: Vec<String>,
-    signing: SigningKey,
-    fault: Option<JwksFault>,
-    /// Changes to published keys' JWKs, by `kid` (a JWK another verifier must refuse).
-    jwk_edits: HashMap<String, JwkEdit>,
-    /// Entries published after the keys (hostile or odd JWKS content).
-    extra_jwks: Vec<Value>,
-    /// Request token → the job's token spec (GitHub Actions' token-request contract).
-    jobs: HashMap<String, TokenSpec>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A handler that panicked mid-update cannot leave this state half-written (every
-    // update is a single assignment), so a poisoned lock is still safe to use.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Shared {
-    fn forger(&self) -> Forger {
-        Forger::new(&self.keys)
-            .with_signing_key(lock(&self.state).signing.clone())
-            .with_issuer(self.issuer.clone())
-            .with_audience(self.audience.clone())
-            .with_attacker_base(self.base_url.clone())
-    }
-
-    fn fault(&self) -> Option<JwksFault> {
-        lock(&self.state).fault
-    }
-
-    /// The JWKS as currently published, with the current fault applied.
-    fn jwks(&self) -> Value {
-        let state = lock(&self.state);
-        let published = state
-            .published
-            .iter()
-            .filter_map(|kid| self.keys.by_kid(kid));
-        let mut keys: Vec<Value> = published
-            .map(|key| match state.jwk_edits.get(key.kid()) {
-                Some(edit) => edit.applied_to(key.jwk()),
-                None => key.jwk().clone(),
-            })
-            .collect();
-        keys.extend(state.extra_jwks.iter().cloned());
-        match state.fault {
-            Some(JwksFault::EmptyKeys) => keys.clear(),
-            Some(JwksFault::MissingKid) => {
-                for key in &mut keys {
-                    key.as_object_mut().map(|key| key.remove("kid"));
-                }
-            }
-            Some(JwksFault::DuplicateKid) => {
-                let mut impostor = self.keys.rogue.jwk().clone();
-                impostor["kid"] = json!(state.signing.kid());
-                keys.insert(0, impostor);
-            }
-            _ => {}
+    /// The bound listener, the base URL it serves and the CA of its certificate (https).
+    async fn listen(&self) -> Result<(TcpListener, String, Option<Arc<TestCa>>), IssuerError> {
+        if !self.addr.ip().is_loopback() && !self.allow_remote {
+            return Err(IssuerError::NotLoopback(self.addr));
         }
-        json!({ "keys": keys })
-    }
-
-    fn record(&self, request: LoggedRequest) {
-        lock(&self.log).push(request);
-    }
-
-    fn job(&self, request_token: &str) -> Option<TokenSpec> {
-        lock(&self.state).jobs.get(request_token).cloned()
-    }
-
-    fn add_job(&self, spec: TokenSpec) -> String {
-        let request_token = uuid::Uuid::new_v4().simple().to_string();
-        lock(&self.state).jobs.insert(request_token.clone(), spec);
-        request_token
-    }
-
-    fn edit_jwk(&self, kid: &str, edit: JwkEdit) -> Result<(), IssuerError> {
-        let key = self.known_key(kid)?;
-        lock(&self.state)
-            .jwk_edits
-            .insert(key.kid().to_owned(), edit);
-        Ok(())
-    }
-
-    fn add_jwks_entry(&self, entry: Value) {
-        lock(&self.state).extra_jwks.push(entry);
-    }
-
-    fn set_fault(&self, fault: Option<JwksFault>) {
-        lock(&self.state).fault = fault;
-    }
-
-    fn known_key(&self, kid: &str) -> Result<SigningKey, IssuerError> {
-        let key = self
-            .keys
-            .by_kid(kid)
-            .ok_or_else(|| IssuerError::UnknownKey(kid.to_owned()))?;
-        if key.kid() == self.keys.rogue.kid() {
-            return Err(IssuerError::RogueKey);
-        }
-        Ok(key.clone())
-    }
-
-    fn publish_key(&self, kid: &str) -> Result<(), IssuerError> {
-        let key = self.known_key(kid)?;
-        let mut state = lock(&self.state);
-        if !state
-            .published
-            .iter()
-            .any(|published| published == key.kid())
-        {
-            state.published.push(key.kid().to_owned());
-        }
-        Ok(())
-    }
-
-    fn retire_key(&self, kid: &str) -> Result<(), IssuerError> {
-        let key = self.known_key(kid)?;
-        lock(&self.state)
-            .published
-            .retain(|published| published != key.kid());
-        Ok(())
-    }
-
-    fn sign_with(&self, kid: &str) -> Result<(), IssuerError> {
-        let key = self.known_key(kid)?;
-        lock(&self.state).signing = key;
-        Ok(())
+        let bind_error = |source| IssuerError::Bind {
+            addr: self.addr,
+            source,
+        };
+        let listener = TcpListener::bind(self.addr).await.map_err(bind_error)?;
+        let local = listener.local_addr().map_err(bind_error)?;
+        let ca = match &self.ca {
+            Some(ca) => Some(ca.clone()),
+            None if self.tls => Some(Arc::new(TestCa::generate()?)),
+            None => None,
+        };
+        let scheme = if ca.is_some() { "https" } else { "http" };
+        Ok((listener, format!("{scheme}://{local}"), ca))
     }
 }
 
 /// A running mock issuer. Dropping it stops the server and closes its connections.
 pub struct MockIssuer {
     shared: Arc<Shared>,
-    addr: SocketAddr,
+    /// `None` in process ([`MockIssuerBuilder::in_process`]).
+    addr: Option<SocketAddr>,
     ca: Option<Arc<TestCa>>,
     default_job: String,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
+    service: MockService,
+}
+
+/// A mock issuer's request handlers, for requests delivered without a socket
+/// ([`MockIssuer::service`]). Cheap to clone; clones share the mock's state and log.
+#[derive(Clone)]
+pub struct MockService {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for MockService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockService")
+            .field("base_url", &self.shared.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockService {
+    /// The mock's answer to `request` (logged and counted as over HTTP).
+    pub async fn call(
+        &self,
+        mut request: axum::http::Request<axum::body::Body>,
+    ) -> axum::http::Response<axum::body::Body> {
+        use tower::ServiceExt as _;
+        request.extensions_mut().insert(self.shared.clone());
+        let answer = routes::router().oneshot(request).await;
+        answer.unwrap_or_else(|never| match never {})
+    }
 }
 
 impl Drop for MockIssuer {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -442,11 +340,18 @@ impl MockIssuer {
         MockIssuerBuilder::default()
     }
 
-    pub fn address(&self) -> SocketAddr {
+    /// The bound address; `None` in process ([`MockIssuerBuilder::in_process`]).
+    pub fn address(&self) -> Option<SocketAddr> {
         self.addr
     }
 
-    /// `http(s)://127.0.0.1:PORT`, no trailing slash.
+    /// The mock's request handlers, for requests delivered without a socket. Requests
+    /// served here are logged and counted as any other.
+    pub fn service(&self) -> MockService {
+        self.service.clone()
+    }
+
+    /// `http(s)://127.0.0.1:PORT` (in process: `http://{host}`), no trailing slash.
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
     }

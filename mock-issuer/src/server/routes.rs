@@ -1,16 +1,16 @@
 //! HTTP handlers. Every answer is JSON except the attacker's certificate.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::SystemTime;
 
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Query, Request};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -22,7 +22,8 @@ use crate::forge::header::{ATTACKER_CERTIFICATE, ATTACKER_JWKS};
 use crate::profile::identity;
 use crate::spec::TokenSpec;
 
-type AppState = State<Arc<Shared>>;
+/// Each mock's state rides on its requests, so one set of routes serves every mock.
+type AppState = Extension<Arc<Shared>>;
 
 const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
 const JWKS_SUFFIX: &str = "/.well-known/jwks";
@@ -31,7 +32,14 @@ pub(super) const GITLAB_JOB_TOKEN: &str = "/gitlab/id_token";
 /// The query of the URL the `jwks-redirect` fault sends key fetches on to.
 const REDIRECTED: &str = "redirected";
 
-pub(super) fn router(shared: Arc<Shared>) -> Router {
+/// The routes, built once per process (building them per mock was a twentieth of a suite
+/// run): each request must carry its mock's `Arc<Shared>` as an extension.
+pub(super) fn router() -> Router {
+    static ROUTES: LazyLock<Router> = LazyLock::new(routes);
+    ROUTES.clone()
+}
+
+fn routes() -> Router {
     Router::new()
         .route("/token", post(mint_token))
         .route("/github/idtoken", get(github_token_request))
@@ -43,11 +51,10 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/admin/jobs", post(admin_jobs))
         .route("/admin/log", get(admin_log))
         .fallback(well_known)
-        .layer(middleware::from_fn_with_state(shared.clone(), record))
-        .with_state(shared)
+        .layer(middleware::from_fn(record))
 }
 
-async fn record(State(shared): AppState, request: Request, next: Next) -> Response {
+async fn record(Extension(shared): AppState, request: Request, next: Next) -> Response {
     let uri = request.uri();
     shared.record(LoggedRequest {
         at: SystemTime::now(),
@@ -83,7 +90,7 @@ fn forge_error(err: ForgeError) -> Response {
 /// (a hosts entry pointing e.g. `token.actions.githubusercontent.com` at the mock) they
 /// describe `https://<host><prefix>`, so one mock can stand in for several issuers.
 async fn well_known(
-    State(shared): AppState,
+    Extension(shared): AppState,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -121,7 +128,13 @@ fn discovery(shared: &Shared, headers: &HeaderMap, prefix: &str) -> Response {
         || hostname
             .parse::<std::net::Ipv4Addr>()
             .is_ok_and(|ip| ip.is_loopback());
-    let (issuer, origin) = if loopback {
+    // Asked by its own name (an in-process mock's), it is itself; by any other name it
+    // stands behind the issuer proxy as the issuer of that host.
+    let own_name = shared
+        .base_url
+        .split_once("://")
+        .map(|(_, authority)| authority);
+    let (issuer, origin) = if loopback || own_name == Some(host) {
         (shared.issuer.clone(), shared.base_url.clone())
     } else {
         let scheme = if shared.base_url.starts_with("https:") {
@@ -164,7 +177,7 @@ async fn jwks(shared: &Shared) -> Response {
     axum::Json(shared.jwks()).into_response()
 }
 
-async fn mint_token(State(shared): AppState, body: Bytes) -> Response {
+async fn mint_token(Extension(shared): AppState, body: Bytes) -> Response {
     let spec: TokenSpec = match serde_json::from_slice(&body) {
         Ok(spec) => spec,
         Err(err) => return error(StatusCode::BAD_REQUEST, format!("token request: {err}")),
@@ -215,7 +228,7 @@ fn unauthorized(message: String) -> Response {
 }
 
 async fn github_token_request(
-    State(shared): AppState,
+    Extension(shared): AppState,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -245,7 +258,7 @@ async fn github_token_request(
 /// needs a new one. Not a GitLab API (GitLab has none); the audience is the `audience`
 /// query parameter, else the job's own.
 async fn gitlab_job_token(
-    State(shared): AppState,
+    Extension(shared): AppState,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -263,11 +276,11 @@ async fn gitlab_job_token(
     }
 }
 
-async fn attacker_jwks(State(shared): AppState) -> Response {
+async fn attacker_jwks(Extension(shared): AppState) -> Response {
     axum::Json(json!({ "keys": [shared.keys.rogue.jwk()] })).into_response()
 }
 
-async fn attacker_certificate(State(shared): AppState) -> Response {
+async fn attacker_certificate(Extension(shared): AppState) -> Response {
     // Never meant to be fetched; serving something lets a test prove it was (or was not).
     (
         [(header::CONTENT_TYPE, "application/x-pem-file")],
@@ -291,7 +304,7 @@ enum KeyAction {
     AddEntry(Value),
 }
 
-async fn admin_keys(State(shared): AppState, body: Bytes) -> Response {
+async fn admin_keys(Extension(shared): AppState, body: Bytes) -> Response {
     let action: KeyAction = match serde_json::from_slice(&body) {
         Ok(action) => action,
         Err(err) => {
@@ -321,7 +334,7 @@ async fn admin_keys(State(shared): AppState, body: Bytes) -> Response {
     }
 }
 
-async fn admin_fault(State(shared): AppState, body: Bytes) -> Response {
+async fn admin_fault(Extension(shared): AppState, body: Bytes) -> Response {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct FaultRequest {
@@ -350,13 +363,13 @@ async fn admin_fault(State(shared): AppState, body: Bytes) -> Response {
     }
 }
 
-async fn admin_jobs(State(shared): AppState, body: Bytes) -> Response {
+async fn admin_jobs(Extension(shared): AppState, body: Bytes) -> Response {
     match serde_json::from_slice::<TokenSpec>(&body) {
         Ok(spec) => axum::Json(json!({ "request_token": shared.add_job(spec) })).into_response(),
         Err(err) => error(StatusCode::BAD_REQUEST, format!("job: {err}")),
     }
 }
 
-async fn admin_log(State(shared): AppState) -> Response {
+async fn admin_log(Extension(shared): AppState) -> Response {
     axum::Json(super::lock(&shared.log).clone()).into_response()
 }

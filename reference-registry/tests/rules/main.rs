@@ -9,6 +9,7 @@ mod endpoints;
 mod events;
 mod issuers;
 mod jwks;
+mod key_fetch;
 mod matching;
 mod payload;
 mod pending;

@@ -7,9 +7,11 @@ mod command;
 mod reference;
 mod remote;
 
-use tokio::task::JoinHandle;
+use std::sync::Arc;
 
-use reference_registry::FixtureDocument;
+use reference_registry::{FixtureDocument, IssuerNetwork};
+
+use super::in_process::Route;
 
 pub use command::{
     CA_FILE_VARIABLES, FIXTURE_TIMEOUT, FixtureCommand, READY_TIMEOUT, TargetCommand,
@@ -29,7 +31,7 @@ pub enum TargetError {
 
 #[derive(Clone, Debug)]
 pub enum Target {
-    /// A fresh reference registry per scenario, on a loopback port.
+    /// A fresh reference registry per scenario, reached in process.
     Reference,
     /// A running registry at `base_url`, told each scenario's fixture through `fixtures`.
     Remote {
@@ -49,18 +51,21 @@ pub enum Fixtures {
     Command(FixtureCommand),
 }
 
-/// A target ready for one scenario. Dropping it stops an embedded registry.
+/// A target ready for one scenario.
 pub struct Prepared {
     pub base_url: String,
-    server: Option<JoinHandle<()>>,
+    /// The embedded registry's handlers, which its requests go to in process.
+    app: Option<axum::Router>,
     /// The embedded registry itself, whose clock the harness moves directly.
     registry: Option<reference_registry::Registry>,
 }
 
-impl Drop for Prepared {
-    fn drop(&mut self) {
-        if let Some(server) = &self.server {
-            server.abort();
+impl Prepared {
+    /// Where the scenario's requests go: the embedded registry's in process, others over `http`.
+    pub fn route(&self, http: &reqwest::Client) -> Route {
+        match &self.app {
+            Some(app) => Route::to_app(http, &self.base_url, app.clone()),
+            None => Route::network(http),
         }
     }
 }
@@ -90,14 +95,16 @@ impl Target {
     }
 
     /// Replaces the target's state with `document` (or, for the reference registry, starts
-    /// a fresh one holding it) and says where to send the scenario's requests.
+    /// a fresh one holding it, which fetches keys from `issuers` if given) and says where
+    /// to send the scenario's requests.
     pub async fn prepare(
         &self,
         document: &FixtureDocument,
         http: &reqwest::Client,
+        issuers: Option<Arc<dyn IssuerNetwork>>,
     ) -> Result<Prepared, TargetError> {
         match self {
-            Target::Reference => reference::start(document).await,
+            Target::Reference => reference::start(document, issuers),
             Target::Remote { base_url, fixtures } => {
                 match fixtures {
                     Fixtures::Control { url, token } => {
@@ -107,7 +114,7 @@ impl Target {
                 }
                 Ok(Prepared {
                     base_url: base_url.trim_end_matches('/').to_owned(),
-                    server: None,
+                    app: None,
                     registry: None,
                 })
             }

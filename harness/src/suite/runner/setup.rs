@@ -2,6 +2,10 @@
 //! then the target given the fixture document that trusts them. The steps get one such
 //! stage, and each positive twin its own, so a twin never shares state with the steps.
 
+use std::sync::Arc;
+
+use reference_registry::IssuerNetwork;
+
 use super::ScenarioRun;
 use crate::rig::issuers::Issuers;
 use crate::rig::targets::{Prepared, TargetError};
@@ -41,16 +45,22 @@ impl SetupError {
 
 pub(super) async fn stage(run: &ScenarioRun<'_>) -> Result<Stage, SetupError> {
     let fixture = &run.scenario.fixture;
+    // The embedded registry reaches in-process mocks, unless the report's `curl` lines must
+    // reach them after the run (`--keep-issuers`).
+    let in_process = run.target.is_reference() && run.options.kept_issuers.is_none();
     let issuers = run
         .options
         .issuers
-        .start(fixture)
+        .start(fixture, in_process)
         .await
         .map_err(|err| SetupError::Fault(format!("starting the mock issuers: {err}")))?;
     let document = issuers.document(fixture);
+    let network = issuers
+        .network()
+        .map(|network| network as Arc<dyn IssuerNetwork>);
     let prepared = run
         .target
-        .prepare(&document, run.http)
+        .prepare(&document, run.http, network)
         .await
         .map_err(|err| match err {
             TargetError::Unsupported(features) => SetupError::Unsupported(features),

@@ -9,9 +9,10 @@ use tokio::task::JoinSet;
 use super::request::{self, Results};
 use super::setup::{self, Stage};
 use super::{ScenarioRun, twin};
+use crate::rig::in_process::Route;
 use crate::rig::issuers::Issuers;
 use crate::rig::targets::TargetError;
-use crate::rig::transport::{self, Outgoing, Response};
+use crate::rig::transport::{Outgoing, Response};
 use crate::scenario::model::{Exchange, IssuerChange, Request, Step, StepKind};
 use crate::spec::grading::{Aspect, Strength};
 use crate::suite::check::{Judgement, MintWindow, minted};
@@ -219,12 +220,14 @@ impl Walker<'_> {
 
     /// Sends the request, `count` times at once for a `mint-concurrent` step.
     async fn send(&self, request: &Request, outgoing: &Outgoing) -> Result<Vec<Response>, String> {
-        let (http, timeout) = (self.run.http, self.run.options.request_timeout);
+        let route = self.stage.prepared.route(self.run.http);
+        let timeout = self.run.options.request_timeout;
         match request {
             Request::MintConcurrent { count, .. } => {
-                send_concurrently(http, outgoing, *count, timeout).await
+                send_concurrently(&route, outgoing, *count, timeout).await
             }
-            _ => transport::send(http, outgoing, timeout)
+            _ => route
+                .send(outgoing, timeout)
                 .await
                 .map(|response| vec![response]),
         }
@@ -281,15 +284,15 @@ fn no_response() -> Response {
 
 /// Sends the same request `count` times at once.
 async fn send_concurrently(
-    http: &reqwest::Client,
+    route: &Route,
     outgoing: &Outgoing,
     count: usize,
     timeout: Duration,
 ) -> Result<Vec<Response>, String> {
     let mut running = JoinSet::new();
     for _ in 0..count {
-        let (http, outgoing) = (http.clone(), outgoing.clone());
-        running.spawn(async move { transport::send(&http, &outgoing, timeout).await });
+        let (route, outgoing) = (route.clone(), outgoing.clone());
+        running.spawn(async move { route.send(&outgoing, timeout).await });
     }
     let mut responses = Vec::new();
     while let Some(joined) = running.join_next().await {

@@ -10,7 +10,6 @@ use super::ScenarioRun;
 use super::request::{self, Forging, Results, unsigned};
 use super::setup;
 use crate::rig::issuers::Issuers;
-use crate::rig::transport;
 use crate::scenario::model::{Exchange, Mint, MintSend, Payload, Request, StepKind, Twin};
 use crate::suite::outcome::{StepRecord, Verdict};
 
@@ -65,7 +64,12 @@ pub(super) async fn check(
     }
     record.name = name.clone();
     let timeout = run.options.request_timeout;
-    let response = match transport::send(run.http, &outgoing, timeout).await {
+    let response = match stage
+        .prepared
+        .route(run.http)
+        .send(&outgoing, timeout)
+        .await
+    {
         Ok(response) => response,
         Err(message) => return error(message),
     };

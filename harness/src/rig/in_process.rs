@@ -1,0 +1,239 @@
+//! Requests delivered without sockets, for the embedded reference registry: the harness's
+//! requests go straight to the registry's handlers, and the registry's key fetches straight
+//! to the scenario's mock issuers (started with [`mock_issuer::MockIssuerBuilder::in_process`]).
+//!
+//! A suite run used to open about two thousand loopback connections and bind as many ports;
+//! the kernel keeps each closed one in TIME_WAIT for a minute, and with tens of thousands of
+//! them waiting, every further bind searched them: a third of a run's CPU time went to the
+//! kernel. The handlers see each request as hyper's server would hand it to them.
+
+use axum::Router;
+use axum::body::Body;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use mock_issuer::MockService;
+use reference_registry::{IssuerNetwork, NetworkAnswer};
+use reqwest::Url;
+use tower::ServiceExt;
+
+use super::transport::{self, Outgoing, Response, header_pairs, reason_phrase};
+
+/// Where one scenario's requests go: those for the embedded reference registry's origin
+/// straight to its handlers, every other one over the network.
+#[derive(Clone)]
+pub struct Route {
+    http: reqwest::Client,
+    local: Option<(String, Router)>,
+}
+
+impl Route {
+    pub fn network(http: &reqwest::Client) -> Route {
+        Route {
+            http: http.clone(),
+            local: None,
+        }
+    }
+
+    /// Requests for `base_url`'s origin go to `app`.
+    pub fn to_app(http: &reqwest::Client, base_url: &str, app: Router) -> Route {
+        Route {
+            http: http.clone(),
+            local: origin_of(base_url).map(|origin| (origin, app)),
+        }
+    }
+
+    /// Sends `request`, failing after `timeout` as [`transport::send`] does.
+    pub async fn send(
+        &self,
+        request: &Outgoing,
+        timeout: std::time::Duration,
+    ) -> Result<Response, String> {
+        match &self.local {
+            Some((origin, app)) if origin_of(&request.url).as_ref() == Some(origin) => {
+                transport::within(timeout, request, deliver(app, request)).await
+            }
+            _ => transport::send(&self.http, request, timeout).await,
+        }
+    }
+}
+
+/// `scheme://host[:port]` of an absolute URL, as [`Url::origin`] serialises it.
+pub(crate) fn origin_of(url: &str) -> Option<String> {
+    let origin = Url::parse(url).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+/// Delivers `request` to `app` as hyper's HTTP/1.1 client sends it: the path and query as
+/// the request target, `Host` from the URL, and a `Content-Length` for a body that names none.
+pub(crate) async fn deliver(app: &Router, request: &Outgoing) -> Result<Response, String> {
+    let url = Url::parse(&request.url).map_err(|e| format!("bad URL: {e}"))?;
+    let (host, target) = host_and_target(&url).ok_or("URL without host")?;
+    let mut builder = http::Request::builder()
+        .method(request.method.as_str())
+        .uri(target)
+        .header(http::header::HOST, host);
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let body = request.body.clone().unwrap_or_default();
+    let names_length = request
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-length"));
+    if request.body.is_some() && !names_length {
+        builder = builder.header(http::header::CONTENT_LENGTH, body.len());
+    }
+    let outgoing = builder
+        .body(Body::from(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let response = app
+        .clone()
+        .oneshot(outgoing)
+        .await
+        .unwrap_or_else(|never| match never {});
+    let status = response.status();
+    let reason = reason_phrase(status, response.extensions());
+    let headers = header_pairs(response.headers());
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("reading the response: {e}"))?;
+    Ok(Response {
+        status: status.as_u16(),
+        reason,
+        headers,
+        body: String::from_utf8_lossy(&body.to_bytes()).into_owned(),
+    })
+}
+
+/// The `Host` a client sends for `url` and the request target (path and query).
+fn host_and_target(url: &Url) -> Option<(String, String)> {
+    let host = match (url.host_str()?, url.port()) {
+        (host, Some(port)) => format!("{host}:{port}"),
+        (host, None) => host.to_owned(),
+    };
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    Some((host, target))
+}
+
+/// A scenario's in-process mock issuers, by origin, as the registry's issuer network.
+#[derive(Debug, Default)]
+pub struct MockNetwork {
+    mocks: Vec<(String, MockService)>,
+}
+
+impl MockNetwork {
+    /// A network where `base_url`'s origin is served by `service`.
+    pub fn with(mut self, base_url: &str, service: MockService) -> Self {
+        if let Some(origin) = origin_of(base_url) {
+            self.mocks.push((origin, service));
+        }
+        self
+    }
+}
+
+impl IssuerNetwork for MockNetwork {
+    fn get(&self, url: &Url) -> NetworkAnswer<'_> {
+        let origin = url.origin().ascii_serialization();
+        let addressed = host_and_target(url);
+        Box::pin(async move {
+            let (host, target) = addressed?;
+            let (_, service) = self.mocks.iter().find(|(o, _)| *o == origin)?;
+            let request = http::Request::get(target)
+                .header(http::header::HOST, host)
+                .body(Body::empty())
+                .ok()?;
+            Some(service.call(request).await)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mock_issuer::MockIssuer;
+
+    use super::*;
+
+    #[test]
+    fn origins_are_what_clients_compare() {
+        assert_eq!(
+            origin_of("http://Registry.invalid/legacy/?x").as_deref(),
+            Some("http://registry.invalid")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:80/").as_deref(),
+            Some("http://127.0.0.1")
+        );
+        assert_eq!(
+            origin_of("https://a.example:8443/").as_deref(),
+            Some("https://a.example:8443")
+        );
+        assert_eq!(origin_of("/relative"), None);
+    }
+
+    #[tokio::test]
+    async fn a_request_reaches_the_handlers_as_over_http() {
+        let app = Router::new().fallback(|request: http::Request<Body>| async move {
+            let header = |name| {
+                request
+                    .headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+            };
+            let seen = format!(
+                "{} {} host={:?} length={:?}",
+                request.method(),
+                request.uri(),
+                header(http::header::HOST),
+                header(http::header::CONTENT_LENGTH),
+            );
+            let mut response =
+                axum::response::IntoResponse::into_response((http::StatusCode::BAD_REQUEST, seen));
+            let phrase = hyper::ext::ReasonPhrase::from_static(b"Custom phrase");
+            response.extensions_mut().insert(phrase);
+            response
+        });
+        let request = Outgoing {
+            method: "POST".into(),
+            url: "http://registry.invalid:8080/legacy/?a=1".into(),
+            headers: vec![("x-test".into(), "1".into())],
+            body: Some(b"abc".to_vec()),
+        };
+        let response = deliver(&app, &request).await.unwrap();
+        assert_eq!(response.status, 400);
+        assert_eq!(response.reason.as_deref(), Some("Custom phrase"));
+        assert_eq!(
+            response.body,
+            r#"POST /legacy/?a=1 host=Some("registry.invalid:8080") length=Some("3")"#
+        );
+    }
+
+    #[tokio::test]
+    async fn the_network_reaches_only_the_mocks_it_holds() {
+        let mock = MockIssuer::builder()
+            .in_process("github.mock.invalid")
+            .start()
+            .await
+            .unwrap();
+        assert_eq!(mock.base_url(), "http://github.mock.invalid");
+        assert_eq!(mock.address(), None);
+        let network = MockNetwork::default().with(mock.base_url(), mock.service());
+        let jwks = Url::parse(&mock.jwks_url()).unwrap();
+        let answer = network.get(&jwks).await.expect("the mock answers");
+        assert_eq!(answer.status(), 200);
+        let body = answer.into_body().collect().await.unwrap().to_bytes();
+        let keys: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(keys, mock.jwks());
+        assert_eq!(
+            mock.hits(mock_issuer::Endpoint::Jwks),
+            1,
+            "the fetch is logged"
+        );
+        let elsewhere = Url::parse("http://gitlab.mock.invalid/.well-known/jwks").unwrap();
+        assert!(network.get(&elsewhere).await.is_none());
+    }
+}
