@@ -49,7 +49,7 @@ impl Route {
         timeout: std::time::Duration,
     ) -> Result<Response, String> {
         match &self.local {
-            Some((origin, app)) if origin_of(&request.url).as_ref() == Some(origin) => {
+            Some((origin, app)) if same_origin(&request.url, origin) => {
                 transport::within(timeout, request, deliver(app, request)).await
             }
             _ => transport::send(&self.http, request, timeout).await,
@@ -61,6 +61,15 @@ impl Route {
 pub(crate) fn origin_of(url: &str) -> Option<String> {
     let origin = Url::parse(url).ok()?.origin();
     origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+/// Whether `url` is at `origin`: read as a client would, after a quick look for the common
+/// case of a URL made from the origin itself.
+fn same_origin(url: &str, origin: &str) -> bool {
+    let made_from_origin = url
+        .strip_prefix(origin)
+        .is_some_and(|rest| rest.starts_with('/'));
+    made_from_origin || origin_of(url).as_deref() == Some(origin)
 }
 
 /// Delivers `request` to `app` as hyper's HTTP/1.1 client sends it: the path and query as
@@ -173,6 +182,15 @@ mod tests {
             Some("https://a.example:8443")
         );
         assert_eq!(origin_of("/relative"), None);
+        let origin = "http://registry.invalid";
+        assert!(same_origin("http://registry.invalid/legacy/", origin));
+        assert!(same_origin("http://Registry.invalid:80/legacy/", origin));
+        assert!(!same_origin(
+            "http://registry.invalid.example/legacy/",
+            origin
+        ));
+        assert!(!same_origin("http://registry.invalid:8080/legacy/", origin));
+        assert!(!same_origin("https://registry.invalid/legacy/", origin));
     }
 
     #[tokio::test]

@@ -1,6 +1,9 @@
 //! The legacy upload form (`POST /legacy/`, `:action=file_upload`) with a small generated
 //! source distribution, as twine sends it.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -29,8 +32,31 @@ pub fn sdist_filename(name: &str, version: &str) -> String {
 /// gzip'd tar whose one folder (`{name}-{version}`, normalized) holds `PKG-INFO` (Metadata
 /// 2.2) and `pyproject.toml`. Indices look inside before they check permissions, so the
 /// archive must be real. The bytes depend on the name and version alone (times are zero),
-/// so a re-upload is the same file.
-pub fn sdist(name: &str, version: &str) -> Vec<u8> {
+/// so a re-upload is the same file, and the last few made are kept: setting a compressor
+/// up costs more than a signature, and a suite run uploads a handful of names many times.
+pub fn sdist(name: &str, version: &str) -> Arc<[u8]> {
+    type Made = HashMap<(String, String), Arc<[u8]>>;
+    const KEPT: usize = 64;
+    static MADE: LazyLock<Mutex<Made>> = LazyLock::new(Mutex::default);
+    let key = (name.to_owned(), version.to_owned());
+    let kept = MADE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .cloned();
+    if let Some(bytes) = kept {
+        return bytes;
+    }
+    let bytes: Arc<[u8]> = build_sdist(name, version).into();
+    let mut made = MADE.lock().unwrap_or_else(|p| p.into_inner());
+    if made.len() >= KEPT {
+        made.clear();
+    }
+    made.insert(key, bytes.clone());
+    bytes
+}
+
+fn build_sdist(name: &str, version: &str) -> Vec<u8> {
     let stem = sdist_filename(name, version);
     let folder = stem.trim_end_matches(".tar.gz");
     let pkg_info = format!(
@@ -124,9 +150,15 @@ mod tests {
     #[test]
     fn the_sdist_is_a_real_archive_whose_metadata_matches_the_form() {
         use std::io::Read as _;
-        let bytes = sdist("My.Cool--Project", "2.0");
-        assert_eq!(bytes, sdist("My.Cool--Project", "2.0"), "deterministic");
-        assert_ne!(bytes, sdist("My.Cool--Project", "2.1"));
+        let bytes = build_sdist("My.Cool--Project", "2.0");
+        assert_eq!(
+            bytes,
+            build_sdist("My.Cool--Project", "2.0"),
+            "deterministic"
+        );
+        assert_ne!(bytes, build_sdist("My.Cool--Project", "2.1"));
+        assert_eq!(*sdist("My.Cool--Project", "2.0"), *bytes, "kept as made");
+        assert_eq!(*sdist("My.Cool--Project", "2.0"), *bytes);
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
         let mut files = Vec::new();
         for entry in archive.entries().unwrap() {

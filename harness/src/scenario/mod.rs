@@ -2,7 +2,7 @@
 //! and its checks, the JSON export and rule coverage.
 //!
 //! Layers, lowest first (a module uses only modules of layers below its own):
-//! `expect`, `fixture`, `generated`, `publisher` < `file` < `model` < `validate` < `load`
+//! `expect`, `fixture`, `generated`, `pattern`, `publisher` < `file` < `model` < `validate` < `load`
 //! < `coverage`, `embedded`, `export`
 
 pub mod coverage;
@@ -14,6 +14,7 @@ pub mod fixture;
 pub mod generated;
 pub mod load;
 pub mod model;
+pub mod pattern;
 pub mod publisher;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -6,6 +6,8 @@ mod discovery;
 mod mint;
 mod upload;
 
+use std::sync::LazyLock;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
@@ -23,7 +25,20 @@ pub const UPLOAD_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The reference registry's routes. The control endpoint exists only with a control token.
 pub fn app(registry: Registry) -> Router {
-    let mut router = Router::new()
+    // Built once per process and given each registry's state: a suite run makes a registry
+    // per scenario, and building the routes cost more than most of its requests.
+    static PUBLIC: LazyLock<Router<Registry>> = LazyLock::new(|| routes(false));
+    static CONTROLLED: LazyLock<Router<Registry>> = LazyLock::new(|| routes(true));
+    let routes: &Router<Registry> = if registry.config().control_token.is_some() {
+        &CONTROLLED
+    } else {
+        &PUBLIC
+    };
+    routes.clone().with_state(registry)
+}
+
+fn routes(controlled: bool) -> Router<Registry> {
+    let router = Router::new()
         .route(pep807::DISCOVERY_PATH, any(discovery::handle))
         .route("/_/oidc/audience", any(audience::handle))
         .route("/_/oidc/mint-token", any(mint::handle))
@@ -33,12 +48,12 @@ pub fn app(registry: Registry) -> Router {
             "/legacy/",
             any(upload::handle).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         );
-    if registry.config().control_token.is_some() {
-        router = router
-            .route("/__mintcheck/fixture", any(control::handle))
-            .route("/__mintcheck/clock", any(control::advance_clock));
+    if !controlled {
+        return router;
     }
-    router.with_state(registry)
+    router
+        .route("/__mintcheck/fixture", any(control::handle))
+        .route("/__mintcheck/clock", any(control::advance_clock))
 }
 
 /// A request to one of PEP 807's endpoints, checked: its `Accept` (what it asks for), then

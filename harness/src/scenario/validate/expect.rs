@@ -2,12 +2,11 @@
 //! codes, matchers, issuer endpoints) and for claiming no more than the spec demands at
 //! the level they are judged at.
 
-use regex::Regex;
-
 use super::{Problem, Scope, problem};
 use crate::scenario::expect::{ExpectTable, Grading, ISSUER_ENDPOINTS, TextMatch};
 use crate::scenario::file::{Action, StepTable};
 use crate::scenario::model::Expect;
+use crate::scenario::pattern;
 use crate::spec::grading::{Aspect, Level};
 use crate::spec::rules::{self, ErrorCode};
 
@@ -135,7 +134,8 @@ fn check_texts(expect: &ExpectTable) -> Result<(), Problem> {
             ));
         }
         if let Some(pattern) = &matcher.regex {
-            Regex::new(pattern).map_err(|e| problem(field, format!("invalid regex: {e}")))?;
+            pattern::compiled(pattern)
+                .map_err(|e| problem(field, format!("invalid regex: {e}")))?;
         }
     }
     Ok(())
@@ -154,7 +154,7 @@ fn check_json_matchers(value: &serde_json::Value) -> Result<(), String> {
                 return Err(format!("{text:?}: the types are {}", TYPES.join(", ")));
             }
             if let Some(pattern) = text.strip_prefix("$matches:") {
-                Regex::new(pattern).map_err(|e| format!("{text:?}: invalid regex: {e}"))?;
+                pattern::compiled(pattern).map_err(|e| format!("{text:?}: invalid regex: {e}"))?;
             }
             Ok(())
         }

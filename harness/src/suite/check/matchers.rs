@@ -1,11 +1,11 @@
 //! The matchers scenario files write: text (`exact`, `prefix`, `contains`, `regex`) and JSON
 //! (values exact, `$type:` and `$matches:` strings, optionally partial objects).
 
-use regex::Regex;
 use serde_json::Value;
 
 use crate::rig::transport::shorten;
 use crate::scenario::model::TextMatch;
+use crate::scenario::pattern;
 
 /// Where an answer differs from a check, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub fn text_mismatch(matcher: &TextMatch, text: &str) -> Option<String> {
     } else if let Some(part) = &matcher.contains {
         text.contains(part.as_str())
     } else if let Some(pattern) = &matcher.regex {
-        Regex::new(pattern).is_ok_and(|re| re.is_match(text))
+        pattern::matches(pattern, text)
     } else {
         true
     };
@@ -100,7 +100,7 @@ fn compare(expected: &Value, actual: &Value, partial: bool, pointer: String, out
             let pattern = &text["$matches:".len()..];
             let fits = actual
                 .as_str()
-                .is_some_and(|s| Regex::new(pattern).is_ok_and(|re| re.is_match(s)));
+                .is_some_and(|s| pattern::matches(pattern, s));
             if !fits {
                 miss(format!("a string matching /{pattern}/"));
             }
