@@ -102,6 +102,7 @@ async fn with_issuer_tls_commands_get_the_runs_one_ca_as_a_file() {
             tls: true,
             ca: Some(ca.clone()),
             proxy: None,
+            gateway: None,
         },
         ..core()
     };

@@ -82,6 +82,7 @@ async fn a_started_registry_verifies_https_issuers_through_the_runs_ca() {
             tls: true,
             ca: Some(ca),
             proxy: None,
+            gateway: None,
         },
         ..core()
     };

@@ -151,6 +151,18 @@ pub fn signatures_made() -> u64 {
     SIGNATURES.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Starts the crypto library's one-time set-up of its random generator on a thread of its
+/// own. Signing needs the generator (for blinding), and so does a registry minting API
+/// tokens (for their keys). The set-up collects CPU-jitter entropy for about 20 ms here;
+/// started at once, it runs while a program loads its input, starts its targets or waits
+/// for its first request, instead of holding up the first signature or mint.
+pub fn prepare_random_generator() {
+    std::thread::spawn(|| {
+        let mut byte = [0u8; 1];
+        let _ = aws_lc_rs::rand::fill(&mut byte);
+    });
+}
+
 impl SigningKey {
     /// Reads a PKCS#8 PEM private key.
     pub fn from_pkcs8_pem(kid: impl Into<String>, pem_text: &str) -> Result<Self, KeyError> {

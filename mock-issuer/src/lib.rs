@@ -35,7 +35,9 @@ pub use defect::{Defect, Malformation, PublicKeyForm};
 pub use env::ClientEnv;
 pub use fault::JwksFault;
 pub use forge::{ForgeError, ForgedToken, Forger, TokenBuilder};
-pub use keys::{KeySet, RsaAlgorithm, SigningKey, fresh_keys, signatures_made};
+pub use keys::{
+    KeySet, RsaAlgorithm, SigningKey, fresh_keys, prepare_random_generator, signatures_made,
+};
 pub use profile::{Profile, Provider};
 pub use server::log::{Endpoint, LoggedRequest};
 pub use server::{IssuerError, IssuerMode, JwkEdit, MockIssuer, MockIssuerBuilder, MockService};

@@ -399,7 +399,7 @@ async fn fresh_keys_are_served_and_verify() {
 async fn an_in_process_mock_binds_nothing_and_answers_through_its_service() {
     let issuer = MockIssuer::builder()
         .issuer_mode(IssuerMode::Own)
-        .in_process("own.mock.invalid")
+        .in_process("http://own.mock.invalid")
         .start()
         .await
         .unwrap();
@@ -420,7 +420,7 @@ async fn an_in_process_mock_binds_nothing_and_answers_through_its_service() {
     assert_eq!(issuer.hits(Endpoint::Discovery), 1, "logged as over HTTP");
     let tls = MockIssuer::builder()
         .tls(true)
-        .in_process("tls.mock.invalid")
+        .in_process("http://tls.mock.invalid")
         .start()
         .await;
     assert!(matches!(tls, Err(mock_issuer::IssuerError::InProcessTls)));

@@ -29,8 +29,10 @@ pub fn mint(
         json!([0, expires, t]),
     ];
     let caveats = caveats.iter().map(crate::json_out::to_string).collect();
+    // From the operating system, as PyPI's keys come from `os.urandom`: aws-lc's generator
+    // would first spend 20 ms of CPU collecting its own entropy, in every registry process.
     let mut key = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut key).expect("the system RNG works");
+    getrandom::fill(&mut key).expect("the system RNG works");
     let identifier = new_id();
     let token = Macaroon::mint(&key, host, &identifier, caveats).to_token();
     if state.tokens.len() >= 100_000 {

@@ -61,6 +61,7 @@ async fn a_registry_that_knows_only_the_real_issuers_passes_through_the_issuer_p
             tls: true,
             ca: Some(ca),
             proxy: Some(proxy.clone()),
+            gateway: None,
         },
         ..RunOptions::default()
     };

@@ -4,10 +4,15 @@
 //!
 //! A sabotaged registry runs as a remote target on a loopback port, told each scenario's
 //! fixture through its control endpoint, so every scenario still starts from fresh state.
+//! Its mock issuers are served as `mintcheck run` serves them: under paths of their own on
+//! one listener (the gateway).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use mintcheck::rig::gateway::MockGateway;
+use mintcheck::rig::issuers::IssuerSetup;
 use mintcheck::rig::targets::Target;
 use mintcheck::scenario::{Level, load_dir};
 use mintcheck::suite::outcome::{Outcome, Verdict};
@@ -50,11 +55,25 @@ async fn sabotaged(sabotage: Sabotage) -> (Target, tokio::task::JoinHandle<()>) 
     )
 }
 
-/// The whole suite at `level` against a reference registry broken as `sabotage` says.
+/// The whole suite at `level` against a reference registry broken as `sabotage` says, its
+/// mock issuers on the gateway.
 async fn run_suite(sabotage: Sabotage, level: Level) -> Vec<Outcome> {
+    let gateway = MockGateway::start().await.expect("the gateway listens");
+    let issuers = IssuerSetup {
+        gateway: Some(Arc::new(gateway)),
+        ..IssuerSetup::default()
+    };
+    run_suite_with(sabotage, level, issuers).await
+}
+
+async fn run_suite_with(sabotage: Sabotage, level: Level, issuers: IssuerSetup) -> Vec<Outcome> {
     let (target, server) = sabotaged(sabotage).await;
     let scenarios = load_dir(&scenarios_dir()).expect("the suite loads");
-    let outcomes = runner::run(scenarios, &target, &options(level), |_| {}).await;
+    let options = RunOptions {
+        issuers,
+        ..options(level)
+    };
+    let outcomes = runner::run(scenarios, &target, &options, |_| {}).await;
     server.abort();
     outcomes
 }
@@ -122,6 +141,29 @@ async fn assert_caught_at(level: Level, sabotage: Sabotage, caught: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsabotaged_over_the_control_endpoint_passes_everything() {
     assert_caught_by(Sabotage::default(), &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsabotaged_with_a_port_per_mock_issuer_passes_everything() {
+    let outcomes = run_suite_with(
+        Sabotage::default(),
+        Level::PypiExact,
+        IssuerSetup::default(),
+    )
+    .await;
+    let not_passing: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !matches!(o.verdict, Verdict::Pass | Verdict::Skip { .. }))
+        .map(describe)
+        .collect();
+    assert!(not_passing.is_empty(), "{not_passing:#?}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| o.verdict == Verdict::Pass)
+            .count()
+            >= 325
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

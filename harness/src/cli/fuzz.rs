@@ -120,6 +120,7 @@ fn case_limit(asked: Option<u64>, has_duration: bool) -> Option<u64> {
 const DEFAULT_CASES: u64 = 1000;
 
 pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
+    mock_issuer::prepare_random_generator();
     let timeout = target_args::timeout(args.timeout)?;
     // A folder that cannot be written is found before the campaign, not after it.
     if let Some(folder) = &args.save_failures {

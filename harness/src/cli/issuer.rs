@@ -50,6 +50,7 @@ fn fault_help() -> String {
 }
 
 pub async fn run(args: IssuerArgs) -> anyhow::Result<()> {
+    mock_issuer::prepare_random_generator();
     let mut builder = MockIssuer::builder()
         .bind(args.addr)
         .allow_remote(args.allow_remote)

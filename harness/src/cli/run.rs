@@ -142,6 +142,7 @@ impl Selection {
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    mock_issuer::prepare_random_generator();
     let (all_ids, scenarios) = args.selection.load_with_ids()?;
     let expectations = match &args.expectations {
         Some(path) => Some(Arc::new(

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mintcheck::rig::gateway::MockGateway;
 use mintcheck::rig::issuers::IssuerSetup;
 use mintcheck::rig::proxy::IssuerProxy;
 use mintcheck::rig::targets::{
@@ -40,11 +41,13 @@ pub struct Started {
 }
 
 impl Started {
-    /// Stops every process started for the target.
+    /// Stops every process started for the target, all at once.
     pub async fn stop(self) {
+        let mut stopping = tokio::task::JoinSet::new();
         for process in self.processes {
-            process.stop().await;
+            stopping.spawn(process.stop());
         }
+        while stopping.join_next().await.is_some() {}
     }
 }
 
@@ -183,10 +186,20 @@ impl TargetArgs {
                 .start_processes(commands, issuer_ca.as_ref(), &env)
                 .await?;
             let instances = self.instances_at(&processes, &env, timeout);
+            // Plain-http mocks share one listener; https ones (and the proxy's) bind their own.
+            let gateway = match self.tls() {
+                true => None,
+                false => {
+                    Some(Arc::new(MockGateway::start().await.map_err(|e| {
+                        format!("starting the mock issuers' listener: {e}")
+                    })?))
+                }
+            };
             let issuers = IssuerSetup {
                 tls: self.tls(),
                 ca: issuer_ca,
                 proxy: issuer_proxy,
+                gateway,
             };
             Ok::<_, String>(Started {
                 issuers,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use mock_issuer::MockIssuer;
 
-use crate::rig::targets::{shell, signal_group};
+use crate::rig::targets::{Signal, shell, signal_group};
 use crate::rig::upload::{sdist, sdist_filename};
 use crate::suite::outcome::Verdict;
 use index::PlayedIndex;
@@ -162,7 +162,7 @@ async fn finish(
         Ok(Err(e)) => Err(format!("waiting for `{command}`: {e}")),
         Err(_) => {
             if let Some(pid) = group {
-                signal_group(pid, "KILL");
+                signal_group(pid, Signal::Kill);
             }
             Err(format!(
                 "`{command}` did not end within {} s (--timeout)",

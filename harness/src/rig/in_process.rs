@@ -233,7 +233,7 @@ mod tests {
     #[tokio::test]
     async fn the_network_reaches_only_the_mocks_it_holds() {
         let mock = MockIssuer::builder()
-            .in_process("github.mock.invalid")
+            .in_process("http://github.mock.invalid")
             .start()
             .await
             .unwrap();

@@ -11,6 +11,7 @@ use mock_issuer::{
 };
 use reference_registry::fixture::{self as fx, FixtureDocument};
 
+use super::gateway::{MockGateway, Mount};
 use super::in_process::MockNetwork;
 use super::proxy::IssuerProxy;
 use crate::scenario::model::{FaultChange, Fixture, Flag, IssuerChange};
@@ -26,6 +27,8 @@ pub struct IssuerSetup {
     /// The issuer proxy (`--issuer-proxy`), routed to each start's mocks: the target is
     /// about to apply a fixture trusting them.
     pub proxy: Option<Arc<IssuerProxy>>,
+    /// The run's one listener for plain-http mocks, which then bind nothing themselves.
+    pub gateway: Option<Arc<MockGateway>>,
 }
 
 /// How a scenario's mock issuer is built. Every response closes its connection: a mock
@@ -55,11 +58,16 @@ impl IssuerSetup {
         !self.tls && self.proxy.is_none()
     }
 
-    /// The mocks `fixture` asks for, started (in process if asked and they can), with the
-    /// proxy routed to them.
+    /// The mocks `fixture` asks for, started (in process if asked and they can, else on the
+    /// gateway if there is one), with the proxy routed to them.
     pub async fn start(&self, fixture: &Fixture, in_process: bool) -> Result<Issuers, IssuerError> {
-        if in_process && self.can_serve_in_process() {
-            return Issuers::in_process(fixture).await;
+        if self.can_serve_in_process() {
+            if in_process {
+                return Issuers::in_process(fixture).await;
+            }
+            if let Some(gateway) = &self.gateway {
+                return Issuers::launch(Serving::Gateway(gateway), fixture).await;
+            }
         }
         let issuers = Issuers::start(self.tls, self.ca.as_ref(), fixture).await?;
         if let Some(proxy) = &self.proxy {
@@ -70,11 +78,13 @@ impl IssuerSetup {
 }
 
 /// Where a scenario's mocks serve.
-enum Serving {
+enum Serving<'a> {
     /// Loopback ports, over https with certificates from the CA, if any.
     Sockets(Option<Arc<TestCa>>),
     /// No socket ([`MockIssuerBuilder::in_process`]).
     InProcess,
+    /// Under paths of their own on the run's one listener.
+    Gateway(&'a MockGateway),
 }
 
 pub struct Issuers {
@@ -83,6 +93,10 @@ pub struct Issuers {
     custom: Vec<(Provider, MockIssuer)>,
     /// The audience forged tokens carry: the fixture's, else `pypi`.
     audience: String,
+    /// Reached only through [`Self::network`].
+    in_process: bool,
+    /// Their places on the gateway, given up with them.
+    _mounts: Vec<Mount>,
 }
 
 impl Issuers {
@@ -111,15 +125,17 @@ impl Issuers {
         Self::launch(Serving::InProcess, fixture).await
     }
 
-    async fn launch(serving: Serving, fixture: &Fixture) -> Result<Issuers, IssuerError> {
+    async fn launch(serving: Serving<'_>, fixture: &Fixture) -> Result<Issuers, IssuerError> {
         let start = |mode: IssuerMode, provider: Provider, name: String| {
             // A custom issuer's tokens are forged by its provider's mock with `iss` set to
             // the custom URL, so it publishes the same keys.
             let keys = KeySet::embedded_for(provider);
             match &serving {
                 Serving::Sockets(ca) => scenario_issuer(mode, keys, ca.as_ref()),
-                Serving::InProcess => {
-                    scenario_issuer(mode, keys, None).in_process(format!("{name}.mock.invalid"))
+                Serving::InProcess => scenario_issuer(mode, keys, None)
+                    .in_process(format!("http://{name}.mock.invalid")),
+                Serving::Gateway(gateway) => {
+                    scenario_issuer(mode, keys, None).in_process(gateway.reserve(&name))
                 }
             }
             .start()
@@ -140,10 +156,20 @@ impl Issuers {
             let name = format!("custom-{i}");
             customs.push((custom.provider, start(mode, custom.provider, name).await?));
         }
+        let mounts = match serving {
+            Serving::Gateway(gateway) => by_provider
+                .iter()
+                .chain(&customs)
+                .map(|(_, mock)| gateway.mount(mock.base_url(), mock.service()))
+                .collect(),
+            _ => Vec::new(),
+        };
         Ok(Issuers {
             by_provider,
             custom: customs,
             audience: fixture.audience().to_owned(),
+            in_process: matches!(serving, Serving::InProcess),
+            _mounts: mounts,
         })
     }
 
@@ -207,13 +233,13 @@ impl Issuers {
     /// The mocks as a network that reaches them without sockets, if they were started
     /// [`Self::in_process`] (else they are reached over HTTP).
     pub fn network(&self) -> Option<Arc<MockNetwork>> {
-        let mut mocks = self.by_provider.iter().chain(&self.custom);
-        if mocks.clone().any(|(_, mock)| mock.address().is_some()) {
+        if !self.in_process {
             return None;
         }
-        let network = mocks.try_fold(MockNetwork::default(), |network, (_, mock)| {
-            Some(network.with(mock.base_url(), mock.service()))
-        })?;
+        let mocks = self.by_provider.iter().chain(&self.custom);
+        let network = mocks.fold(MockNetwork::default(), |network, (_, mock)| {
+            network.with(mock.base_url(), mock.service())
+        });
         Some(Arc::new(network))
     }
 

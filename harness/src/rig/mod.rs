@@ -3,9 +3,10 @@
 //! upload requests the suite and the fuzzer send.
 //!
 //! Layers, lowest first (a module uses only modules of layers below its own):
-//! `discovery`, `transport`, `proxy` < `in_process` < `upload`, `targets` < `issuers`
+//! `discovery`, `transport`, `proxy`, `gateway` < `in_process` < `upload`, `targets` < `issuers`
 
 pub mod discovery;
+pub mod gateway;
 pub mod in_process;
 pub mod issuers;
 pub mod proxy;

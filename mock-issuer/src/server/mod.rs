@@ -183,19 +183,21 @@ impl MockIssuerBuilder {
         self
     }
 
-    /// Serve no socket: the base URL is `http://{host}`, and requests reach the mock only
-    /// through [`MockIssuer::service`]. For a program that delivers them itself (the
-    /// harness, to its embedded registry): nothing is bound, so nothing waits in the
-    /// kernel's tables after the mock is gone. Name a host no resolver answers (`.invalid`).
-    pub fn in_process(mut self, host: impl Into<String>) -> Self {
-        self.in_process = Some(host.into());
+    /// Serve no socket: the mock's base URL is `base_url` (no trailing `/`), and requests
+    /// reach it only through [`MockIssuer::service`], delivered by whoever serves that URL
+    /// (the harness: to its embedded registry in process, or through one listener for all
+    /// of a run's mocks). Nothing is bound, so nothing waits in the kernel's tables after
+    /// the mock is gone. Use a host no resolver answers (`.invalid`) for a mock only the
+    /// program itself reaches.
+    pub fn in_process(mut self, base_url: impl Into<String>) -> Self {
+        self.in_process = Some(base_url.into());
         self
     }
 
     pub async fn start(self) -> Result<MockIssuer, IssuerError> {
         let (listener, base_url, ca) = match &self.in_process {
             Some(_) if self.tls => return Err(IssuerError::InProcessTls),
-            Some(host) => (None, format!("http://{host}"), None),
+            Some(base_url) => (None, base_url.trim_end_matches('/').to_owned(), None),
             None => {
                 let (listener, base_url, ca) = self.listen().await?;
                 (Some(listener), base_url, ca)
@@ -351,7 +353,7 @@ impl MockIssuer {
         self.service.clone()
     }
 
-    /// `http(s)://127.0.0.1:PORT` (in process: `http://{host}`), no trailing slash.
+    /// `http(s)://127.0.0.1:PORT` (in process: as given), no trailing slash.
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
     }

@@ -133,7 +133,7 @@ fn discovery(shared: &Shared, headers: &HeaderMap, prefix: &str) -> Response {
     let own_name = shared
         .base_url
         .split_once("://")
-        .map(|(_, authority)| authority);
+        .map(|(_, rest)| rest.split('/').next().unwrap_or(rest));
     let (issuer, origin) = if loopback || own_name == Some(host) {
         (shared.issuer.clone(), shared.base_url.clone())
     } else {

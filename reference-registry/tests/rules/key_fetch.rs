@@ -59,7 +59,7 @@ impl IssuerNetwork for Silent {
 async fn in_process_github() -> MockIssuer {
     MockIssuer::builder()
         .issuer_mode(IssuerMode::Canonical(Mock::Github))
-        .in_process("github.mock.invalid")
+        .in_process("http://github.mock.invalid")
         .start()
         .await
         .unwrap()

@@ -23,10 +23,11 @@ use std::time::Duration;
 use reference_registry::FixtureDocument;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::task::JoinHandle;
 
 use super::TargetError;
+use super::process::{Signal, shell, signal_group, stop_child};
 
 /// How long a target command may take to print its ready line.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -213,7 +214,7 @@ impl Drop for TargetProcess {
     fn drop(&mut self) {
         if !self.stopped {
             if let Some(pid) = self.child.id() {
-                signal_group(pid, "KILL");
+                signal_group(pid, Signal::Kill);
             }
             let _ = self.child.start_kill();
         }
@@ -350,7 +351,7 @@ impl GroupGuard {
 impl Drop for GroupGuard {
     fn drop(&mut self) {
         if let Some(pid) = self.0 {
-            signal_group(pid, "KILL");
+            signal_group(pid, Signal::Kill);
         }
     }
 }
@@ -391,63 +392,6 @@ impl Drop for CaFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
-}
-
-pub(crate) fn shell(command_line: &str) -> Command {
-    let mut command = Command::new("sh");
-    command
-        .arg("-c")
-        .arg(command_line)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    #[cfg(unix)]
-    command.process_group(0);
-    command
-}
-
-/// Ends a child and its process group: SIGTERM and up to `grace` to go, then SIGKILL.
-async fn stop_child(child: &mut Child, grace: Duration) {
-    if let Ok(Some(_)) = child.try_wait() {
-        // The shell is gone; what it started may not be.
-        if let Some(pid) = child.id() {
-            signal_group(pid, "KILL");
-        }
-        return;
-    }
-    let pid = child.id();
-    if !grace.is_zero() {
-        if let Some(pid) = pid {
-            signal_group(pid, "TERM");
-        }
-        if tokio::time::timeout(grace, child.wait()).await.is_ok() {
-            if let Some(pid) = pid {
-                signal_group(pid, "KILL");
-            }
-            return;
-        }
-    }
-    if let Some(pid) = pid {
-        signal_group(pid, "KILL");
-    }
-    let _ = child.start_kill();
-    let _ = child.wait().await;
-}
-
-/// Sends `signal` to the process group `pid` leads (the shell's `kill`: no libc needed).
-pub(crate) fn signal_group(pid: u32, signal: &str) {
-    #[cfg(unix)]
-    {
-        let _ = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("kill -s {signal} -- -{pid}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-    #[cfg(not(unix))]
-    let _ = (pid, signal);
 }
 
 fn describe_status(status: ExitStatus) -> String {

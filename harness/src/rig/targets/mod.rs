@@ -4,6 +4,7 @@
 //! [`TargetProcess`]; once it is ready it is an ordinary [`Target::Remote`].
 
 mod command;
+mod process;
 mod reference;
 mod remote;
 
@@ -17,7 +18,7 @@ pub use command::{
     CA_FILE_VARIABLES, FIXTURE_TIMEOUT, FixtureCommand, READY_TIMEOUT, TargetCommand,
     TargetProcess, UNSUPPORTED_EXIT,
 };
-pub(crate) use command::{shell, signal_group};
+pub(crate) use process::{Signal, shell, signal_group};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
