@@ -70,7 +70,7 @@ async fn main() {
         walls[WHOLE_RUNS - 1]
     );
     println!(
-        "signing floor: {signatures} signatures × {:.3} ms = {floor:.3} s; CPU ÷ floor {:.1} (goal ≤ 2)",
+        "signing floor: {signatures} signatures × {:.3} ms = {floor:.3} s; CPU ÷ floor {:.2} (goal ≤ 2)",
         sign_seconds * 1e3,
         cpu / floor
     );

@@ -2,10 +2,11 @@
 //! requests go straight to the registry's handlers, and the registry's key fetches straight
 //! to the scenario's mock issuers (started with [`mock_issuer::MockIssuerBuilder::in_process`]).
 //!
-//! A suite run used to open about two thousand loopback connections and bind as many ports;
-//! the kernel keeps each closed one in TIME_WAIT for a minute, and with tens of thousands of
-//! them waiting, every further bind searched them: a third of a run's CPU time went to the
-//! kernel. The handlers see each request as hyper's server would hand it to them.
+//! A suite run used to open thousands of loopback connections and bind thousands of ports;
+//! the kernel keeps each closed connection in TIME_WAIT for a minute, and with twenty
+//! thousand of them waiting (a few runs in a row), every further bind searched them: over
+//! half of a run's CPU time went to the kernel. The handlers see each request as hyper's
+//! server would hand it to them.
 
 use axum::Router;
 use axum::body::Body;
