@@ -175,8 +175,9 @@ fn key_fetcher(config: &RegistryConfig, ca_pem: Option<&str>) -> Result<KeyFetch
 /// The client that fetches issuer keys for `ca_pem` (extra trusted CAs). Building one loads
 /// and parses the system's root certificates, which was a third of a whole suite run's CPU
 /// when each scenario's registry built its own, so registries in one process share one per
-/// CA bundle. Sharing its connection pool changes nothing a scenario can see: the
-/// harness's mock issuers close every connection, and a registry's key cache is its own.
+/// CA bundle. Sharing its connection pool changes nothing a scenario can see: no two of the
+/// harness's mock issuers share a URL (bound ones also close every connection), and a
+/// registry's key cache is its own.
 fn key_client(ca_pem: Option<&str>) -> Result<reqwest::Client, FixtureError> {
     type Clients = HashMap<Option<String>, reqwest::Client>;
     // A registry that serves many runs sees a new CA per run: past this many, start afresh.

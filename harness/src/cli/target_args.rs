@@ -186,10 +186,11 @@ impl TargetArgs {
                 .start_processes(commands, issuer_ca.as_ref(), &env)
                 .await?;
             let instances = self.instances_at(&processes, &env, timeout);
-            // Plain-http mocks share one listener; https ones (and the proxy's) bind their own.
-            let gateway = match self.tls() {
-                true => None,
-                false => {
+            // A foreign target's plain-http mocks share one listener; https ones (and the
+            // proxy's) bind their own, and the embedded registry's need none.
+            let gateway = match self.is_remote() && !self.tls() {
+                false => None,
+                true => {
                     Some(Arc::new(MockGateway::start().await.map_err(|e| {
                         format!("starting the mock issuers' listener: {e}")
                     })?))

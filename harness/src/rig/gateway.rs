@@ -19,7 +19,8 @@ use tokio::task::JoinHandle;
 
 type Mounts = Arc<Mutex<HashMap<String, MockService>>>;
 
-/// The listener and the mocks mounted on it. Dropping it stops the listener.
+/// The listener and the mocks mounted on it. Dropping it stops accepting connections; any
+/// still open reach only what is still mounted.
 #[derive(Debug)]
 pub struct MockGateway {
     base_url: String,
@@ -79,7 +80,7 @@ impl MockGateway {
     pub fn mount(&self, base_url: &str, service: MockService) -> Mount {
         let prefix = base_url
             .strip_prefix(&self.base_url)
-            .unwrap_or(base_url)
+            .expect("a base URL this gateway reserved")
             .to_owned();
         lock(&self.mounts).insert(prefix.clone(), service);
         Mount {
@@ -100,19 +101,26 @@ async fn forward(State(mounts): State<Mounts>, mut request: Request) -> Response
         segments.next(),
         segments.next(),
     ) else {
-        return gone(path);
+        return not_found(format!(
+            "{path} is no mock issuer's path (/m/<n>/<name>/...)"
+        ));
     };
     let prefix = format!("/m/{n}/{name}");
     let Some(service) = lock(&mounts).get(&prefix).cloned() else {
-        return gone(path);
+        return not_found(format!(
+            "no mock issuer serves {prefix} any more: its scenario has ended"
+        ));
     };
-    let rest = &path[prefix.len()..];
+    let rest = match &path[prefix.len()..] {
+        "" => "/",
+        rest => rest,
+    };
     let target = match request.uri().query() {
         Some(query) => format!("{rest}?{query}"),
         None => rest.to_owned(),
     };
     let Ok(uri) = target.parse::<Uri>() else {
-        return gone(path);
+        return not_found(format!("{target} is not a request target"));
     };
     *request.uri_mut() = uri;
     let mut response = service.call(request).await;
@@ -128,9 +136,9 @@ async fn forward(State(mounts): State<Mounts>, mut request: Request) -> Response
     response
 }
 
-/// What a request to no mounted mock gets: its scenario has ended, as a closed port would.
-fn gone(path: &str) -> Response {
-    let message = format!("no mock issuer serves {path}: its scenario has ended");
+/// What a request that reaches no mock gets (for a mock whose scenario has ended, as a
+/// closed port would be): 404, and why, in the mocks' own error shape.
+fn not_found(message: String) -> Response {
     let body = serde_json::json!({ "error": message });
     (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
@@ -186,5 +194,46 @@ mod tests {
         );
         let elsewhere = format!("{}/x/0/github/.well-known/jwks", gateway.base_url);
         assert_eq!(http.get(elsewhere).send().await.unwrap().status(), 404);
+    }
+
+    #[tokio::test]
+    async fn a_path_reaches_its_own_mock_or_none() {
+        let gateway = MockGateway::start().await.unwrap();
+        let mut mocks = Vec::new();
+        for _ in 0..2 {
+            let base_url = gateway.reserve("github");
+            let mock = MockIssuer::builder()
+                .in_process(base_url.clone())
+                .start()
+                .await
+                .unwrap();
+            let mount = gateway.mount(&base_url, mock.service());
+            mocks.push((mock, mount));
+        }
+        let (first, second) = (&mocks[0].0, &mocks[1].0);
+        // Sent as written (curl --path-as-is): `..` reaches nothing beyond the first mock.
+        let base = &gateway.base_url;
+        let traversal = format!(
+            "GET /m/0/github/../../m/1/github/.well-known/jwks HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            base.trim_start_matches("http://")
+        );
+        let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut stream, traversal.as_bytes())
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut answer)
+            .await
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert_eq!(first.hits(Endpoint::Jwks), 1);
+        assert_eq!(second.hits(Endpoint::Jwks), 0);
+        // The bare prefix is the mock's root, not an ended scenario.
+        let root = reqwest::get(first.base_url()).await.unwrap();
+        assert_eq!(root.status(), 404);
+        let message = root.text().await.unwrap();
+        assert!(message.contains("no such endpoint: /"), "{message}");
     }
 }

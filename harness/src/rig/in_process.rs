@@ -73,33 +73,25 @@ fn same_origin(url: &str, origin: &str) -> bool {
     made_from_origin || origin_of(url).as_deref() == Some(origin)
 }
 
-/// Delivers `request` to `app` as hyper's HTTP/1.1 client sends it: the path and query as
-/// the request target, `Host` from the URL, and a `Content-Length` for a body that names none.
+/// Delivers `request` to `app` as [`transport::head`] writes it on the wire, with the
+/// `Content-Length` hyper's client adds to a non-empty body that names none. A handler that
+/// panics fails the request, as a dropped connection would, and not the run.
 pub(crate) async fn deliver(app: &Router, request: &Outgoing) -> Result<Response, String> {
-    let url = Url::parse(&request.url).map_err(|e| format!("bad URL: {e}"))?;
-    let (host, target) = host_and_target(&url).ok_or("URL without host")?;
-    let mut builder = http::Request::builder()
-        .method(request.method.as_str())
-        .uri(target)
-        .header(http::header::HOST, host);
-    for (name, value) in &request.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
+    let (_, mut builder) = transport::head(request)?;
     let body = request.body.clone().unwrap_or_default();
     let names_length = request
         .headers
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case("content-length"));
-    if request.body.is_some() && !names_length {
+    if !body.is_empty() && !names_length {
         builder = builder.header(http::header::CONTENT_LENGTH, body.len());
     }
     let outgoing = builder
         .body(Body::from(Bytes::from(body)))
         .map_err(|e| e.to_string())?;
-    let response = app
-        .clone()
-        .oneshot(outgoing)
+    let response = tokio::spawn(app.clone().oneshot(outgoing))
         .await
+        .map_err(|e| format!("the handler failed: {e}"))?
         .unwrap_or_else(|never| match never {});
     let status = response.status();
     let reason = reason_phrase(status, response.extensions());
@@ -117,7 +109,8 @@ pub(crate) async fn deliver(app: &Router, request: &Outgoing) -> Result<Response
     })
 }
 
-/// The `Host` a client sends for `url` and the request target (path and query).
+/// The `Host` and request target (path and query) of a URL the registry's HTTP client has
+/// already parsed and normalised.
 fn host_and_target(url: &Url) -> Option<(String, String)> {
     let host = match (url.host_str()?, url.port()) {
         (host, Some(port)) => format!("{host}:{port}"),
@@ -157,7 +150,11 @@ impl IssuerNetwork for MockNetwork {
                 .header(http::header::HOST, host)
                 .body(Body::empty())
                 .ok()?;
-            Some(service.call(request).await)
+            // A mock that panics answers nothing, as a dropped connection would.
+            let service = service.clone();
+            tokio::spawn(async move { service.call(request).await })
+                .await
+                .ok()
         })
     }
 }
@@ -230,6 +227,73 @@ mod tests {
             r#"POST /legacy/?a=1 host=Some("registry.invalid:8080") length=Some("3")"#
         );
     }
+
+    /// Answers with the request as its handler sees it: method, target, every header.
+    fn echo() -> Router {
+        Router::new().fallback(|request: http::Request<Body>| async move {
+            let mut seen = format!("{} {}\n", request.method(), request.uri());
+            let mut headers: Vec<String> = request
+                .headers()
+                .iter()
+                .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("?")))
+                .collect();
+            headers.sort();
+            seen.push_str(&headers.join("\n"));
+            seen
+        })
+    }
+
+    #[tokio::test]
+    async fn handlers_see_what_they_would_over_http() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, echo()).await;
+        });
+        let odd = Outgoing {
+            method: "POST".into(),
+            url: format!("http://LocalHost:{port}/a/../b%2e/%ZZ?k=%2Flegacy%2F&x=1"),
+            headers: vec![("accept".into(), "application/json".into())],
+            body: Some(Vec::new()),
+        };
+        let with_body = Outgoing {
+            url: format!("http://127.0.0.1:{port}/_/oidc/mint-token"),
+            body: Some(b"{}".to_vec()),
+            ..odd.clone()
+        };
+        let get = Outgoing {
+            method: "GET".into(),
+            body: None,
+            ..with_body.clone()
+        };
+        for request in [odd, with_body, get] {
+            let over_http = transport::send(&reqwest::Client::new(), &request, TIMEOUT)
+                .await
+                .unwrap();
+            let in_process = deliver(&echo(), &request).await.unwrap();
+            assert_eq!(in_process.body, over_http.body, "{}", request.url);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_panics_fails_its_request_and_not_the_run() {
+        let app = Router::new().fallback(|| async {
+            if true {
+                panic!("a bug in a handler");
+            }
+            "never"
+        });
+        let request = Outgoing {
+            method: "GET".into(),
+            url: "http://registry.invalid/".into(),
+            headers: Vec::new(),
+            body: None,
+        };
+        let failed = deliver(&app, &request).await.unwrap_err();
+        assert!(failed.contains("the handler failed"), "{failed}");
+    }
+
+    const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
     #[tokio::test]
     async fn the_network_reaches_only_the_mocks_it_holds() {

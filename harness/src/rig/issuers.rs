@@ -31,9 +31,9 @@ pub struct IssuerSetup {
     pub gateway: Option<Arc<MockGateway>>,
 }
 
-/// How a scenario's mock issuer is built. Every response closes its connection: a mock
-/// lives for one scenario, and behind the issuer proxy every scenario's mock answers at the
-/// same `host:443`, so a registry's pooled connection would carry the next scenario's key
+/// How a scenario's mock issuer is built. Every response of a bound mock closes its
+/// connection (on the gateway and in process there is none to close): a mock lives for one
+/// scenario, and behind the issuer proxy every scenario's mock answers at the same `host:443`, so a registry's pooled connection would carry the next scenario's key
 /// fetch down a tunnel to the previous scenario's mock (still serving its keys, or closing
 /// under the request), and a sound registry would be judged on the wrong mock's answer.
 pub(crate) fn scenario_issuer(

@@ -101,17 +101,14 @@ pub(crate) async fn within(
     }
 }
 
-async fn send_http1(request: &Outgoing) -> Result<Response, String> {
+/// The request line and headers as hyper's HTTP/1.1 client writes them: the path and query,
+/// unchanged, as the target, `Host` as the URL spells it, then the request's own headers.
+/// Also the authority to connect to.
+pub(crate) fn head(
+    request: &Outgoing,
+) -> Result<(http::uri::Authority, http::request::Builder), String> {
     let uri: hyper::Uri = request.url.parse().map_err(|e| format!("bad URL: {e}"))?;
     let authority = uri.authority().ok_or("URL without host")?.clone();
-    let port = authority.port_u16().unwrap_or(80);
-    let stream = tokio::net::TcpStream::connect((authority.host().trim_matches(['[', ']']), port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    let connection = tokio::spawn(connection);
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut builder = hyper::Request::builder()
         .method(request.method.as_str())
@@ -120,6 +117,19 @@ async fn send_http1(request: &Outgoing) -> Result<Response, String> {
     for (name, value) in &request.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
+    Ok((authority, builder))
+}
+
+async fn send_http1(request: &Outgoing) -> Result<Response, String> {
+    let (authority, builder) = head(request)?;
+    let port = authority.port_u16().unwrap_or(80);
+    let stream = tokio::net::TcpStream::connect((authority.host().trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    let connection = tokio::spawn(connection);
     let body = Full::new(Bytes::from(request.body.clone().unwrap_or_default()));
     let outgoing = builder.body(body).map_err(|e| e.to_string())?;
     let response = sender

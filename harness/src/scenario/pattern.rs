@@ -9,7 +9,9 @@ use regex::Regex;
 
 /// `pattern` compiled, from the process's cache after the first time.
 pub fn compiled(pattern: &str) -> Result<Regex, regex::Error> {
-    // Bounded by the patterns the loaded scenario files hold.
+    // The suite holds a few dozen patterns; a program that loads many suites starts afresh
+    // past this many.
+    const KEPT: usize = 1024;
     static COMPILED: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Mutex::default);
     let cached = COMPILED
         .lock()
@@ -20,10 +22,11 @@ pub fn compiled(pattern: &str) -> Result<Regex, regex::Error> {
         return Ok(regex);
     }
     let regex = Regex::new(pattern)?;
-    COMPILED
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(pattern.to_owned(), regex.clone());
+    let mut compiled = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
+    if compiled.len() >= KEPT {
+        compiled.clear();
+    }
+    compiled.insert(pattern.to_owned(), regex.clone());
     Ok(regex)
 }
 

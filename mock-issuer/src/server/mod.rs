@@ -33,7 +33,8 @@ use log::{Endpoint, LoggedRequest};
 /// Which `iss` the mock's tokens and discovery document carry.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum IssuerMode {
-    /// The mock's own base URL (`http://127.0.0.1:PORT`), known only after binding.
+    /// The mock's own base URL (`http://127.0.0.1:PORT` once bound, or as given to
+    /// [`MockIssuerBuilder::in_process`]).
     #[default]
     Own,
     /// A provider's canonical issuer string, while the keys are served by the mock.

@@ -84,6 +84,7 @@ impl TargetCommand {
         let mut child = command
             .spawn()
             .map_err(|e| fault(format!("starting target command `{}`: {e}", self.command)))?;
+        let group = child.id();
         let output = Captured::default();
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
@@ -97,6 +98,7 @@ impl TargetCommand {
                 return Ok(TargetProcess {
                     command: self.command.clone(),
                     child,
+                    group,
                     base_url,
                     output,
                     readers: vec![stdout_task, stderr_task],
@@ -117,7 +119,7 @@ impl TargetCommand {
                 self.ready_timeout.as_secs_f64()
             ),
         };
-        stop_child(&mut child, Duration::ZERO).await;
+        stop_child(&mut child, group, Duration::ZERO).await;
         let _ = tokio::time::timeout(Duration::from_secs(1), stderr_task).await;
         Err(fault(format!(
             "target command `{}` {problem} (expected one stdout line like \
@@ -171,6 +173,8 @@ async fn read_ready_line(
 pub struct TargetProcess {
     command: String,
     child: Child,
+    /// The process group the shell leads (its pid, kept: tokio forgets it once reaped).
+    group: Option<u32>,
     base_url: String,
     output: Captured,
     readers: Vec<JoinHandle<()>>,
@@ -202,7 +206,7 @@ impl TargetProcess {
 
     /// Stops the process group: SIGTERM, then SIGKILL after a grace period.
     pub async fn stop(mut self) {
-        stop_child(&mut self.child, STOP_GRACE).await;
+        stop_child(&mut self.child, self.group, STOP_GRACE).await;
         self.stopped = true;
         for reader in self.readers.drain(..) {
             reader.abort();
@@ -213,8 +217,8 @@ impl TargetProcess {
 impl Drop for TargetProcess {
     fn drop(&mut self) {
         if !self.stopped {
-            if let Some(pid) = self.child.id() {
-                signal_group(pid, Signal::Kill);
+            if let Some(group) = self.group {
+                signal_group(group, Signal::Kill);
             }
             let _ = self.child.start_kill();
         }
@@ -300,12 +304,13 @@ impl FixtureCommand {
             });
         }
         // If the run is abandoned (Ctrl-C) while the command runs, end its whole group.
-        let guard = GroupGuard(child.id());
+        let group = child.id();
+        let guard = GroupGuard(group);
         let status = match tokio::time::timeout(self.timeout, child.wait()).await {
             Ok(Ok(status)) => status,
             Ok(Err(e)) => return Err(fault(format!("waiting for {what}: {e}"))),
             Err(_) => {
-                stop_child(&mut child, Duration::ZERO).await;
+                stop_child(&mut child, group, Duration::ZERO).await;
                 return Err(fault(format!(
                     "{what} did not finish within {} s\n{}",
                     self.timeout.as_secs_f64(),

@@ -20,29 +20,20 @@ pub(crate) fn shell(command_line: &str) -> Command {
     command
 }
 
-/// Ends a child and its process group: SIGTERM and up to `grace` to go, then SIGKILL.
-pub(super) async fn stop_child(child: &mut Child, grace: Duration) {
-    if let Ok(Some(_)) = child.try_wait() {
-        // The shell is gone; what it started may not be.
-        if let Some(pid) = child.id() {
-            signal_group(pid, Signal::Kill);
+/// Ends a child and the process group it leads (`group`: its pid, read when it was
+/// spawned, since tokio forgets the pid once the child is reaped): SIGTERM and up to
+/// `grace` to go, then SIGKILL for whatever of the group is left.
+pub(super) async fn stop_child(child: &mut Child, group: Option<u32>, grace: Duration) {
+    let exited = matches!(child.try_wait(), Ok(Some(_)));
+    if !exited && !grace.is_zero() {
+        if let Some(group) = group {
+            signal_group(group, Signal::Term);
         }
-        return;
+        let _ = tokio::time::timeout(grace, child.wait()).await;
     }
-    let pid = child.id();
-    if !grace.is_zero() {
-        if let Some(pid) = pid {
-            signal_group(pid, Signal::Term);
-        }
-        if tokio::time::timeout(grace, child.wait()).await.is_ok() {
-            if let Some(pid) = pid {
-                signal_group(pid, Signal::Kill);
-            }
-            return;
-        }
-    }
-    if let Some(pid) = pid {
-        signal_group(pid, Signal::Kill);
+    // The shell may be gone while what it started is not.
+    if let Some(group) = group {
+        signal_group(group, Signal::Kill);
     }
     let _ = child.start_kill();
     let _ = child.wait().await;
@@ -64,7 +55,10 @@ pub(crate) fn signal_group(pid: u32, signal: Signal) {
             Signal::Term => libc::SIGTERM,
             Signal::Kill => libc::SIGKILL,
         };
-        if let Ok(group) = libc::pid_t::try_from(pid) {
+        // Zero or a negative number would signal this process's own group, or every process.
+        if let Ok(group) = libc::pid_t::try_from(pid)
+            && group > 0
+        {
             // SAFETY: kill(2) takes plain integers and touches no memory of this process.
             unsafe {
                 libc::kill(-group, number);
