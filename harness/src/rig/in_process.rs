@@ -8,9 +8,12 @@
 //! half of a run's CPU time went to the kernel. The handlers see each request as hyper's
 //! server would hand it to them.
 
+use std::panic::AssertUnwindSafe;
+
 use axum::Router;
 use axum::body::Body;
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use http_body_util::BodyExt;
 use mock_issuer::MockService;
 use reference_registry::{IssuerNetwork, NetworkAnswer};
@@ -89,9 +92,10 @@ pub(crate) async fn deliver(app: &Router, request: &Outgoing) -> Result<Response
     let outgoing = builder
         .body(Body::from(Bytes::from(body)))
         .map_err(|e| e.to_string())?;
-    let response = tokio::spawn(app.clone().oneshot(outgoing))
+    let response = AssertUnwindSafe(app.clone().oneshot(outgoing))
+        .catch_unwind()
         .await
-        .map_err(|e| format!("the handler failed: {e}"))?
+        .map_err(|_| "the handler failed: it panicked".to_owned())?
         .unwrap_or_else(|never| match never {});
     let status = response.status();
     let reason = reason_phrase(status, response.extensions());
@@ -151,8 +155,8 @@ impl IssuerNetwork for MockNetwork {
                 .body(Body::empty())
                 .ok()?;
             // A mock that panics answers nothing, as a dropped connection would.
-            let service = service.clone();
-            tokio::spawn(async move { service.call(request).await })
+            AssertUnwindSafe(service.call(request))
+                .catch_unwind()
                 .await
                 .ok()
         })
