@@ -14,13 +14,13 @@ use axum::Router;
 use axum::body::Body;
 use bytes::Bytes;
 use futures_util::FutureExt as _;
-use http_body_util::BodyExt;
+
 use mock_issuer::MockService;
 use reference_registry::{IssuerNetwork, NetworkAnswer};
 use reqwest::Url;
 use tower::ServiceExt;
 
-use super::transport::{self, Outgoing, Response, header_pairs, reason_phrase};
+use super::transport::{self, Outgoing, Response};
 
 /// Where one scenario's requests go: those for the embedded reference registry's origin
 /// straight to its handlers, every other one over the network.
@@ -97,20 +97,7 @@ pub(crate) async fn deliver(app: &Router, request: &Outgoing) -> Result<Response
         .await
         .map_err(|_| "the handler failed: it panicked".to_owned())?
         .unwrap_or_else(|never| match never {});
-    let status = response.status();
-    let reason = reason_phrase(status, response.extensions());
-    let headers = header_pairs(response.headers());
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| format!("reading the response: {e}"))?;
-    Ok(Response {
-        status: status.as_u16(),
-        reason,
-        headers,
-        body: String::from_utf8_lossy(&body.to_bytes()).into_owned(),
-    })
+    transport::read(response).await
 }
 
 /// The `Host` and request target (path and query) of a URL the registry's HTTP client has
@@ -165,6 +152,7 @@ impl IssuerNetwork for MockNetwork {
 
 #[cfg(test)]
 mod tests {
+    use http_body_util::BodyExt;
     use mock_issuer::MockIssuer;
 
     use super::*;

@@ -136,6 +136,17 @@ async fn send_http1(request: &Outgoing) -> Result<Response, String> {
         .send_request(outgoing)
         .await
         .map_err(|e| e.to_string())?;
+    let read = read(response).await;
+    connection.abort();
+    read
+}
+
+/// An HTTP response as the checks need it, its body read whole.
+pub(crate) async fn read<B>(response: http::Response<B>) -> Result<Response, String>
+where
+    B: hyper::body::Body,
+    B::Error: std::fmt::Display,
+{
     let status = response.status();
     let reason = reason_phrase(status, response.extensions());
     let headers = header_pairs(response.headers());
@@ -144,7 +155,6 @@ async fn send_http1(request: &Outgoing) -> Result<Response, String> {
         .collect()
         .await
         .map_err(|e| format!("reading the response: {e}"))?;
-    connection.abort();
     Ok(Response {
         status: status.as_u16(),
         reason,
