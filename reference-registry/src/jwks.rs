@@ -269,3 +269,34 @@ fn is_loopback(url: &Url) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+
+    /// A loopback server whose every answer redirects to `location`.
+    async fn redirecting_to(location: &'static str) -> String {
+        let app = axum::Router::new()
+            .fallback(move || async move { axum::response::Redirect::temporary(location) });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(axum::serve(listener, app).into_future());
+        base
+    }
+
+    #[tokio::test]
+    async fn the_loopback_rule_holds_at_every_redirect() {
+        let base = redirecting_to("http://192.0.2.1/.well-known/jwks").await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let store = KeyStore::new(KeyFetcher::Http(client), Arc::new(SystemClock), false);
+        let refused = store.get_json(&format!("{base}/.well-known/jwks")).await;
+        assert!(
+            matches!(&refused, Err(RefreshError::Remote(url)) if url.starts_with("http://192.0.2.1/")),
+            "{refused:?}"
+        );
+    }
+}

@@ -7,7 +7,9 @@ use mock_issuer::{Defect, Endpoint, JwksFault, MockIssuer};
 use reference_registry::fixture::{Issuer, Provider};
 use reference_registry::{FixtureDocument, ManualClock, RegistryConfig};
 
-use crate::support::{Setup, Target, canonical_issuer, identity, project, publisher, trust};
+use crate::support::{
+    Setup, Target, canonical_issuer, identity, project, publisher, standard_fixture, trust,
+};
 
 const INVALID: &str = "malformed or invalid token";
 
@@ -238,12 +240,7 @@ async fn remote_issuers_are_never_contacted_unless_allowed() {
 #[tokio::test]
 async fn ca_pem_lets_the_registry_fetch_over_tls() {
     let issuer = MockIssuer::builder().tls(true).start().await.unwrap();
-    let mut fixture = FixtureDocument::new();
-    fixture.issuers.push(trust(&issuer, Provider::Github, true));
-    fixture.projects.push(project("widgetry"));
-    fixture
-        .publishers
-        .push(publisher(identity(Provider::Github), &["widgetry"]));
+    let mut fixture = standard_fixture(&issuer, Provider::Github);
     let target = Target::with_fixture(&fixture).await;
     let token = issuer.token(mock_issuer::Profile::Github).sign().unwrap();
     target

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use mock_issuer::{Endpoint, IssuerMode, JwksFault, MockIssuer, MockService, Provider as Mock};
 use reference_registry::fixture::Provider;
-use reference_registry::{FixtureDocument, IssuerNetwork, NetworkAnswer, RegistryConfig};
+use reference_registry::{IssuerNetwork, NetworkAnswer, RegistryConfig};
 use reqwest::Url;
 
-use crate::support::{Target, identity, project, publisher, trust};
+use crate::support::{Target, canonical_issuer, standard_fixture, trust};
 
 const INVALID: &str = "malformed or invalid token";
 
@@ -67,12 +67,7 @@ async fn in_process_github() -> MockIssuer {
 
 /// A registry trusting `issuer` through discovery, fetching through `network`.
 async fn registry(issuer: &MockIssuer, network: Arc<dyn IssuerNetwork>) -> Target {
-    let mut fixture = FixtureDocument::new();
-    fixture.issuers.push(trust(issuer, Provider::Github, true));
-    fixture.projects.push(project("widgetry"));
-    fixture
-        .publishers
-        .push(publisher(identity(Provider::Github), &["widgetry"]));
+    let fixture = standard_fixture(issuer, Provider::Github);
     let config = RegistryConfig {
         issuer_network: Some(network),
         ..RegistryConfig::default()
@@ -128,7 +123,9 @@ async fn r_jwks_3_redirects_end_after_ten() {
 }
 
 #[tokio::test]
-async fn a_redirect_off_loopback_is_refused_without_a_connect() {
+async fn a_redirect_off_loopback_is_refused() {
+    // That no connection is tried is shown by `jwks::tests` (the error is `Remote`); here, that a
+    // registry refuses the token and mints once the redirect is gone.
     // A loopback "issuer" whose discovery document redirects to TEST-NET-1 (RFC 5737).
     let app = axum::Router::new().fallback(|| async {
         axum::response::Redirect::temporary("http://192.0.2.1/.well-known/openid-configuration")
@@ -136,19 +133,9 @@ async fn a_redirect_off_loopback_is_refused_without_a_connect() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(axum::serve(listener, app).into_future());
-    let issuer = MockIssuer::builder()
-        .issuer_mode(IssuerMode::Canonical(Mock::Github))
-        .start()
-        .await
-        .unwrap();
-    let mut fixture = FixtureDocument::new();
-    let mut trusted = trust(&issuer, Provider::Github, true);
-    trusted.discovery_url = Some(format!("{base}/.well-known/openid-configuration"));
-    fixture.issuers.push(trusted);
-    fixture.projects.push(project("widgetry"));
-    fixture
-        .publishers
-        .push(publisher(identity(Provider::Github), &["widgetry"]));
+    let issuer = canonical_issuer(Provider::Github).await;
+    let mut fixture = standard_fixture(&issuer, Provider::Github);
+    fixture.issuers[0].discovery_url = Some(format!("{base}/.well-known/openid-configuration"));
     let target = Target::with_fixture(&fixture).await;
     let started = Instant::now();
     target

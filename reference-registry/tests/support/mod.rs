@@ -187,6 +187,18 @@ pub fn trust(issuer: &MockIssuer, provider: Provider, canonical: bool) -> Issuer
     }
 }
 
+/// `issuer` trusted as `provider`'s canonical issuer through discovery, and project
+/// `widgetry` with the §18 publisher of `provider` attached.
+pub fn standard_fixture(issuer: &MockIssuer, provider: Provider) -> FixtureDocument {
+    let mut fixture = FixtureDocument::new();
+    fixture.issuers.push(trust(issuer, provider, true));
+    fixture.projects.push(project("widgetry"));
+    fixture
+        .publishers
+        .push(publisher(identity(provider), &["widgetry"]));
+    fixture
+}
+
 pub fn github() -> GithubIdentity {
     GithubIdentity {
         repository_owner: "acme-labs".into(),
