@@ -62,13 +62,15 @@
 //!   file and the reports.
 //! - [`fuzz`], [`sandbox`], [`explain`]: the other jobs, each on top of the suite's parts.
 //! - [`client`]: PEP 807 client conformance: an index played for an uploading client.
+//! - `kept`: values made once per process and kept (compiled patterns, upload archives).
 //!
 //! Layers, lowest first (a module uses only modules of layers below its own):
-//! `spec` < `scenario` < `rig` < `suite` < `fuzz`, `sandbox`, `explain`, `client`
+//! `kept`, `spec` < `scenario` < `rig` < `suite` < `fuzz`, `sandbox`, `explain`, `client`
 
 pub mod client;
 pub mod explain;
 pub mod fuzz;
+mod kept;
 pub mod rig;
 pub mod sandbox;
 pub mod scenario;

@@ -1,13 +1,13 @@
 //! The legacy upload form (`POST /legacy/`, `:action=file_upload`) with a small generated
 //! source distribution, as twine sends it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::kept::Kept;
 use crate::rig::transport::Outgoing;
 use crate::scenario::model::UploadSpec;
 
@@ -35,25 +35,14 @@ pub fn sdist_filename(name: &str, version: &str) -> String {
 /// so a re-upload is the same file, and the last few made are kept: setting a compressor
 /// up costs more than a signature, and a suite run uploads a handful of names many times.
 pub fn sdist(name: &str, version: &str) -> Arc<[u8]> {
-    type Made = HashMap<(String, String), Arc<[u8]>>;
-    const KEPT: usize = 64;
-    static MADE: LazyLock<Mutex<Made>> = LazyLock::new(Mutex::default);
+    /// Archives by name and version.
+    type Archives = Kept<(String, String), Arc<[u8]>>;
+    static MADE: LazyLock<Archives> = LazyLock::new(|| Kept::new(64));
     let key = (name.to_owned(), version.to_owned());
-    let kept = MADE
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        .cloned();
-    if let Some(bytes) = kept {
-        return bytes;
-    }
-    let bytes: Arc<[u8]> = build_sdist(name, version).into();
-    let mut made = MADE.lock().unwrap_or_else(|p| p.into_inner());
-    if made.len() >= KEPT {
-        made.clear();
-    }
-    made.insert(key, bytes.clone());
-    bytes
+    let made = MADE.get_or_make(&key, || {
+        Ok::<_, std::convert::Infallible>(build_sdist(name, version).into())
+    });
+    made.unwrap_or_else(|never| match never {})
 }
 
 fn build_sdist(name: &str, version: &str) -> Vec<u8> {

@@ -2,32 +2,17 @@
 //! expected JSON), compiled once per process: the loader checks every one and a run matches
 //! them at every step, and compiling a pattern costs far more than matching it.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::kept::Kept;
+
 /// `pattern` compiled, from the process's cache after the first time.
 pub fn compiled(pattern: &str) -> Result<Regex, regex::Error> {
-    // The suite holds a few dozen patterns; a program that loads many suites starts afresh
-    // past this many.
-    const KEPT: usize = 1024;
-    static COMPILED: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Mutex::default);
-    let cached = COMPILED
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(pattern)
-        .cloned();
-    if let Some(regex) = cached {
-        return Ok(regex);
-    }
-    let regex = Regex::new(pattern)?;
-    let mut compiled = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
-    if compiled.len() >= KEPT {
-        compiled.clear();
-    }
-    compiled.insert(pattern.to_owned(), regex.clone());
-    Ok(regex)
+    // The suite holds a few dozen patterns; a program that loads many suites starts afresh.
+    static COMPILED: LazyLock<Kept<String, Regex>> = LazyLock::new(|| Kept::new(1024));
+    COMPILED.get_or_make(pattern, || Regex::new(pattern))
 }
 
 /// Whether `text` matches `pattern`; an invalid pattern (which the loader refuses) matches

@@ -269,6 +269,19 @@ pub fn project(name: &str) -> Project {
     }
 }
 
+/// Awaits a mint whose key refresh must time out (R-DEF-1): refused as `invalid-token`
+/// after the 5 s fetch timeout, neither before it nor long after.
+pub async fn assert_refused_at_the_fetch_timeout(mint: impl std::future::Future<Output = Reply>) {
+    let started = std::time::Instant::now();
+    mint.await
+        .assert_error("invalid-token", "malformed or invalid token");
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(4900) && took < std::time::Duration::from_secs(7),
+        "{took:?}"
+    );
+}
+
 /// One provider's mock issuer and a registry trusting it.
 pub struct Setup {
     pub issuer: MockIssuer,
