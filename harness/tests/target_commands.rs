@@ -218,3 +218,57 @@ async fn stopping_or_dropping_a_target_ends_what_it_started() {
         );
     }
 }
+
+/// The target starts while the scenarios load; when they, or the expectations file, turn
+/// out unusable, the run ends with that error (exit 2) and stops the target with what it
+/// started.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_target_started_for_a_run_that_cannot_go_on_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(broken.join("bad")).unwrap();
+    std::fs::write(broken.join("bad/case.toml"), "title = \n").unwrap();
+    let expectations = dir.path().join("expect.toml");
+    std::fs::write(&expectations, "[[expect]]\nscenario = 1\n").unwrap();
+    let cases = [
+        (
+            vec!["--scenarios".to_owned(), broken.display().to_string()],
+            "bad/case.toml",
+        ),
+        (
+            vec![
+                "--scenarios".to_owned(),
+                scenarios_dir().display().to_string(),
+                "--expectations".to_owned(),
+                expectations.display().to_string(),
+            ],
+            "expect.toml",
+        ),
+    ];
+    for (args, named) in cases {
+        let pid_file = dir.path().join("pid");
+        let command = format!(
+            r#"sleep 300 & echo $! > {}; echo '{{"mintcheck":"ready","base_url":"http://127.0.0.1:9"}}'; wait"#,
+            quoted(&pid_file)
+        );
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_mintcheck"))
+            .args(["run", "--control-token", TOKEN, "--target-cmd", &command])
+            .args(&args)
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(named), "{stderr}");
+        let pid = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .to_owned();
+        assert!(!pid.is_empty());
+        assert!(
+            gone(&pid).await,
+            "{named}: the target's child {pid} survived"
+        );
+    }
+}

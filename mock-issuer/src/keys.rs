@@ -152,10 +152,10 @@ pub fn signatures_made() -> u64 {
 }
 
 /// Starts the crypto library's one-time set-up of its random generator on a thread of its
-/// own. Signing needs the generator (for blinding), and so does a registry minting API
-/// tokens (for their keys). The set-up collects CPU-jitter entropy for about 20 ms here;
-/// started at once, it runs while a program loads its input, starts its targets or waits
-/// for its first request, instead of holding up the first signature or mint.
+/// own. Signing needs the generator (for blinding). Unless aws-lc is built without it, as
+/// this workspace builds it (`.cargo/config.toml`), the set-up collects CPU-jitter entropy
+/// for about 20 ms here; started at once, it runs while a program loads its input or starts
+/// its targets, instead of holding up the first signature.
 pub fn prepare_random_generator() {
     std::thread::spawn(|| {
         let mut byte = [0u8; 1];

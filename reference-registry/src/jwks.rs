@@ -274,6 +274,7 @@ fn is_loopback(url: &Url) -> bool {
 mod tests {
     use super::*;
     use crate::clock::SystemClock;
+    use crate::key_fetch::HttpFetcher;
 
     /// A loopback server whose every answer redirects to `location`.
     async fn redirecting_to(location: &'static str) -> String {
@@ -288,11 +289,8 @@ mod tests {
     #[tokio::test]
     async fn the_loopback_rule_holds_at_every_redirect() {
         let base = redirecting_to("http://192.0.2.1/.well-known/jwks").await;
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let store = KeyStore::new(KeyFetcher::Http(client), Arc::new(SystemClock), false);
+        let fetcher = KeyFetcher::Http(HttpFetcher::trusting(None).unwrap());
+        let store = KeyStore::new(fetcher, Arc::new(SystemClock), false);
         let refused = store.get_json(&format!("{base}/.well-known/jwks")).await;
         assert!(
             matches!(&refused, Err(RefreshError::Remote(url)) if url.starts_with("http://192.0.2.1/")),

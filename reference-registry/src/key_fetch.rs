@@ -2,14 +2,17 @@
 //! embedding program provides, which answers without sockets (the harness's in-process mock
 //! issuers). [`crate::jwks`] follows redirects and judges the answers the same way for both.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
 use http_body_util::{BodyExt, Limited};
 use reqwest::Url;
+
+use crate::fixture::FixtureError;
 
 /// What [`IssuerNetwork::get`] answers with; `None` when nothing serves the URL's origin,
 /// as a refused connection.
@@ -44,12 +47,99 @@ pub enum FetchError {
     Timeout(Duration),
     #[error("reading the body: {0}")]
     Body(String),
+    #[error("no HTTP client: {0}")]
+    Client(String),
 }
 
 #[derive(Clone, Debug)]
 pub(crate) enum KeyFetcher {
-    Http(reqwest::Client),
+    Http(HttpFetcher),
     Network(Arc<dyn IssuerNetwork>),
+}
+
+/// Key fetches over HTTP. A client that trusts the system's roots reads and parses every
+/// certificate file the system has when it is built, which was half of `mintcheck
+/// registry`'s start-up, and plain-http issuers need no roots: http URLs get a client
+/// without any, and the system's roots are loaded at the first https fetch. A fixture's CA
+/// comes with https issuers, so its client is built with the fixture, where a CA it cannot
+/// use is the fixture's error.
+///
+/// Clients are shared by every registry in the process. Sharing their connection pools
+/// changes nothing a scenario can see: no two of the harness's mock issuers share a URL
+/// (bound ones also close every connection), and a registry's key cache is its own.
+#[derive(Clone, Debug)]
+pub(crate) struct HttpFetcher {
+    https: HttpsClient,
+}
+
+#[derive(Clone, Debug)]
+enum HttpsClient {
+    /// The system's roots, loaded at the first https fetch.
+    SystemRoots,
+    /// A fixture's CA besides the system's roots.
+    WithCa(reqwest::Client),
+}
+
+impl HttpFetcher {
+    /// The fetcher trusting `ca_pem` (PEM certificates) besides the system's roots.
+    pub(crate) fn trusting(ca_pem: Option<&str>) -> Result<HttpFetcher, FixtureError> {
+        let https = match ca_pem {
+            None => HttpsClient::SystemRoots,
+            Some(pem) => HttpsClient::WithCa(client_trusting(pem)?),
+        };
+        Ok(HttpFetcher { https })
+    }
+
+    fn client_for(&self, url: &Url) -> Result<&reqwest::Client, FetchError> {
+        static PLAIN: LazyLock<Result<reqwest::Client, String>> =
+            LazyLock::new(|| build(client_builder().tls_certs_only([])));
+        static SYSTEM_ROOTS: LazyLock<Result<reqwest::Client, String>> =
+            LazyLock::new(|| build(client_builder()));
+        let shared = match (url.scheme(), &self.https) {
+            ("https", HttpsClient::WithCa(client)) => return Ok(client),
+            ("https", HttpsClient::SystemRoots) => &*SYSTEM_ROOTS,
+            _ => &*PLAIN,
+        };
+        shared.as_ref().map_err(|e| FetchError::Client(e.clone()))
+    }
+}
+
+fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .no_proxy()
+        // Followed by the key store, with its loopback rule at every hop.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+}
+
+fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, String> {
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// The client trusting `ca_pem` too, one per CA bundle: the system's roots are loaded for
+/// each.
+fn client_trusting(ca_pem: &str) -> Result<reqwest::Client, FixtureError> {
+    // A registry that serves many runs sees a new CA per run: past this many, start afresh.
+    const KEPT: usize = 8;
+    static CLIENTS: LazyLock<Mutex<HashMap<String, reqwest::Client>>> =
+        LazyLock::new(Mutex::default);
+    if let Some(client) = CLIENTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(ca_pem)
+    {
+        return Ok(client.clone());
+    }
+    let certificates = reqwest::Certificate::from_pem_bundle(ca_pem.as_bytes())
+        .map_err(|e| FixtureError::new("ca_pem", format!("not PEM certificates: {e}")))?;
+    let client = build(client_builder().tls_certs_merge(certificates))
+        .map_err(|e| FixtureError::new("ca_pem", format!("unusable: {e}")))?;
+    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    if clients.len() >= KEPT {
+        clients.clear();
+    }
+    clients.insert(ca_pem.to_owned(), client.clone());
+    Ok(client)
 }
 
 impl KeyFetcher {
@@ -62,7 +152,9 @@ impl KeyFetcher {
     ) -> Result<Fetched, FetchError> {
         let answer = async {
             match self {
-                KeyFetcher::Http(client) => get_over_http(client, url, limit).await,
+                KeyFetcher::Http(fetcher) => {
+                    get_over_http(fetcher.client_for(url)?, url, limit).await
+                }
                 KeyFetcher::Network(network) => {
                     let response = network.get(url).await.ok_or(FetchError::Unreachable)?;
                     let status = response.status().as_u16();

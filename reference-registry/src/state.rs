@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -15,7 +14,7 @@ use crate::fixture::{
     Provider,
 };
 use crate::jwks::{self, KeySource, KeyStore};
-use crate::key_fetch::{IssuerNetwork, KeyFetcher};
+use crate::key_fetch::{HttpFetcher, IssuerNetwork, KeyFetcher};
 use crate::names::normalize;
 
 /// Pending publishers older than this many days are gone (R-PEND-5).
@@ -168,48 +167,8 @@ impl FixtureTarget for Registry {
 fn key_fetcher(config: &RegistryConfig, ca_pem: Option<&str>) -> Result<KeyFetcher, FixtureError> {
     match &config.issuer_network {
         Some(network) => Ok(KeyFetcher::Network(network.clone())),
-        None => key_client(ca_pem).map(KeyFetcher::Http),
+        None => HttpFetcher::trusting(ca_pem).map(KeyFetcher::Http),
     }
-}
-
-/// The client that fetches issuer keys for `ca_pem` (extra trusted CAs). Building one loads
-/// and parses the system's root certificates, which was a third of a whole suite run's CPU
-/// when each scenario's registry built its own, so registries in one process share one per
-/// CA bundle. Sharing its connection pool changes nothing a scenario can see: no two of the
-/// harness's mock issuers share a URL (bound ones also close every connection), and a
-/// registry's key cache is its own.
-fn key_client(ca_pem: Option<&str>) -> Result<reqwest::Client, FixtureError> {
-    type Clients = HashMap<Option<String>, reqwest::Client>;
-    // A registry that serves many runs sees a new CA per run: past this many, start afresh.
-    const KEPT: usize = 8;
-    static CLIENTS: std::sync::LazyLock<Mutex<Clients>> = std::sync::LazyLock::new(Mutex::default);
-    let key = ca_pem.map(str::to_owned);
-    if let Some(client) = CLIENTS.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return Ok(client.clone());
-    }
-    let client = new_key_client(ca_pem)?;
-    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
-    if clients.len() >= KEPT {
-        clients.clear();
-    }
-    clients.insert(key, client.clone());
-    Ok(client)
-}
-
-fn new_key_client(ca_pem: Option<&str>) -> Result<reqwest::Client, FixtureError> {
-    let mut builder = reqwest::Client::builder()
-        .no_proxy()
-        // Followed by the key store, with its loopback rule at every hop.
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(5));
-    if let Some(pem) = ca_pem {
-        let certificates = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-            .map_err(|e| FixtureError::new("ca_pem", format!("not PEM certificates: {e}")))?;
-        builder = builder.tls_certs_merge(certificates);
-    }
-    builder
-        .build()
-        .map_err(|e| FixtureError::new("ca_pem", format!("unusable: {e}")))
 }
 
 /// A trusted issuer string's provider type and role (step 3).

@@ -25,7 +25,7 @@ use super::target_args::{self, Started, TARGETS_HELP, TargetArgs};
 /// Exit code when the target could not be started or reached (`mintcheck run --help`).
 pub(super) const EXIT_TARGET: u8 = 3;
 
-#[derive(Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct Selection {
     /// Scenario IDs or globs (`github/*`, `*replay*`); none = all.
     #[arg(value_name = "ID-GLOB")]
@@ -143,19 +143,21 @@ impl Selection {
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     mock_issuer::prepare_random_generator();
-    let (all_ids, scenarios) = args.selection.load_with_ids()?;
-    let expectations = match &args.expectations {
-        Some(path) => Some(Arc::new(
-            Expectations::load(path, &all_ids).map_err(|e| UsageError(e.to_string()))?,
-        )),
-        None => None,
-    };
     let timeout = target_args::timeout(args.timeout)?;
     let commands = jobs(&args)?;
-    let fixtures: Vec<_> = scenarios.iter().map(|s| &s.fixture).collect();
-    let custom_hosts = mintcheck::rig::issuers::custom_hosts(fixtures);
-    let Some(started) = args.target.start(&custom_hosts, commands, timeout).await? else {
+    let ((all_ids, scenarios), started) = load_and_start(&args, commands, timeout).await?;
+    let Some(started) = started else {
         return Ok(ExitCode::from(EXIT_TARGET));
+    };
+    let expectations = match &args.expectations {
+        Some(path) => match Expectations::load(path, &all_ids) {
+            Ok(expectations) => Some(Arc::new(expectations)),
+            Err(e) => {
+                started.stop().await;
+                return Err(UsageError(e.to_string()).into());
+            }
+        },
+        None => None,
     };
     let target = started.instances[0].clone();
     let level = args.level.unwrap_or(if target.is_reference() {
@@ -211,6 +213,36 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     .await?;
     started.stop().await;
     Ok(code)
+}
+
+/// Loads the scenarios and starts the target (`None`: it could not be, as said on stderr).
+/// Without `--issuer-tls` the two overlap, so a started target boots while the files are
+/// read; with it, the issuers' CA must first name the scenarios' custom hosts. A target
+/// started for scenarios that then fail to load is stopped.
+async fn load_and_start(
+    args: &RunArgs,
+    commands: usize,
+    timeout: std::time::Duration,
+) -> anyhow::Result<((Vec<String>, Vec<Scenario>), Option<Started>)> {
+    if args.target.tls() {
+        let loaded = args.selection.load_with_ids()?;
+        let fixtures = loaded.1.iter().map(|s| &s.fixture);
+        let custom_hosts = mintcheck::rig::issuers::custom_hosts(fixtures);
+        let started = args.target.start(&custom_hosts, commands, timeout).await?;
+        return Ok((loaded, started));
+    }
+    let selection = args.selection.clone();
+    let loading = tokio::task::spawn_blocking(move || selection.load_with_ids());
+    let started = args.target.start(&[], commands, timeout).await;
+    let loaded = loading.await.context("loading the scenarios")?;
+    match (loaded, started) {
+        (Ok(loaded), started) => Ok((loaded, started?)),
+        (Err(e), Ok(Some(started))) => {
+            started.stop().await;
+            Err(e)
+        }
+        (Err(e), _) => Err(e),
+    }
 }
 
 /// The target's instances, named for a reader.

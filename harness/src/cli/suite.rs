@@ -11,7 +11,7 @@ use mintcheck::scenario::load::{SourceFile, read_folder};
 
 use super::UsageError;
 
-#[derive(Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct SuiteArgs {
     /// Run the scenarios in DIR instead of the suite built into mintcheck (in this
     /// repository: `--scenarios scenarios` for files edited since the last build).

@@ -323,9 +323,7 @@ impl<'a> Campaign<'a> {
         let trust = Trust::of(&trusting);
         let endpoint = match target {
             Target::Reference => Endpoint::reference(false),
-            Target::Remote { .. } => {
-                Endpoint::http(target.clone(), options.timeout).map_err(FuzzError::Target)?
-            }
+            Target::Remote { .. } => Endpoint::http(target.clone(), options.timeout),
         };
         let mut campaign = Campaign {
             options,

@@ -43,7 +43,7 @@ pub enum Endpoint {
     InProcess(InProcess),
     Http {
         target: Target,
-        http: reqwest::Client,
+        http: transport::Client,
     },
 }
 
@@ -68,12 +68,9 @@ impl Endpoint {
     }
 
     /// A target reached over HTTP; `target` must be remote.
-    pub fn http(target: Target, timeout: Duration) -> Result<Endpoint, String> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
-        Ok(Endpoint::Http { target, http })
+    pub fn http(target: Target, timeout: Duration) -> Endpoint {
+        let http = transport::Client::new(timeout);
+        Endpoint::Http { target, http }
     }
 
     /// Whether the endpoint is to be given its issuers' keys inline, without discovery URLs

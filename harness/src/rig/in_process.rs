@@ -26,12 +26,12 @@ use super::transport::{self, Outgoing, Response};
 /// straight to its handlers, every other one over the network.
 #[derive(Clone)]
 pub struct Route {
-    http: reqwest::Client,
+    http: transport::Client,
     local: Option<(String, Router)>,
 }
 
 impl Route {
-    pub fn network(http: &reqwest::Client) -> Route {
+    pub fn network(http: &transport::Client) -> Route {
         Route {
             http: http.clone(),
             local: None,
@@ -39,7 +39,7 @@ impl Route {
     }
 
     /// Requests for `base_url`'s origin go to `app`.
-    pub fn to_app(http: &reqwest::Client, base_url: &str, app: Router) -> Route {
+    pub fn to_app(http: &transport::Client, base_url: &str, app: Router) -> Route {
         Route {
             http: http.clone(),
             local: origin_of(base_url).map(|origin| (origin, app)),
@@ -259,7 +259,7 @@ mod tests {
             ..with_body.clone()
         };
         for request in [odd, with_body, get] {
-            let over_http = transport::send(&reqwest::Client::new(), &request, TIMEOUT)
+            let over_http = transport::send(&transport::Client::new(TIMEOUT), &request, TIMEOUT)
                 .await
                 .unwrap();
             let in_process = deliver(&echo(), &request).await.unwrap();

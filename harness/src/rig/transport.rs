@@ -2,6 +2,7 @@
 //! upload puts its message there, R-UP-1): plain-http targets with hyper's client, https
 //! targets through reqwest, which keeps hyper's reason phrase in the response's extensions.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -68,8 +69,60 @@ pub struct Outgoing {
     pub body: Option<Vec<u8>>,
 }
 
+/// How a run reaches the network. Clones share everything.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// What one request may take (`--timeout`): the bound of requests to the target's
+    /// control endpoint, and of any sent through reqwest.
+    pub timeout: Duration,
+    /// Built at the first https request: building it loads the system's trusted roots
+    /// (every certificate file it has, milliseconds of CPU), and most runs send none.
+    https: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    /// For an http control endpoint: built without trusted roots, and keeping its
+    /// connections, since a new one per fixture cost a target more CPU than the fixture.
+    control: Arc<OnceLock<Result<reqwest::Client, String>>>,
+}
+
+impl Client {
+    pub fn new(timeout: Duration) -> Client {
+        Client {
+            timeout,
+            https: Arc::default(),
+            control: Arc::default(),
+        }
+    }
+
+    fn https(&self) -> Result<&reqwest::Client, String> {
+        self.built(&self.https, reqwest::Client::builder())
+    }
+
+    /// The client for requests to the target's control endpoint at `url`.
+    pub fn control(&self, url: &str) -> Result<&reqwest::Client, String> {
+        match url.starts_with("http://") {
+            true => self.built(&self.control, reqwest::Client::builder().tls_certs_only([])),
+            false => self.https(),
+        }
+    }
+
+    fn built<'a>(
+        &self,
+        cell: &'a OnceLock<Result<reqwest::Client, String>>,
+        builder: reqwest::ClientBuilder,
+    ) -> Result<&'a reqwest::Client, String> {
+        let built = cell.get_or_init(|| {
+            builder
+                .timeout(self.timeout)
+                .build()
+                .map_err(|e| format!("building the HTTP client: {}", error_chain(&e)))
+        });
+        built.as_ref().map_err(String::clone)
+    }
+}
+
+/// Sends `request`: an http URL over a connection of its own, an https one through
+/// reqwest. An error names the request; so does one for taking longer than `timeout`.
 pub async fn send(
-    http: &reqwest::Client,
+    client: &Client,
     request: &Outgoing,
     timeout: Duration,
 ) -> Result<Response, String> {
@@ -77,7 +130,7 @@ pub async fn send(
         if request.url.starts_with("http://") {
             send_http1(request).await
         } else {
-            send_reqwest(http, request).await
+            send_reqwest(client.https()?, request).await
         }
     };
     within(timeout, request, sent).await
@@ -173,7 +226,7 @@ async fn send_reqwest(http: &reqwest::Client, request: &Outgoing) -> Result<Resp
     if let Some(body) = &request.body {
         builder = builder.body(body.clone());
     }
-    let response = builder.send().await.map_err(|e| e.to_string())?;
+    let response = builder.send().await.map_err(|e| error_chain(&e))?;
     let status = response.status();
     // reqwest speaks HTTP/1.1 here (no http2 feature) and keeps hyper's reason phrase.
     let reason = reason_phrase(status, response.extensions());
@@ -188,6 +241,21 @@ async fn send_reqwest(http: &reqwest::Client, request: &Outgoing) -> Result<Resp
         headers,
         body,
     })
+}
+
+/// reqwest's own message says little ("error sending request"); its sources say why.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The status line's reason phrase: the one sent, else the status code's standard one.
@@ -256,5 +324,32 @@ mod tests {
             (through_reqwest.status, through_reqwest.reason),
             (400, expected)
         );
+    }
+
+    #[tokio::test]
+    async fn the_https_client_is_built_at_the_first_https_request() {
+        let base = phrase_server().await;
+        let client = Client::new(Duration::from_secs(5));
+        let mut request = Outgoing {
+            method: "GET".into(),
+            url: format!("{base}/"),
+            headers: Vec::new(),
+            body: None,
+        };
+        let plain = send(&client, &request, client.timeout).await.unwrap();
+        assert_eq!(plain.status, 400);
+        let control = client.control(&request.url).unwrap();
+        assert_eq!(
+            control.get(&request.url).send().await.unwrap().status(),
+            400
+        );
+        assert!(client.https.get().is_none(), "an http request built it");
+        request.url = base.replacen("http://", "https://", 1);
+        let refused = send(&client, &request, client.timeout).await.unwrap_err();
+        assert!(
+            refused.starts_with(&format!("GET {}", request.url)),
+            "{refused}"
+        );
+        assert!(client.clone().https.get().is_some());
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use reference_registry::{FixtureDocument, IssuerNetwork};
 
 use super::in_process::Route;
+use super::transport::Client;
 
 pub use command::{
     CA_FILE_VARIABLES, FIXTURE_TIMEOUT, FixtureCommand, READY_TIMEOUT, TargetCommand,
@@ -63,7 +64,7 @@ pub struct Prepared {
 
 impl Prepared {
     /// Where the scenario's requests go: the embedded registry's in process, others over `http`.
-    pub fn route(&self, http: &reqwest::Client) -> Route {
+    pub fn route(&self, http: &Client) -> Route {
         match &self.app {
             Some(app) => Route::to_app(http, &self.base_url, app.clone()),
             None => Route::network(http),
@@ -101,7 +102,7 @@ impl Target {
     pub async fn prepare(
         &self,
         document: &FixtureDocument,
-        http: &reqwest::Client,
+        http: &Client,
         issuers: Option<Arc<dyn IssuerNetwork>>,
     ) -> Result<Prepared, TargetError> {
         match self {
@@ -124,7 +125,7 @@ impl Target {
 
     /// Whether the target can move its clock, asked before a scenario that needs it sends
     /// anything: a control endpoint is asked to move it 0 s on.
-    pub async fn probe_clock(&self, http: &reqwest::Client) -> Result<(), TargetError> {
+    pub async fn probe_clock(&self, http: &Client) -> Result<(), TargetError> {
         match self {
             Target::Reference => Ok(()),
             Target::Remote {
@@ -144,7 +145,7 @@ impl Target {
         &self,
         prepared: &Prepared,
         seconds: f64,
-        http: &reqwest::Client,
+        http: &Client,
     ) -> Result<(), TargetError> {
         let by = std::time::Duration::try_from_secs_f64(seconds)
             .map_err(|e| TargetError::Fault(format!("advancing the clock {seconds} s: {e}")))?;

@@ -5,28 +5,26 @@
 use reference_registry::FixtureDocument;
 
 use super::TargetError;
-use crate::rig::transport::shorten;
+use crate::rig::transport::{Client, error_chain, shorten};
+
+/// What the control endpoint answered.
+struct Response {
+    status: u16,
+    body: String,
+}
 
 pub(super) async fn put_fixture(
-    http: &reqwest::Client,
+    http: &Client,
     control_url: &str,
     token: &str,
     document: &FixtureDocument,
 ) -> Result<(), TargetError> {
     let url = format!("{}/fixture", control_url.trim_end_matches('/'));
-    let response = http
-        .put(&url)
-        .bearer_auth(token)
-        .json(document)
-        .send()
-        .await
-        .map_err(|e| TargetError::Fault(format!("PUT {url}: {}", error_chain(&e))))?;
-    let status = response.status().as_u16();
-    let body = response.text().await.unwrap_or_default();
-    match status {
+    let response = send_control(http, reqwest::Method::PUT, &url, token, document).await?;
+    match response.status {
         204 => Ok(()),
         200 => {
-            let unsupported = serde_json::from_str::<serde_json::Value>(&body)
+            let unsupported = serde_json::from_str::<serde_json::Value>(&response.body)
                 .ok()
                 .and_then(|v| v.get("unsupported").cloned())
                 .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok());
@@ -34,13 +32,13 @@ pub(super) async fn put_fixture(
                 Some(list) if !list.is_empty() => Err(TargetError::Unsupported(list)),
                 _ => Err(TargetError::Fault(format!(
                     "PUT {url}: 200 without a non-empty \"unsupported\" list of strings: {}",
-                    shorten(&body)
+                    shorten(&response.body)
                 ))),
             }
         }
-        _ => Err(TargetError::Fault(format!(
+        status => Err(TargetError::Fault(format!(
             "PUT {url}: HTTP {status}: {}",
-            shorten(&body)
+            shorten(&response.body)
         ))),
     }
 }
@@ -48,43 +46,46 @@ pub(super) async fn put_fixture(
 /// `POST {control_url}/clock` with `{"advance_seconds": N}`: 204 moved; 404 or 405 (a target
 /// without a clock control) unsupported; anything else a fault.
 pub(super) async fn advance_clock(
-    http: &reqwest::Client,
+    http: &Client,
     control_url: &str,
     token: &str,
     seconds: f64,
 ) -> Result<(), TargetError> {
     let url = format!("{}/clock", control_url.trim_end_matches('/'));
-    let response = http
-        .post(&url)
-        .bearer_auth(token)
-        .json(&serde_json::json!({ "advance_seconds": seconds }))
-        .send()
-        .await
-        .map_err(|e| TargetError::Fault(format!("POST {url}: {}", error_chain(&e))))?;
-    match response.status().as_u16() {
+    let body = serde_json::json!({ "advance_seconds": seconds });
+    let response = send_control(http, reqwest::Method::POST, &url, token, &body).await?;
+    match response.status {
         204 => Ok(()),
-        404 | 405 => Err(TargetError::Unsupported(vec![format!(
-            "POST {url} answered HTTP {}",
-            response.status().as_u16()
+        status @ (404 | 405) => Err(TargetError::Unsupported(vec![format!(
+            "POST {url} answered HTTP {status}"
         )])),
         status => Err(TargetError::Fault(format!(
             "POST {url}: HTTP {status}: {}",
-            shorten(&response.text().await.unwrap_or_default())
+            shorten(&response.body)
         ))),
     }
 }
 
-/// reqwest's own message says little ("error sending request"); its sources say why.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
+/// One JSON request to the control endpoint with the bearer token, bounded by the client's
+/// timeout like every other request of the run.
+async fn send_control(
+    http: &Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: &impl serde::Serialize,
+) -> Result<Response, TargetError> {
+    let fault = |e: String| TargetError::Fault(format!("{method} {url}: {e}"));
+    let response = http
+        .control(url)
+        .map_err(fault)?
+        .request(method.clone(), url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| fault(error_chain(&e)))?;
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    Ok(Response { status, body })
 }

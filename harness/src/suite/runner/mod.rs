@@ -23,6 +23,7 @@ use tokio::task::JoinSet;
 
 use crate::rig::issuers::{IssuerSetup, Issuers};
 use crate::rig::targets::Target;
+use crate::rig::transport;
 use crate::scenario::model::{Level, Scenario};
 use crate::suite::check::Judge;
 use crate::suite::expectations::Expectations;
@@ -152,10 +153,7 @@ pub async fn run_on(
     assert!(!instances.is_empty(), "a run needs a target");
     let named = instances.len() > 1 && !instances[0].is_reference();
     let free = Arc::new(InstancePool::new(instances));
-    let http = reqwest::Client::builder()
-        .timeout(options.request_timeout)
-        .build()
-        .expect("HTTP client builds");
+    let http = transport::Client::new(options.request_timeout);
     let mut running = JoinSet::new();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; scenarios.len()];
     let mut not_run = Vec::new();
@@ -293,7 +291,7 @@ pub async fn run_one(
     scenario: &Scenario,
     target: &Target,
     options: &RunOptions,
-    http: &reqwest::Client,
+    http: &transport::Client,
 ) -> Outcome {
     let started = Instant::now();
     let run = ScenarioRun {
@@ -344,7 +342,7 @@ struct ScenarioRun<'a> {
     scenario: &'a Scenario,
     target: &'a Target,
     options: &'a RunOptions,
-    http: &'a reqwest::Client,
+    http: &'a transport::Client,
     judge: Judge,
     /// The moment every token of the scenario is made at, so a token and its positive twin
     /// differ only where the defects say.
