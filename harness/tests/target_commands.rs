@@ -246,8 +246,8 @@ async fn a_target_started_for_a_run_that_cannot_go_on_is_stopped() {
             "expect.toml",
         ),
     ];
-    for (args, named) in cases {
-        let pid_file = dir.path().join("pid");
+    for (case, (args, named)) in cases.into_iter().enumerate() {
+        let pid_file = dir.path().join(format!("pid-{case}"));
         let command = format!(
             r#"sleep 300 & echo $! > {}; echo '{{"mintcheck":"ready","base_url":"http://127.0.0.1:9"}}'; wait"#,
             quoted(&pid_file)

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -91,17 +91,27 @@ impl HttpFetcher {
     }
 
     fn client_for(&self, url: &Url) -> Result<&reqwest::Client, FetchError> {
-        static PLAIN: LazyLock<Result<reqwest::Client, String>> =
-            LazyLock::new(|| build(client_builder().tls_certs_only([])));
-        static SYSTEM_ROOTS: LazyLock<Result<reqwest::Client, String>> =
-            LazyLock::new(|| build(client_builder()));
-        let shared = match (url.scheme(), &self.https) {
-            ("https", HttpsClient::WithCa(client)) => return Ok(client),
-            ("https", HttpsClient::SystemRoots) => &*SYSTEM_ROOTS,
-            _ => &*PLAIN,
-        };
-        shared.as_ref().map_err(|e| FetchError::Client(e.clone()))
+        static PLAIN: OnceLock<reqwest::Client> = OnceLock::new();
+        static SYSTEM_ROOTS: OnceLock<reqwest::Client> = OnceLock::new();
+        match (url.scheme(), &self.https) {
+            ("https", HttpsClient::WithCa(client)) => Ok(client),
+            ("https", HttpsClient::SystemRoots) => shared(&SYSTEM_ROOTS, client_builder),
+            _ => shared(&PLAIN, || client_builder().tls_certs_only([])),
+        }
     }
+}
+
+/// The client in `cell`, built now if it is not yet. A build that fails (a host without
+/// usable trusted roots) is not kept: the next fetch tries again.
+fn shared(
+    cell: &'static OnceLock<reqwest::Client>,
+    builder: impl FnOnce() -> reqwest::ClientBuilder,
+) -> Result<&'static reqwest::Client, FetchError> {
+    if let Some(client) = cell.get() {
+        return Ok(client);
+    }
+    let client = build(builder()).map_err(FetchError::Client)?;
+    Ok(cell.get_or_init(|| client))
 }
 
 fn client_builder() -> reqwest::ClientBuilder {
@@ -113,7 +123,12 @@ fn client_builder() -> reqwest::ClientBuilder {
 }
 
 fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, String> {
-    builder.build().map_err(|e| e.to_string())
+    builder
+        .build()
+        .map_err(|e| match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        })
 }
 
 /// The client trusting `ca_pem` too, one per CA bundle: the system's roots are loaded for

@@ -1,7 +1,7 @@
 //! `mintcheck run` and `mintcheck list`.
 
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -145,32 +145,26 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     mock_issuer::prepare_random_generator();
     let timeout = target_args::timeout(args.timeout)?;
     let commands = jobs(&args)?;
-    let ((all_ids, scenarios), started) = load_and_start(&args, commands, timeout).await?;
+    if args.level == Some(Level::Info) {
+        return Err(UsageError(
+            "--level is core or pypi-exact; info scenarios are never judged".into(),
+        )
+        .into());
+    }
+    let (loaded, started) = load_and_start(&args, commands, timeout).await?;
     let Some(started) = started else {
         return Ok(ExitCode::from(EXIT_TARGET));
     };
-    let expectations = match &args.expectations {
-        Some(path) => match Expectations::load(path, &all_ids) {
-            Ok(expectations) => Some(Arc::new(expectations)),
-            Err(e) => {
-                started.stop().await;
-                return Err(UsageError(e.to_string()).into());
-            }
-        },
-        None => None,
-    };
+    let Loaded {
+        scenarios,
+        expectations,
+    } = loaded;
     let target = started.instances[0].clone();
     let level = args.level.unwrap_or(if target.is_reference() {
         Level::PypiExact
     } else {
         Level::Core
     });
-    if level == Level::Info {
-        return Err(UsageError(
-            "--level is core or pypi-exact; info scenarios are never judged".into(),
-        )
-        .into());
-    }
     let options = RunOptions {
         level,
         judge_info: target.is_reference(),
@@ -215,26 +209,53 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// Loads the scenarios and starts the target (`None`: it could not be, as said on stderr).
-/// Without `--issuer-tls` the two overlap, so a started target boots while the files are
-/// read; with it, the issuers' CA must first name the scenarios' custom hosts. A target
-/// started for scenarios that then fail to load is stopped.
+/// What a run reads before it starts: the selected scenarios and the expectations file.
+struct Loaded {
+    scenarios: Vec<Scenario>,
+    expectations: Option<Arc<Expectations>>,
+}
+
+impl Loaded {
+    fn read(selection: &Selection, expectations: Option<&Path>) -> anyhow::Result<Loaded> {
+        let (all_ids, scenarios) = selection.load_with_ids()?;
+        let expectations = match expectations {
+            Some(path) => Some(Arc::new(
+                Expectations::load(path, &all_ids).map_err(|e| UsageError(e.to_string()))?,
+            )),
+            None => None,
+        };
+        Ok(Loaded {
+            scenarios,
+            expectations,
+        })
+    }
+}
+
+/// Reads the scenarios and expectations and starts the target (`None`: it could not be, as
+/// said on stderr). Without `--issuer-tls` the two overlap, so a started target boots while
+/// the files are read; with it, the issuers' CA must first name the scenarios' custom
+/// hosts. A target started for files that turn out unusable is stopped: the start is not
+/// cut short, since stopping a target midway could leave what it started running.
 async fn load_and_start(
     args: &RunArgs,
     commands: usize,
     timeout: std::time::Duration,
-) -> anyhow::Result<((Vec<String>, Vec<Scenario>), Option<Started>)> {
+) -> anyhow::Result<(Loaded, Option<Started>)> {
     if args.target.tls() {
-        let loaded = args.selection.load_with_ids()?;
-        let fixtures = loaded.1.iter().map(|s| &s.fixture);
+        let loaded = Loaded::read(&args.selection, args.expectations.as_deref())?;
+        let fixtures = loaded.scenarios.iter().map(|s| &s.fixture);
         let custom_hosts = mintcheck::rig::issuers::custom_hosts(fixtures);
         let started = args.target.start(&custom_hosts, commands, timeout).await?;
         return Ok((loaded, started));
     }
-    let selection = args.selection.clone();
-    let loading = tokio::task::spawn_blocking(move || selection.load_with_ids());
+    let (selection, expectations) = (args.selection.clone(), args.expectations.clone());
+    let loading =
+        tokio::task::spawn_blocking(move || Loaded::read(&selection, expectations.as_deref()));
     let started = args.target.start(&[], commands, timeout).await;
-    let loaded = loading.await.context("loading the scenarios")?;
+    let loaded = match loading.await {
+        Ok(loaded) => loaded,
+        Err(e) => Err(anyhow::anyhow!("loading the scenarios: {e}")),
+    };
     match (loaded, started) {
         (Ok(loaded), started) => Ok((loaded, started?)),
         (Err(e), Ok(Some(started))) => {

@@ -323,7 +323,9 @@ impl<'a> Campaign<'a> {
         let trust = Trust::of(&trusting);
         let endpoint = match target {
             Target::Reference => Endpoint::reference(false),
-            Target::Remote { .. } => Endpoint::http(target.clone(), options.timeout),
+            Target::Remote { .. } => {
+                Endpoint::http(target.clone(), options.timeout).map_err(FuzzError::Target)?
+            }
         };
         let mut campaign = Campaign {
             options,

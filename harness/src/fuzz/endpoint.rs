@@ -68,9 +68,12 @@ impl Endpoint {
     }
 
     /// A target reached over HTTP; `target` must be remote.
-    pub fn http(target: Target, timeout: Duration) -> Endpoint {
+    pub fn http(target: Target, timeout: Duration) -> Result<Endpoint, String> {
         let http = transport::Client::new(timeout);
-        Endpoint::Http { target, http }
+        if let Target::Remote { base_url, .. } = &target {
+            http.ready_for(base_url)?;
+        }
+        Ok(Endpoint::Http { target, http })
     }
 
     /// Whether the endpoint is to be given its issuers' keys inline, without discovery URLs

@@ -74,7 +74,7 @@ pub struct Outgoing {
 pub struct Client {
     /// What one request may take (`--timeout`): the bound of requests to the target's
     /// control endpoint, and of any sent through reqwest.
-    pub timeout: Duration,
+    timeout: Duration,
     /// Built at the first https request: building it loads the system's trusted roots
     /// (every certificate file it has, milliseconds of CPU), and most runs send none.
     https: Arc<OnceLock<Result<reqwest::Client, String>>>,
@@ -96,12 +96,38 @@ impl Client {
         self.built(&self.https, reqwest::Client::builder())
     }
 
+    /// Builds the https client now if requests to `url` need it, so that a host that cannot
+    /// make one says so once, before the run, not as each request's failure.
+    pub fn ready_for(&self, url: &str) -> Result<(), String> {
+        match url.starts_with("http://") {
+            true => Ok(()),
+            false => self.https().map(drop),
+        }
+    }
+
     /// The client for requests to the target's control endpoint at `url`.
     pub fn control(&self, url: &str) -> Result<&reqwest::Client, String> {
-        match url.starts_with("http://") {
-            true => self.built(&self.control, reqwest::Client::builder().tls_certs_only([])),
-            false => self.https(),
+        if !url.starts_with("http://") {
+            return self.https();
         }
+        // Without trusted roots an https hop could not be verified: it is refused, saying why.
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.url().scheme() == "https" {
+                let to = attempt.url().to_string();
+                attempt.error(format!(
+                    "redirected to {to}: give that as --control-url (an http control URL is \
+                     not followed to https)"
+                ))
+            } else if attempt.previous().len() > 10 {
+                attempt.error("more than 10 redirects")
+            } else {
+                attempt.follow()
+            }
+        });
+        let builder = reqwest::Client::builder()
+            .tls_certs_only([])
+            .redirect(redirects);
+        self.built(&self.control, builder)
     }
 
     fn built<'a>(
@@ -351,5 +377,43 @@ mod tests {
             "{refused}"
         );
         assert!(client.clone().https.get().is_some());
+    }
+
+    /// A server redirecting `/to-http` to its own `/answer` and `/to-https` to an https URL.
+    async fn redirecting_server() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let https = base.replacen("http://", "https://", 1);
+        let app = axum::Router::new()
+            .route(
+                "/to-http",
+                axum::routing::put(|| async { axum::response::Redirect::temporary("/answer") }),
+            )
+            .route(
+                "/to-https",
+                axum::routing::put(move || async move {
+                    axum::response::Redirect::temporary(&format!("{https}/answer"))
+                }),
+            )
+            .route("/answer", axum::routing::put(|| async { "answered" }));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        base
+    }
+
+    #[tokio::test]
+    async fn an_http_control_endpoint_is_followed_over_http_only() {
+        let base = redirecting_server().await;
+        let client = Client::new(Duration::from_secs(5));
+        let to_http = format!("{base}/to-http");
+        let control = client.control(&to_http).unwrap();
+        let answer = control.put(&to_http).send().await.unwrap();
+        assert_eq!(answer.text().await.unwrap(), "answered");
+        let to_https = format!("{base}/to-https");
+        let refused = control.put(&to_https).send().await.unwrap_err();
+        let message = error_chain(&refused);
+        assert!(message.contains("give that as --control-url"), "{message}");
+        assert!(client.https.get().is_none());
     }
 }

@@ -124,17 +124,38 @@ async fn r_jwks_3_redirects_end_after_ten() {
     assert_eq!(redirects.0.load(Ordering::SeqCst), 11);
 }
 
+/// A plain-http loopback server answering every request with a redirect to `location`.
+async fn redirecting_to(location: &str) -> String {
+    let location = location.to_owned();
+    let app = axum::Router::new()
+        .fallback(move || async move { axum::response::Redirect::temporary(&location) });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(axum::serve(listener, app).into_future());
+    base
+}
+
+/// The client is chosen at every hop: a plain-http discovery URL redirecting to an https
+/// issuer is followed trusting the fixture's CA.
+#[tokio::test]
+async fn r_jwks_3_a_redirect_from_http_to_https_is_followed_with_the_fixtures_ca() {
+    let issuer = MockIssuer::builder().tls(true).start().await.unwrap();
+    let base = redirecting_to(&issuer.discovery_url()).await;
+    let mut fixture = standard_fixture(&issuer, Provider::Github);
+    fixture.issuers[0].discovery_url = Some(format!("{base}/.well-known/openid-configuration"));
+    fixture.ca_pem = issuer.ca_pem().map(str::to_owned);
+    let target = Target::with_fixture(&fixture).await;
+    let token = issuer.token(mock_issuer::Profile::Github).sign().unwrap();
+    target.mint(token.as_str()).await.assert_minted();
+    assert_eq!(issuer.hits(Endpoint::Discovery), 1);
+}
+
 #[tokio::test]
 async fn a_redirect_off_loopback_is_refused() {
     // That no connection is tried is shown by `jwks::tests` (the error is `Remote`); here, that a
     // registry refuses the token and mints once the redirect is gone.
     // A loopback "issuer" whose discovery document redirects to TEST-NET-1 (RFC 5737).
-    let app = axum::Router::new().fallback(|| async {
-        axum::response::Redirect::temporary("http://192.0.2.1/.well-known/openid-configuration")
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(axum::serve(listener, app).into_future());
+    let base = redirecting_to("http://192.0.2.1/.well-known/openid-configuration").await;
     let issuer = canonical_issuer(Provider::Github).await;
     let mut fixture = standard_fixture(&issuer, Provider::Github);
     fixture.issuers[0].discovery_url = Some(format!("{base}/.well-known/openid-configuration"));

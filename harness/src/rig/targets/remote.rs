@@ -8,7 +8,7 @@ use super::TargetError;
 use crate::rig::transport::{Client, error_chain, shorten};
 
 /// What the control endpoint answered.
-struct Response {
+struct ControlAnswer {
     status: u16,
     body: String,
 }
@@ -74,7 +74,7 @@ async fn send_control(
     url: &str,
     token: &str,
     body: &impl serde::Serialize,
-) -> Result<Response, TargetError> {
+) -> Result<ControlAnswer, TargetError> {
     let fault = |e: String| TargetError::Fault(format!("{method} {url}: {e}"));
     let response = http
         .control(url)
@@ -87,5 +87,5 @@ async fn send_control(
         .map_err(|e| fault(error_chain(&e)))?;
     let status = response.status().as_u16();
     let body = response.text().await.unwrap_or_default();
-    Ok(Response { status, body })
+    Ok(ControlAnswer { status, body })
 }
