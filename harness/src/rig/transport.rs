@@ -323,6 +323,11 @@ mod tests {
             response.extensions_mut().insert(phrase);
             response
         });
+        serve(app).await
+    }
+
+    /// `app` on a loopback port: its base URL.
+    async fn serve(app: axum::Router) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
@@ -381,9 +386,6 @@ mod tests {
 
     /// A server redirecting `/to-http` to its own `/answer` and `/to-https` to an https URL.
     async fn redirecting_server() -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let https = base.replacen("http://", "https://", 1);
         let app = axum::Router::new()
             .route(
                 "/to-http",
@@ -391,15 +393,12 @@ mod tests {
             )
             .route(
                 "/to-https",
-                axum::routing::put(move || async move {
-                    axum::response::Redirect::temporary(&format!("{https}/answer"))
+                axum::routing::put(|| async {
+                    axum::response::Redirect::temporary("https://127.0.0.1:9/answer")
                 }),
             )
             .route("/answer", axum::routing::put(|| async { "answered" }));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        base
+        serve(app).await
     }
 
     #[tokio::test]
