@@ -93,7 +93,7 @@ impl Client {
     }
 
     fn https(&self) -> Result<&reqwest::Client, String> {
-        self.built(&self.https, reqwest::Client::builder())
+        self.built(&self.https, reqwest::Client::builder)
     }
 
     /// Builds the https client now if requests to `url` need it, so that a host that cannot
@@ -110,38 +110,42 @@ impl Client {
         if !url.starts_with("http://") {
             return self.https();
         }
-        // Without trusted roots an https hop could not be verified: it is refused, saying why.
-        let redirects = reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.url().scheme() == "https" {
-                let to = attempt.url().to_string();
-                attempt.error(format!(
-                    "redirected to {to}: give that as --control-url (an http control URL is \
-                     not followed to https)"
-                ))
-            } else if attempt.previous().len() > 10 {
-                attempt.error("more than 10 redirects")
-            } else {
-                attempt.follow()
-            }
-        });
-        let builder = reqwest::Client::builder()
-            .tls_certs_only([])
-            .redirect(redirects);
-        self.built(&self.control, builder)
+        self.built(&self.control, || {
+            reqwest::Client::builder()
+                .tls_certs_only([])
+                .redirect(reqwest::redirect::Policy::custom(over_http_only))
+        })
     }
 
+    /// The client in `cell`, built by `builder` with the run's timeout at its first use.
     fn built<'a>(
         &self,
         cell: &'a OnceLock<Result<reqwest::Client, String>>,
-        builder: reqwest::ClientBuilder,
+        builder: impl FnOnce() -> reqwest::ClientBuilder,
     ) -> Result<&'a reqwest::Client, String> {
         let built = cell.get_or_init(|| {
-            builder
+            builder()
                 .timeout(self.timeout)
                 .build()
                 .map_err(|e| format!("building the HTTP client: {}", error_chain(&e)))
         });
         built.as_ref().map_err(String::clone)
+    }
+}
+
+/// The redirects a client without trusted roots follows: an https hop could not be verified,
+/// so it is refused, saying what to do instead.
+fn over_http_only(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    if attempt.url().scheme() == "https" {
+        let to = attempt.url().to_string();
+        attempt.error(format!(
+            "redirected to {to}: give that as --control-url (an http control URL is not \
+             followed to https)"
+        ))
+    } else if attempt.previous().len() > 10 {
+        attempt.error("more than 10 redirects")
+    } else {
+        attempt.follow()
     }
 }
 
