@@ -275,15 +275,15 @@ mod tests {
     use super::*;
     use crate::clock::SystemClock;
     use crate::key_fetch::HttpFetcher;
+    use crate::key_fetch::tests::serve;
 
     /// A loopback server whose every answer redirects to `location`.
     async fn redirecting_to(location: &'static str) -> String {
-        let app = axum::Router::new()
-            .fallback(move || async move { axum::response::Redirect::temporary(location) });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(axum::serve(listener, app).into_future());
-        base
+        serve(
+            axum::Router::new()
+                .fallback(move || async move { axum::response::Redirect::temporary(location) }),
+        )
+        .await
     }
 
     #[tokio::test]

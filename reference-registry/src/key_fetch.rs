@@ -168,26 +168,13 @@ impl KeyFetcher {
         let answer = async {
             match self {
                 KeyFetcher::Http(fetcher) => {
-                    get_over_http(fetcher.client_for(url)?, url, limit).await
+                    let client = fetcher.client_for(url)?;
+                    let response = client.get(url.clone()).send().await?;
+                    read(http::Response::from(response), limit).await
                 }
                 KeyFetcher::Network(network) => {
                     let response = network.get(url).await.ok_or(FetchError::Unreachable)?;
-                    let status = response.status().as_u16();
-                    let location = location(status, response.headers());
-                    let body = Limited::new(response.into_body(), limit)
-                        .collect()
-                        .await
-                        .map_err(|e| match e.downcast::<http_body_util::LengthLimitError>() {
-                            Ok(_) => FetchError::TooLarge(limit),
-                            Err(other) => FetchError::Body(other.to_string()),
-                        })?
-                        .to_bytes()
-                        .to_vec();
-                    Ok(Fetched {
-                        status,
-                        location,
-                        body,
-                    })
+                    read(response, limit).await
                 }
             }
         };
@@ -197,21 +184,24 @@ impl KeyFetcher {
     }
 }
 
-async fn get_over_http(
-    client: &reqwest::Client,
-    url: &Url,
-    limit: usize,
-) -> Result<Fetched, FetchError> {
-    let mut response = client.get(url.clone()).send().await?;
+/// An answer read whole, its body at most `limit` bytes: the same reading for both ways of
+/// fetching.
+async fn read<B>(response: http::Response<B>, limit: usize) -> Result<Fetched, FetchError>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let status = response.status().as_u16();
     let location = location(status, response.headers());
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk);
-        if body.len() > limit {
-            return Err(FetchError::TooLarge(limit));
-        }
-    }
+    let body = Limited::new(response.into_body(), limit)
+        .collect()
+        .await
+        .map_err(|e| match e.downcast::<http_body_util::LengthLimitError>() {
+            Ok(_) => FetchError::TooLarge(limit),
+            Err(other) => FetchError::Body(other.to_string()),
+        })?
+        .to_bytes()
+        .to_vec();
     Ok(Fetched {
         status,
         location,
@@ -224,4 +214,58 @@ fn location(status: u16, headers: &http::HeaderMap) -> Option<String> {
     let redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
     let value = headers.get(http::header::LOCATION)?;
     redirect.then(|| String::from_utf8_lossy(value.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    const LIMIT: usize = 16;
+
+    /// Answers every URL with `size` bytes.
+    #[derive(Debug)]
+    struct Sized(usize);
+
+    impl IssuerNetwork for Sized {
+        fn get(&self, _: &Url) -> NetworkAnswer<'_> {
+            let body = Body::from(vec![b'x'; self.0]);
+            Box::pin(async move { Some(http::Response::new(body)) })
+        }
+    }
+
+    /// `app` on a loopback port: its base URL.
+    pub(crate) async fn serve(app: axum::Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(axum::serve(listener, app).into_future());
+        base
+    }
+
+    /// A loopback server answering `/<size>` with that many bytes.
+    async fn sized_server() -> String {
+        let sized =
+            |axum::extract::Path(size): axum::extract::Path<usize>| async move { vec![b'x'; size] };
+        serve(axum::Router::new().route("/{size}", axum::routing::get(sized))).await
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_limit_is_refused_either_way() {
+        let base = sized_server().await;
+        let http = KeyFetcher::Http(HttpFetcher::trusting(None).unwrap());
+        for size in [LIMIT, LIMIT + 1] {
+            let url = Url::parse(&format!("{base}/{size}")).unwrap();
+            let network = KeyFetcher::Network(Arc::new(Sized(size)));
+            for fetcher in [&http, &network] {
+                let fetched = fetcher.get(&url, LIMIT, Duration::from_secs(5)).await;
+                match size {
+                    LIMIT => assert_eq!(fetched.unwrap().body.len(), LIMIT, "{fetcher:?}"),
+                    _ => assert!(
+                        matches!(fetched, Err(FetchError::TooLarge(LIMIT))),
+                        "{fetcher:?}: {:?}",
+                        fetched.map(|f| f.body.len())
+                    ),
+                }
+            }
+        }
+    }
 }
